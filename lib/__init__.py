@@ -1,0 +1,1 @@
+"""Customer-relations HQ dashboard: everything that is not a page."""

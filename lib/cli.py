@@ -1,0 +1,144 @@
+"""Command line of SPEC §10: python -m lib.cli COMMAND …"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+import time
+from datetime import date
+
+from lib.config import get_settings
+from lib.db import make_engine, session_scope
+from lib.errors import DomainError
+from lib.i18n import t
+from lib.kpis import common, complaints, listening, supervisors, surveys
+from lib.schema import SchemaTooNew, init_db
+from lib.services import seed, settings, users
+
+
+def _engine():
+    return make_engine(get_settings().database_url)
+
+
+def cmd_init_db(args) -> int:
+    print(f"schema at revision {init_db(_engine())}")
+    return 0
+
+
+def cmd_seed_demo(args) -> int:
+    engine = _engine()
+    init_db(engine)
+    started = time.perf_counter()
+    with session_scope(engine) as session:
+        if not seed.is_empty(session=session):
+            print("database is not empty; seed-demo only fills an empty database", file=sys.stderr)
+            return 1
+        summary = seed.seed_demo(session=session, complaints=args.complaints, seed=args.seed)
+    print(json.dumps({**summary.__dict__, "seconds": round(time.perf_counter() - started, 2)}))
+    return 0
+
+
+def _read_password(args) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat: "):
+        raise SystemExit("passwords differ")
+    return first
+
+
+def cmd_user(args) -> int:
+    engine = _engine()
+    init_db(engine)
+    with session_scope(engine) as session:
+        if args.user_cmd == "add":
+            info = users.add_user(session=session, username=args.username, role=args.role,
+                                  name=args.name, password=_read_password(args), actor="cli")
+            print(f"added {info.username} ({info.role})")
+        elif args.user_cmd == "disable":
+            users.set_active(session=session, username=args.username, active=False, actor="cli")
+            print(f"disabled {args.username}")
+        else:
+            df = users.list_users(session=session)
+            print(df.to_string(index=False) if len(df) else "no users")
+    return 0
+
+
+def _filter(args) -> common.KpiFilter:
+    def many(value):
+        return tuple(v.strip() for v in value.split(",") if v.strip()) if value else ()
+    return common.KpiFilter(
+        start=date.fromisoformat(args.date_from), end=date.fromisoformat(args.date_to),
+        companies=many(args.company), cities=many(args.city), projects=many(args.project),
+        business_lines=many(args.business_line), channels=many(args.channel),
+        touchpoints=many(args.touchpoint), categories=many(args.category),
+    )
+
+
+def cmd_kpi(args) -> int:
+    flt = _filter(args)
+    with session_scope(_engine()) as session:
+        if args.area == "complaints":
+            result = complaints.compute(flt, session=session, by=args.by)
+        elif args.area == "surveys":
+            result = surveys.compute(flt, session=session, by=args.by)
+        elif args.area == "listening":
+            types = settings.get("listening_activity_types", session=session)
+            result = listening.compute(flt, session=session, activity_types=types, by=args.by)
+        else:
+            result = supervisors.compute(flt, session=session, by=args.by)
+    print(json.dumps(result.as_json(), ensure_ascii=False, indent=1))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m lib.cli", description="Customer-relations HQ dashboard")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("init-db", help="create or migrate the schema (idempotent)")
+    p.set_defaults(func=cmd_init_db)
+
+    p = sub.add_parser("seed-demo", help="fill an empty database with deterministic demo data")
+    p.add_argument("--complaints", type=int, default=20_000)
+    p.add_argument("--seed", type=int, default=7)
+    p.set_defaults(func=cmd_seed_demo)
+
+    p = sub.add_parser("user", help="manage users")
+    usub = p.add_subparsers(dest="user_cmd", required=True)
+    a = usub.add_parser("add", help="add a user")
+    a.add_argument("username")
+    a.add_argument("--role", required=True, choices=["executive", "staff", "admin"])
+    a.add_argument("--name", required=True)
+    a.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    d = usub.add_parser("disable", help="disable a user (ends their sessions)")
+    d.add_argument("username")
+    usub.add_parser("list", help="list users")
+    p.set_defaults(func=cmd_user)
+
+    p = sub.add_parser("kpi", help="print the KPIs of an area as JSON")
+    p.add_argument("area", choices=["complaints", "surveys", "listening", "supervisors"])
+    p.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD")
+    for flag in ("company", "city", "project", "business-line", "channel", "touchpoint", "category"):
+        p.add_argument(f"--{flag}", help="one value or several separated by commas")
+    p.add_argument("--by", choices=["month", "company", "city", "project", "business_line", "channel",
+                                    "touchpoint", "category", "department"])
+    p.set_defaults(func=cmd_kpi)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except DomainError as exc:
+        print(f"{t(exc.key, 'zh', **exc.params)} / {t(exc.key, 'en', **exc.params)}", file=sys.stderr)
+        return 2
+    except (common.FilterError, SchemaTooNew, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

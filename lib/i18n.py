@@ -1,0 +1,143 @@
+"""Every UI string in Simplified Chinese and English; vocabulary labels come from lib.vocab."""
+from __future__ import annotations
+
+from lib.vocab import label as vocab_label
+
+LANGUAGES = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+
+STRINGS: dict[str, tuple[str, str]] = {
+    # app and navigation
+    "app_title": ("客户关系总部看板", "Customer-Relations HQ Dashboard"),
+    "nav_overview": ("总览", "Overview"),
+    "nav_admin": ("系统管理", "Administration"),
+    "language": ("语言", "Language"),
+    "logout": ("退出登录", "Log out"),
+    "signed_in_as": ("当前用户：{name}（{role}）", "Signed in as {name} ({role})"),
+    # login
+    "login_title": ("登录", "Log in"),
+    "username": ("用户名", "Username"),
+    "password": ("密码", "Password"),
+    "login_button": ("登录", "Log in"),
+    "login_required": ("请先登录。", "Please log in."),
+    "demo_accounts": ("演示账号（仅演示模式显示）", "Demo accounts (shown in demo mode only)"),
+    "seeding": ("首次启动：正在生成演示数据，请稍候……", "First start: generating demo data, please wait…"),
+    "err_login_failed": ("用户名或密码错误。", "Wrong username or password."),
+    "err_login_disabled": ("该账号已停用，请联系管理员。", "This account is disabled; contact an administrator."),
+    "err_login_locked": ("登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试。",
+                         "Too many failed logins: the account is locked, try again in {minutes} min."),
+    "err_session_ended": ("会话已失效，请重新登录。", "Your session has ended; please log in again."),
+    "forbidden": ("您的角色无权访问此页面。", "Your role may not open this page."),
+    # periods and filters
+    "period": ("期间", "Period"),
+    "period_month": ("本月", "This month"),
+    "period_quarter": ("本季度", "This quarter"),
+    "period_ytd": ("本年至今", "Year to date"),
+    "period_last_year": ("上一年", "Last year"),
+    "period_custom": ("自定义", "Custom"),
+    "date_from": ("开始日期", "From"),
+    "date_to": ("结束日期", "To"),
+    "company": ("公司", "Company"),
+    "city": ("城市", "City"),
+    "project": ("项目", "Project"),
+    "business_line": ("业务线", "Business line"),
+    "vs_previous": ("较上期", "vs previous period"),
+    "no_data": ("所选条件下没有数据。", "No data for this selection."),
+    # overview
+    "overview_title": ("总部客户关系总览", "HQ customer-relations overview"),
+    "overview_caption": ("{start} 至 {end}", "{start} to {end}"),
+    "area_complaints": ("投诉", "Complaints"),
+    "area_surveys": ("满意度", "Satisfaction"),
+    "area_listening": ("六个一倾听", "Six Ones listening"),
+    "area_supervisors": ("客户质量监督小组", "Supervisor group"),
+    "chart_complaints_trend": ("投诉量与解决率（按月）", "Complaints and resolution rate by month"),
+    "chart_volume": ("投诉量", "Complaints"),
+    "month": ("月份", "Month"),
+    "issues_open": ("监督员问题未关闭", "Supervisor issues open"),
+    # KPI names (SPEC §7)
+    "kpi_complaints": ("投诉量", "Complaints"),
+    "kpi_responsible_share": ("责任投诉占比", "Responsible share"),
+    "kpi_resolution_rate": ("解决率", "Resolution rate"),
+    "kpi_first_response_on_time_rate": ("首次响应及时率", "First response on time"),
+    "kpi_resolution_on_time_rate": ("按时解决率", "Resolved on time"),
+    "kpi_median_hours_to_resolve": ("解决时长中位数（小时）", "Median hours to resolve"),
+    "kpi_p90_hours_to_resolve": ("解决时长P90（小时）", "P90 hours to resolve"),
+    "kpi_escalation_rate": ("升级率", "Escalation rate"),
+    "kpi_reopen_rate": ("重开率", "Reopen rate"),
+    "kpi_followup_coverage": ("回访率", "Follow-up coverage"),
+    "kpi_followup_satisfaction": ("回访满意率", "Follow-up satisfaction"),
+    "kpi_open_backlog": ("未结投诉", "Open backlog"),
+    "kpi_overdue_open": ("超时未结", "Overdue open"),
+    "kpi_responses": ("样本量", "Responses"),
+    "kpi_satisfaction_score": ("满意度得分", "Satisfaction score"),
+    "kpi_satisfaction_rate": ("满意率", "Satisfaction rate"),
+    "kpi_nps": ("净推荐值", "NPS"),
+    "kpi_participation_rate": ("参与率", "Participation rate"),
+    "kpi_participation_rate_management": ("管理层参与率", "Management participation"),
+    "kpi_participation_rate_staff": ("员工参与率", "Staff participation"),
+    "kpi_participants": ("参与人数", "Participants"),
+    "kpi_headcount": ("在职人数", "Headcount"),
+    "kpi_issues_raised": ("监督员问题数", "Issues raised"),
+    "kpi_issue_closure_rate": ("问题闭环率", "Issue closure rate"),
+    "kpi_open_overdue": ("超期未结问题", "Open overdue issues"),
+    "kpi_active_supervisors": ("在任监督员", "Active supervisors"),
+    # admin
+    "admin_title": ("系统管理", "Administration"),
+    "admin_users": ("用户", "Users"),
+    "admin_audit": ("审计日志", "Audit log"),
+    "admin_add_user": ("新增用户", "Add user"),
+    "admin_edit_user": ("修改用户", "Change a user"),
+    "name": ("姓名", "Name"),
+    "role": ("角色", "Role"),
+    "active": ("启用", "Active"),
+    "new_password": ("新密码", "New password"),
+    "action": ("操作", "Action"),
+    "save": ("保存", "Save"),
+    "user": ("用户", "User"),
+    "disable": ("停用", "Disable"),
+    "enable": ("启用", "Enable"),
+    "set_role": ("修改角色", "Change role"),
+    "reset_password": ("重置密码", "Reset password"),
+    "saved": ("已保存。", "Saved."),
+    "at": ("时间", "Time"),
+    "actor": ("操作人", "Actor"),
+    "entity": ("对象", "Entity"),
+    "detail": ("详情", "Detail"),
+    "all": ("全部", "All"),
+    # domain errors
+    "err_user_not_found": ("用户 {username} 不存在。", "User {username} does not exist."),
+    "err_user_exists": ("用户 {username} 已存在。", "User {username} already exists."),
+    "err_username_invalid": ("用户名只能包含字母、数字、下划线和点，最长64位。",
+                             "A username may contain letters, digits, _ and . only (64 at most)."),
+    "err_role_invalid": ("角色 {role} 无效。", "Role {role} is not valid."),
+    "err_password_short": ("密码至少 {n} 位。", "A password needs at least {n} characters."),
+    "err_cannot_disable_self": ("不能停用当前登录的账号。", "You cannot disable your own account."),
+}
+
+
+def t(key: str, lang: str = DEFAULT_LANGUAGE, **params: object) -> str:
+    """The string for `key` in `lang`, formatted with params; unknown keys show the key itself."""
+    zh_en = STRINGS.get(key)
+    text = key if zh_en is None else zh_en[0 if lang == "zh" else 1]
+    return text.format(**params) if params else text
+
+
+def kpi_label(name: str, lang: str) -> str:
+    return t(f"kpi_{name}", lang)
+
+
+def vocab(vocabulary: str, code: str | None, lang: str) -> str:
+    return vocab_label(vocabulary, code, lang)
+
+
+def format_rate(value: float | None) -> str:
+    """Rates in % with one decimal; an empty denominator shows a dash (SPEC §7)."""
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def format_number(value: float | int | None, decimals: int = 1) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.{decimals}f}"

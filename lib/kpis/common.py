@@ -1,0 +1,153 @@
+"""Shared KPI machinery: the filter, dialect-neutral SQL expressions, ratios and percentiles."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Integer, and_, case, cast, func, literal, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
+
+GROUP_DIMENSIONS = ("month", "company", "city", "project", "business_line", "channel",
+                    "touchpoint", "category", "department", "severity", "method")
+
+
+class FilterError(ValueError):
+    """A filter or grouping that does not apply to the area asked for."""
+
+
+_FILTER_NAMES = {"companies": "company", "cities": "city", "projects": "project",
+                 "business_lines": "business_line", "channels": "channel", "touchpoints": "touchpoint",
+                 "categories": "category", "severities": "severity", "methods": "method",
+                 "departments": "department"}
+
+
+@dataclass(frozen=True)
+class KpiFilter:
+    start: date
+    end: date
+    companies: tuple[str, ...] = ()
+    cities: tuple[str, ...] = ()
+    projects: tuple[str, ...] = ()
+    business_lines: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    touchpoints: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    severities: tuple[str, ...] = ()
+    responsible: bool | None = None
+    methods: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"from": self.start.isoformat(), "to": self.end.isoformat()}
+        for key, value in asdict(self).items():
+            if key in ("start", "end", "extra") or value in ((), None):
+                continue
+            # Named as the CLI flags are: --company → "company", --business-line → "business_line".
+            name = _FILTER_NAMES.get(key, key)
+            out[name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """Inclusive date range as [start 00:00, day after end 00:00)."""
+        return (datetime.combine(self.start, time.min),
+                datetime.combine(self.end + timedelta(days=1), time.min))
+
+    def shifted(self, *, years: int = 0, days: int = 0) -> KpiFilter:
+        def move(d: date) -> date:
+            if years:
+                try:
+                    d = d.replace(year=d.year + years)
+                except ValueError:  # 29 Feb
+                    d = d.replace(year=d.year + years, day=28)
+            return d + timedelta(days=days)
+        return KpiFilter(**{**{k: getattr(self, k) for k in self.__dataclass_fields__},
+                            "start": move(self.start), "end": move(self.end)})
+
+    def previous_period(self) -> KpiFilter:
+        length = (self.end - self.start).days + 1
+        return self.shifted(days=-length)
+
+
+def ratio(num: float | int | None, den: float | int | None) -> float | None:
+    if not den:
+        return None
+    return float(num or 0) / float(den)
+
+
+def count_if(condition: ColumnElement) -> ColumnElement:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def month_key(session: Session, column) -> ColumnElement:
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(column, "YYYY-MM")
+    return func.strftime("%Y-%m", column)
+
+
+def hours_between(session: Session, start_col, end_col) -> ColumnElement:
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", end_col - start_col) / 3600.0
+    return (func.julianday(end_col) - func.julianday(start_col)) * 24.0
+
+
+def days_between(session: Session, start_col, end_col) -> ColumnElement:
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(end_col - start_col, Integer)
+    return cast(func.julianday(end_col) - func.julianday(start_col), Integer)
+
+
+def percentiles(session: Session, value: ColumnElement, where: list[ColumnElement],
+                froms, group: ColumnElement | None,
+                quantiles: dict[str, tuple[int, int]]) -> dict[Any, dict[str, float | None]]:
+    """Continuous percentiles (as PostgreSQL percentile_cont) per group, computed in SQL.
+
+    Each quantile is a fraction num/den so that the ranks around it are plain integer arithmetic
+    on both databases; only the two neighbouring rows per group and quantile leave the database.
+    """
+    gkey = group if group is not None else literal("_all")
+    ranked = (
+        select(
+            gkey.label("g"),
+            value.label("v"),
+            func.row_number().over(partition_by=gkey, order_by=value).label("rn"),
+            func.count().over(partition_by=gkey).label("n"),
+        )
+        .select_from(froms)
+        .where(and_(*where))
+        .subquery()
+    )
+    out: dict[Any, dict[str, float | None]] = {}
+    for name, (num, den) in quantiles.items():
+        lo = ((ranked.c.n - 1) * num) // den + 1  # floor division in SQL on both databases
+        rows = session.execute(
+            select(ranked.c.g, ranked.c.n, ranked.c.rn, ranked.c.v)
+            .where(and_(ranked.c.rn >= lo, ranked.c.rn <= lo + 1))
+        ).all()
+        picked: dict[Any, dict[int, float]] = {}
+        sizes: dict[Any, int] = {}
+        for g, n, rn, v in rows:
+            picked.setdefault(g, {})[rn] = float(v)
+            sizes[g] = n
+        for g, values in picked.items():
+            n = sizes[g]
+            pos_num = (n - 1) * num
+            lo_rank = pos_num // den + 1
+            frac = (pos_num % den) / den
+            v_lo = values[lo_rank]
+            v_hi = values.get(lo_rank + 1, v_lo)
+            out.setdefault(g, {})[name] = v_lo + (v_hi - v_lo) * frac
+    return out
+
+
+@dataclass
+class KpiResult:
+    area: str
+    filter: dict[str, Any]
+    kpis: dict[str, Any]
+    groups: list[dict[str, Any]]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"area": self.area, "filter": self.filter, "kpis": self.kpis, "groups": self.groups}

@@ -1,0 +1,130 @@
+"""Complaint KPIs of SPEC §7, dated by received_at, void excluded, aggregated in SQL."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from lib.db import utcnow
+from lib.kpis.common import (
+    FilterError, KpiFilter, KpiResult, count_if, hours_between, month_key, percentiles, ratio,
+)
+from lib.models import Company, Complaint, Project
+from lib.vocab import COMPLAINT_RESOLVED
+
+C = Complaint
+KPI_NAMES = (
+    "complaints", "responsible_share", "resolution_rate", "first_response_on_time_rate",
+    "resolution_on_time_rate", "median_hours_to_resolve", "p90_hours_to_resolve",
+    "escalation_rate", "reopen_rate", "followup_coverage", "followup_satisfaction",
+    "open_backlog", "overdue_open",
+)
+GROUPS = ("month", "company", "city", "project", "business_line", "channel", "category", "severity")
+
+
+def _group_column(session: Session, by: str | None):
+    columns = {
+        "month": lambda: month_key(session, C.received_at),
+        "company": lambda: Company.name,
+        "city": lambda: Project.city,
+        "project": lambda: Project.name,
+        "business_line": lambda: C.business_line,
+        "channel": lambda: C.channel,
+        "category": lambda: C.category,
+        "severity": lambda: C.severity,
+    }
+    if by is None:
+        return None
+    if by not in columns:
+        raise FilterError(f"complaints cannot be grouped by {by!r}; choose one of {', '.join(GROUPS)}")
+    return columns[by]()
+
+
+def conditions(flt: KpiFilter) -> list:
+    start, end = flt.bounds()
+    where = [C.status != "void", C.received_at >= start, C.received_at < end]
+    if flt.companies:
+        where.append(Company.name.in_(flt.companies))
+    if flt.cities:
+        where.append(Project.city.in_(flt.cities))
+    if flt.projects:
+        where.append(Project.name.in_(flt.projects))
+    if flt.business_lines:
+        where.append(C.business_line.in_(flt.business_lines))
+    if flt.channels:
+        where.append(C.channel.in_(flt.channels))
+    if flt.categories:
+        where.append(C.category.in_(flt.categories))
+    if flt.severities:
+        where.append(C.severity.in_(flt.severities))
+    if flt.responsible is not None:
+        where.append(C.responsible.is_(flt.responsible))
+    if flt.touchpoints:
+        raise FilterError("complaints have no touchpoint filter")
+    return where
+
+
+def joined():
+    return C.__table__.join(Project, Project.id == C.project_id).join(Company, Company.id == Project.company_id)
+
+
+def compute(flt: KpiFilter, *, session: Session, by: str | None = None,
+            now: datetime | None = None) -> KpiResult:
+    now = now or utcnow()
+    group = _group_column(session, by)
+    where = conditions(flt)
+    resolved = C.status.in_(COMPLAINT_RESOLVED)
+    ever_resolved = or_(resolved, C.reopen_count >= 1)
+    parts = [
+        func.count().label("complaints"),
+        count_if(C.responsible.is_(True)).label("responsible"),
+        count_if(resolved).label("resolved"),
+        count_if(and_(C.first_response_at.is_not(None),
+                      C.first_response_at <= C.first_response_due_at)).label("fr_on_time"),
+        count_if(or_(C.first_response_due_at <= now, C.first_response_at.is_not(None))).label("fr_due"),
+        count_if(and_(resolved, C.resolved_at.is_not(None),
+                      C.resolved_at <= C.resolution_due_at)).label("res_on_time"),
+        count_if(or_(resolved, C.resolution_due_at <= now)).label("res_due"),
+        count_if(C.escalation_level >= 1).label("escalated"),
+        count_if(C.reopen_count >= 1).label("reopened"),
+        count_if(ever_resolved).label("ever_resolved"),
+        count_if(C.followup_at.is_not(None)).label("followed_up"),
+        count_if(C.followup_score.in_((4, 5))).label("followup_good"),
+        count_if(C.followup_score.is_not(None)).label("followup_scored"),
+        count_if(~resolved).label("open_backlog"),
+        count_if(and_(~resolved, C.resolution_due_at < now)).label("overdue_open"),
+    ]
+    stmt = select(*( [group.label("g")] if group is not None else []), *parts).select_from(joined()).where(*where)
+    if group is not None:
+        stmt = stmt.group_by(group).order_by(group)
+    rows = session.execute(stmt).mappings().all()
+    pct = percentiles(session, hours_between(session, C.received_at, C.resolved_at),
+                      [*where, resolved, C.resolved_at.is_not(None)], joined(), group,
+                      {"median_hours_to_resolve": (1, 2), "p90_hours_to_resolve": (9, 10)})
+    if group is None:
+        row = rows[0] if rows else {}
+        return KpiResult("complaints", flt.as_json(), _kpis(row, pct.get("_all", {})), [])
+    total = compute(flt, session=session, now=now)
+    groups = [{"key": r["g"], "kpis": _kpis(r, pct.get(r["g"], {}))} for r in rows]
+    return KpiResult("complaints", flt.as_json(), total.kpis, groups)
+
+
+def _kpis(r: Any, pct: dict[str, float | None]) -> dict[str, Any]:
+    n = int(r.get("complaints") or 0)
+    return {
+        "complaints": n,
+        "responsible_share": ratio(r.get("responsible"), n),
+        "resolution_rate": ratio(r.get("resolved"), n),
+        "first_response_on_time_rate": ratio(r.get("fr_on_time"), r.get("fr_due")),
+        "resolution_on_time_rate": ratio(r.get("res_on_time"), r.get("res_due")),
+        "median_hours_to_resolve": pct.get("median_hours_to_resolve"),
+        "p90_hours_to_resolve": pct.get("p90_hours_to_resolve"),
+        "escalation_rate": ratio(r.get("escalated"), n),
+        "reopen_rate": ratio(r.get("reopened"), r.get("ever_resolved")),
+        "followup_coverage": ratio(r.get("followed_up"), r.get("ever_resolved")),
+        "followup_satisfaction": ratio(r.get("followup_good"), r.get("followup_scored")),
+        "open_backlog": int(r.get("open_backlog") or 0),
+        "overdue_open": int(r.get("overdue_open") or 0),
+    }

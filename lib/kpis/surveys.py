@@ -1,0 +1,132 @@
+"""Survey KPIs of SPEC §7, dated by surveyed_on; every score first put on 0–100, in SQL."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from lib.kpis.common import FilterError, KpiFilter, KpiResult, count_if, month_key, ratio
+from lib.models import Benchmark, Company, Project, SurveyResponse, SurveyWave
+
+R = SurveyResponse
+DIMENSIONS = ("overall", "housing_quality", "maintenance", "property_service", "complaint_handling")
+GROUPS = ("month", "company", "city", "project", "business_line", "touchpoint", "method")
+
+
+def normalised(column):
+    """SPEC §7: scale 5 → (x−1)×25, scale 10 → (x−1)×100/9, scale 11 (0–10) → x×10."""
+    return case(
+        (R.scale == 5, (column - 1) * 25.0),
+        (R.scale == 10, (column - 1) * 100.0 / 9.0),
+        (R.scale == 11, column * 10.0),
+    )
+
+
+def top2(column):
+    return or_(and_(R.scale == 5, column >= 4), and_(R.scale.in_((10, 11)), column >= 9))
+
+
+def _group_column(session: Session, by: str | None):
+    columns = {
+        "month": lambda: month_key(session, R.surveyed_on),
+        "company": lambda: Company.name,
+        "city": lambda: Project.city,
+        "project": lambda: Project.name,
+        "business_line": lambda: Project.business_line,
+        "touchpoint": lambda: R.touchpoint,
+        "method": lambda: SurveyWave.method,
+    }
+    if by is None:
+        return None
+    if by not in columns:
+        raise FilterError(f"surveys cannot be grouped by {by!r}; choose one of {', '.join(GROUPS)}")
+    return columns[by]()
+
+
+def conditions(flt: KpiFilter) -> list:
+    where = [R.surveyed_on >= flt.start, R.surveyed_on <= flt.end]
+    if flt.companies:
+        where.append(Company.name.in_(flt.companies))
+    if flt.cities:
+        where.append(Project.city.in_(flt.cities))
+    if flt.projects:
+        where.append(Project.name.in_(flt.projects))
+    if flt.business_lines:
+        where.append(Project.business_line.in_(flt.business_lines))
+    if flt.touchpoints:
+        where.append(R.touchpoint.in_(flt.touchpoints))
+    if flt.methods:
+        where.append(SurveyWave.method.in_(flt.methods))
+    if flt.channels or flt.categories or flt.severities or flt.responsible is not None:
+        raise FilterError("surveys have no channel, category, severity or responsibility filter")
+    return where
+
+
+def joined():
+    return (R.__table__.join(Project, Project.id == R.project_id)
+            .join(Company, Company.id == Project.company_id)
+            .join(SurveyWave, SurveyWave.id == R.wave_id))
+
+
+def _aggregates() -> list:
+    parts = [func.count().label("responses")]
+    for dim in DIMENSIONS:
+        col = getattr(R, dim)
+        norm = normalised(col)
+        parts += [func.count(col).label(f"{dim}_n"), func.sum(norm).label(f"{dim}_sum"),
+                  func.sum(norm * norm).label(f"{dim}_sumsq")]
+    parts += [
+        count_if(top2(R.overall)).label("top2"),
+        func.count(R.recommend).label("recommend_n"),
+        count_if(R.recommend >= 9).label("promoters"),
+        count_if(R.recommend <= 6).label("detractors"),
+    ]
+    return parts
+
+
+def raw_stats(flt: KpiFilter, *, session: Session, by: str | None = None) -> list[dict[str, Any]]:
+    """Sufficient statistics (n, Σx, Σx², counts) per group, for KPIs, intervals and tests."""
+    group = _group_column(session, by)
+    stmt = select(*([group.label("g")] if group is not None else []), *_aggregates()).select_from(
+        joined()).where(*conditions(flt))
+    if group is not None:
+        stmt = stmt.group_by(group).order_by(group)
+    return [dict(r) for r in session.execute(stmt).mappings().all()]
+
+
+def _mean(r: dict, dim: str) -> float | None:
+    return ratio(r.get(f"{dim}_sum"), r.get(f"{dim}_n"))
+
+
+def kpis_from_stats(r: dict) -> dict[str, Any]:
+    n_rec = r.get("recommend_n") or 0
+    out: dict[str, Any] = {
+        "responses": int(r.get("responses") or 0),
+        "satisfaction_score": _mean(r, "overall"),
+        "satisfaction_rate": ratio(r.get("top2"), r.get("overall_n")),
+        "nps": None if not n_rec else 100.0 * ((r.get("promoters") or 0) - (r.get("detractors") or 0)) / n_rec,
+    }
+    for dim in DIMENSIONS[1:]:
+        out[f"score_{dim}"] = _mean(r, dim)
+    return out
+
+
+def benchmark(year: int, dimension: str, *, session: Session) -> float | None:
+    return session.scalar(select(Benchmark.value).where(Benchmark.year == year,
+                                                        Benchmark.dimension == dimension))
+
+
+def compute(flt: KpiFilter, *, session: Session, by: str | None = None) -> KpiResult:
+    total_rows = raw_stats(flt, session=session)
+    kpis = kpis_from_stats(total_rows[0] if total_rows else {})
+    last_year = raw_stats(flt.shifted(years=-1), session=session)
+    previous_score = kpis_from_stats(last_year[0] if last_year else {})["satisfaction_score"]
+    score = kpis["satisfaction_score"]
+    kpis["yoy_change"] = None if score is None or previous_score is None else score - previous_score
+    bench = benchmark(flt.end.year, "overall", session=session)
+    kpis["vs_industry"] = None if score is None or bench is None else score - bench
+    groups = []
+    if by is not None:
+        groups = [{"key": r["g"], "kpis": kpis_from_stats(r)} for r in raw_stats(flt, session=session, by=by)]
+    return KpiResult("surveys", flt.as_json(), kpis, groups)

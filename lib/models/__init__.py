@@ -1,0 +1,21 @@
+"""Typed SQLAlchemy 2 models, one module per area; importing this registers every table."""
+from lib.models.complaints import Complaint, ComplaintEvent
+from lib.models.listening import Employee, ListeningActivity
+from lib.models.org import Company, Project
+from lib.models.settings import KpiTarget, Setting
+from lib.models.supervisors import (
+    Supervisor,
+    SupervisionActivity,
+    SupervisorIssue,
+    SupervisorIssueRaiser,
+    SupervisorIssueUpdate,
+)
+from lib.models.surveys import Benchmark, SurveyResponse, SurveyWave
+from lib.models.users_audit import AuditLog, User
+
+__all__ = [
+    "AuditLog", "Benchmark", "Company", "Complaint", "ComplaintEvent", "Employee", "KpiTarget",
+    "ListeningActivity", "Project", "Setting", "Supervisor", "SupervisionActivity",
+    "SupervisorIssue", "SupervisorIssueRaiser", "SupervisorIssueUpdate", "SurveyResponse",
+    "SurveyWave", "User",
+]

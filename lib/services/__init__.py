@@ -1,0 +1,1 @@
+"""Use cases per area; every function takes a keyword-only `session`."""

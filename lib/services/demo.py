@@ -1,0 +1,58 @@
+"""First start on the embedded database: migrate, seed demo data and create the demo accounts."""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from lib.config import DATA_DIR, DEMO_CREDENTIALS_FILE
+from lib.db import session_scope
+from lib.schema import init_db
+from lib.services import seed, users
+
+DEMO_ACCOUNTS = (("exec", "executive", "演示领导"), ("staff", "staff", "演示专员"), ("admin", "admin", "演示管理员"))
+
+
+def bootstrap(engine: Engine, *, demo_mode: bool, credentials_file: Path = DEMO_CREDENTIALS_FILE) -> None:
+    """Idempotent; a file lock keeps two processes from seeding the same database at once."""
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    with open(DATA_DIR / "bootstrap.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        init_db(engine)
+        if not demo_mode:
+            return
+        with session_scope(engine) as session:
+            if seed.is_empty(session=session):
+                seed.seed_demo(session=session)
+        with session_scope(engine) as session:
+            if users.count_users(session=session) == 0:
+                creds = create_demo_users(session=session)
+                _write_private(credentials_file, json.dumps(creds, ensure_ascii=False, indent=1))
+
+
+def create_demo_users(*, session) -> list[dict[str, str]]:
+    """Three accounts with random passwords: demo credentials are per installation, never in code."""
+    creds = []
+    for username, role, name in DEMO_ACCOUNTS:
+        password = secrets.token_urlsafe(9)
+        users.add_user(session=session, username=username, role=role, name=name, password=password,
+                       actor="system")
+        creds.append({"username": username, "role": role, "password": password})
+    return creds
+
+
+def demo_credentials(credentials_file: Path = DEMO_CREDENTIALS_FILE) -> list[dict[str, str]]:
+    if not credentials_file.exists():
+        return []
+    return json.loads(credentials_file.read_text(encoding="utf-8"))
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)

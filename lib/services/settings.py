@@ -1,0 +1,50 @@
+"""Admin settings stored as JSON, with the SPEC defaults on a fresh install."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lib.models import Setting
+from lib.services import audit
+from lib.sla import DEFAULT_SLA
+from lib.vocab import CATEGORIES, LISTENING_ACTIVITY_TYPES
+
+DEFAULTS: dict[str, Any] = {
+    "sla": DEFAULT_SLA,
+    "issue_due_days": 15,
+    "complaint_categories": list(CATEGORIES),
+    "listening_activity_types": list(LISTENING_ACTIVITY_TYPES),
+}
+
+
+def get(key: str, *, session: Session) -> Any:
+    row = session.get(Setting, key)
+    default = DEFAULTS.get(key)
+    if row is None:
+        return default
+    value = json.loads(row.value)
+    if isinstance(default, dict):
+        return {**default, **value}
+    return value
+
+
+def put(key: str, value: Any, *, session: Session, actor: str) -> None:
+    if key not in DEFAULTS:
+        raise KeyError(key)
+    old = get(key, session=session)
+    row = session.get(Setting, key)
+    if row is None:
+        row = Setting(key=key, value="null")
+        session.add(row)
+    row.value = json.dumps(value, ensure_ascii=False)
+    row.updated_by = actor
+    audit.record(session=session, actor=actor, action="setting_change", entity="setting",
+                 entity_id=key, detail={"from": old, "to": value})
+
+
+def all_settings(*, session: Session) -> dict[str, Any]:
+    stored = {r.key for r in session.scalars(select(Setting))}
+    return {k: get(k, session=session) for k in DEFAULTS} | {"_stored": sorted(stored)}
