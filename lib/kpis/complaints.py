@@ -9,7 +9,14 @@ from sqlalchemy.orm import Session
 
 from lib.db import utcnow
 from lib.kpis.common import (
-    FilterError, KpiFilter, KpiResult, count_if, hours_between, month_key, percentiles, ratio,
+    FilterError,
+    KpiFilter,
+    KpiResult,
+    count_if,
+    hours_between,
+    month_key,
+    percentiles,
+    ratio,
 )
 from lib.models import Company, Complaint, Project
 from lib.vocab import COMPLAINT_RESOLVED

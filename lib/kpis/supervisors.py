@@ -8,12 +8,19 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from lib.kpis.common import (
-    FilterError, KpiFilter, KpiResult, count_if, days_between, month_key, percentiles, ratio,
+    FilterError,
+    KpiFilter,
+    KpiResult,
+    count_if,
+    days_between,
+    month_key,
+    percentiles,
+    ratio,
 )
-from lib.models import Company, Project, Supervisor, SupervisionActivity, SupervisorIssue
+from lib.models import Company, Project, SupervisionActivity, Supervisor, SupervisorIssue
 from lib.vocab import ISSUE_DONE
 
-S, SA, I = Supervisor, SupervisionActivity, SupervisorIssue
+S, SA, SI = Supervisor, SupervisionActivity, SupervisorIssue
 GROUPS = ("month", "company", "city", "project", "business_line", "category")
 
 
@@ -82,26 +89,26 @@ def _activities(flt, session, by):
 
 
 def _issues(flt, session, by, today):
-    group = _group(session, by, I.raised_on, I.category)
+    group = _group(session, by, SI.raised_on, SI.category)
     if flt.categories:
-        cat = [I.category.in_(flt.categories)]
+        cat = [SI.category.in_(flt.categories)]
     else:
         cat = []
-    where = [I.source == "supervisor", I.raised_on >= flt.start, I.raised_on <= flt.end,
+    where = [SI.source == "supervisor", SI.raised_on >= flt.start, SI.raised_on <= flt.end,
              *_org_conditions(flt), *cat]
-    done = I.status.in_(ISSUE_DONE)
+    done = SI.status.in_(ISSUE_DONE)
     stmt = select(
         func.count().label("issues_raised"),
         count_if(done).label("done"),
-        count_if(and_(I.resolved_on.is_not(None), I.resolved_on <= I.due_on)).label("on_time"),
-        count_if(or_(I.resolved_on.is_not(None), I.due_on < today)).label("on_time_den"),
-        count_if(and_(~done, I.due_on < today)).label("open_overdue"),
-        count_if(I.feedback_score.in_((4, 5))).label("feedback_good"),
-        count_if(I.feedback_score.is_not(None)).label("feedback_n"),
-    ).select_from(_org_join(I.__table__, I.project_id)).where(*where)
+        count_if(and_(SI.resolved_on.is_not(None), SI.resolved_on <= SI.due_on)).label("on_time"),
+        count_if(or_(SI.resolved_on.is_not(None), SI.due_on < today)).label("on_time_den"),
+        count_if(and_(~done, SI.due_on < today)).label("open_overdue"),
+        count_if(SI.feedback_score.in_((4, 5))).label("feedback_good"),
+        count_if(SI.feedback_score.is_not(None)).label("feedback_n"),
+    ).select_from(_org_join(SI.__table__, SI.project_id)).where(*where)
     rows = _grouped(session, stmt, group)
-    pct = percentiles(session, days_between(session, I.raised_on, I.resolved_on),
-                      [*where, I.resolved_on.is_not(None)], _org_join(I.__table__, I.project_id),
+    pct = percentiles(session, days_between(session, SI.raised_on, SI.resolved_on),
+                      [*where, SI.resolved_on.is_not(None)], _org_join(SI.__table__, SI.project_id),
                       group, {"median_days_to_resolve": (1, 2)})
     for key, row in rows.items():
         row["median_days_to_resolve"] = pct.get(key, {}).get("median_days_to_resolve")

@@ -4,8 +4,8 @@ from lib.models.listening import Employee, ListeningActivity
 from lib.models.org import Company, Project
 from lib.models.settings import KpiTarget, Setting
 from lib.models.supervisors import (
-    Supervisor,
     SupervisionActivity,
+    Supervisor,
     SupervisorIssue,
     SupervisorIssueRaiser,
     SupervisorIssueUpdate,

@@ -11,9 +11,19 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from lib.models import (
-    Company, Complaint, ComplaintEvent, Employee, ListeningActivity, Project, Supervisor,
-    SupervisionActivity, SupervisorIssue, SupervisorIssueRaiser, SupervisorIssueUpdate,
-    SurveyResponse, SurveyWave,
+    Company,
+    Complaint,
+    ComplaintEvent,
+    Employee,
+    ListeningActivity,
+    Project,
+    SupervisionActivity,
+    Supervisor,
+    SupervisorIssue,
+    SupervisorIssueRaiser,
+    SupervisorIssueUpdate,
+    SurveyResponse,
+    SurveyWave,
 )
 from lib.sla import due_times
 from lib.vocab import LISTENING_ACTIVITY_TYPES, normalise_text
@@ -241,7 +251,7 @@ def _seed_surveys(session, rng, projects, start, today, per_month) -> int:
                     continue
                 seen.add((key, tp, surveyed))
 
-                def dim(shift: float, blank_p: float = 0.08):
+                def dim(shift: float, blank_p: float = 0.08, latent=latent, scale=scale):
                     if rng.random() < blank_p:
                         return None
                     return _score_on_scale(latent + shift + rng.gauss(0, 0.1), scale)

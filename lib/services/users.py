@@ -94,6 +94,13 @@ def list_users(*, session: Session) -> pd.DataFrame:
                                        "locked_until", "created_at"])
 
 
+def active_credentials(*, session: Session) -> dict[str, dict]:
+    """Active users in the shape streamlit-authenticator expects (bcrypt hashes, one role)."""
+    rows = session.execute(select(User.username, User.name, User.role, User.password_hash)
+                           .where(User.active.is_(True))).all()
+    return {u: {"name": n, "password": h, "email": "", "roles": [r]} for u, n, r, h in rows}
+
+
 def count_users(*, session: Session) -> int:
     return session.scalar(select(func.count(User.id))) or 0
 

@@ -1,0 +1,145 @@
+"""streamlit-authenticator wiring (the only place it is imported), login form, revocation, roles."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC
+
+import jwt
+import streamlit as st
+import streamlit_authenticator as stauth
+from sqlalchemy.engine import Engine
+from streamlit_authenticator.utilities.exceptions import LoginError
+
+from lib import config
+from lib.db import session_scope
+from lib.errors import LoginRefused
+from lib.i18n import t
+from lib.services import users
+
+AUTH_AT = "crhq_auth_at"  # when this browser session authenticated (epoch seconds)
+LANG = "crhq_lang"
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    username: str
+    name: str
+    role: str
+
+
+def _secret_cookie_key() -> str | None:
+    try:
+        return st.secrets.get("CRHQ_COOKIE_KEY")
+    except Exception:  # no secrets.toml at all
+        return None
+
+
+def _credentials(engine: Engine) -> dict:
+    with session_scope(engine) as session:
+        return {"usernames": users.active_credentials(session=session)}
+
+
+def _authenticator(engine: Engine) -> stauth.Authenticate:
+    settings = config.get_settings()
+    return stauth.Authenticate(
+        _credentials(engine), settings.cookie_name, config.cookie_key(_secret_cookie_key()),
+        settings.cookie_expiry_days, auto_hash=False, login_sleep_time=0,
+    )
+
+
+def _cookie_issued_at(token: dict) -> float:
+    # The library's JWT holds only username and expiry; the issue time follows from its lifetime.
+    return float(token["exp_date"]) - config.get_settings().cookie_expiry_days * 86400
+
+
+def _cookie_is_revoked(engine: Engine) -> bool:
+    settings = config.get_settings()
+    raw = st.context.cookies.get(settings.cookie_name) if st.context.cookies else None
+    if not raw:
+        return False
+    try:
+        token = jwt.decode(raw, config.cookie_key(_secret_cookie_key()), algorithms=["HS256"])
+    except jwt.PyJWTError:
+        return True
+    with session_scope(engine) as session:
+        info = users.get_user(session=session, username=str(token.get("username", "")))
+    if info is None or not info.active:
+        return True
+    valid_after = info.sessions_valid_after.replace(tzinfo=UTC).timestamp()
+    return _cookie_issued_at(token) < valid_after
+
+
+def _clear_session() -> None:
+    for key in ("name", "username", "authentication_status", "email", "roles", AUTH_AT):
+        st.session_state[key] = None
+
+
+def current_user(engine: Engine) -> CurrentUser | None:
+    """The signed-in user, re-checked against the database on every run (server-side)."""
+    authenticator = _authenticator(engine)
+    st.session_state["crhq_authenticator"] = authenticator
+    if not st.session_state.get("authentication_status"):
+        if _cookie_is_revoked(engine):
+            st.session_state["logout"] = True  # makes the library ignore the stale cookie
+        try:
+            authenticator.login(location="unrendered")
+        except LoginError:
+            _clear_session()
+    if not st.session_state.get("authentication_status"):
+        return None
+    with session_scope(engine) as session:
+        info = users.get_user(session=session, username=st.session_state.get("username") or "")
+    if st.session_state.get(AUTH_AT) is None:
+        st.session_state[AUTH_AT] = time.time()
+        if info is not None:
+            st.session_state.setdefault(LANG, info.language)
+            st.session_state[LANG] = info.language
+    valid_after = None if info is None else info.sessions_valid_after.replace(tzinfo=UTC).timestamp()
+    if info is None or not info.active or st.session_state[AUTH_AT] < valid_after:
+        _clear_session()
+        st.session_state["crhq_session_ended"] = True
+        return None
+    st.session_state["roles"] = [info.role]  # the role always comes from the database
+    return CurrentUser(info.username, info.name, info.role)
+
+
+def login_form(engine: Engine, lang: str) -> CurrentUser | None:
+    """Our own form (for i18n, lockout and audit); the library's cookie marks the session."""
+    if st.session_state.pop("crhq_session_ended", False):
+        st.warning(t("err_session_ended", lang))
+    holder = st.empty()
+    with holder.form("crhq_login_form"):
+        st.subheader(t("login_title", lang))
+        username = st.text_input(t("username", lang), key="crhq_login_user")
+        password = st.text_input(t("password", lang), type="password", key="crhq_login_password")
+        submitted = st.form_submit_button(t("login_button", lang))
+    if not submitted:
+        return None
+    with session_scope(engine) as session:
+        delay = users.failure_delay_seconds(users.failed_attempts(session=session, username=username))
+    time.sleep(delay)  # slows guessing; the lock itself is enforced in users.authenticate
+    try:
+        with session_scope(engine) as session:
+            info = users.authenticate(session=session, username=username, password=password)
+    except LoginRefused as exc:
+        st.error(t(exc.key, lang, **exc.params))
+        return None
+    holder.empty()
+    st.session_state.update({"name": info.name, "username": info.username, "roles": [info.role],
+                             "authentication_status": True, "logout": False, AUTH_AT: time.time(),
+                             LANG: info.language})
+    authenticator = st.session_state.get("crhq_authenticator") or _authenticator(engine)
+    authenticator.cookie_controller.set_cookie()
+    return CurrentUser(info.username, info.name, info.role)
+
+
+def logout(engine: Engine) -> None:
+    username = st.session_state.get("username")
+    if username:
+        with session_scope(engine) as session:
+            users.logout(session=session, username=username)
+    authenticator = st.session_state.get("crhq_authenticator") or _authenticator(engine)
+    if st.session_state.get("authentication_status"):
+        authenticator.logout(location="unrendered")
+    _clear_session()

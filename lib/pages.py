@@ -1,0 +1,31 @@
+"""The page registry: which role may open which page (SPEC §8), in menu order."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ALL_ROLES = frozenset({"executive", "staff", "admin"})
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    page_id: str
+    path: str
+    label_key: str
+    icon: str
+    roles: frozenset[str]
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("overview", "app.py", "nav_overview", ":material/dashboard:", ALL_ROLES),
+    PageSpec("admin", "pages/9_Admin.py", "nav_admin", ":material/admin_panel_settings:",
+             frozenset({"admin"})),
+)
+BY_ID = {p.page_id: p for p in PAGES}
+
+
+def may_open(role: str | None, page_id: str) -> bool:
+    return role is not None and role in BY_ID[page_id].roles
+
+
+def menu_for(role: str | None) -> list[PageSpec]:
+    return [p for p in PAGES if may_open(role, p.page_id)]

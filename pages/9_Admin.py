@@ -1,0 +1,86 @@
+"""Administration: users (add, disable/enable, role, password reset) and the audit log."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import streamlit as st
+
+from lib import ui
+from lib.db import session_scope
+from lib.errors import DomainError, ValidationFailed
+from lib.services import admin_views, audit, users
+from lib.vocab import ROLES, label
+
+user = ui.page_setup("admin")
+tr = ui.tr
+lang = ui.lang()
+engine = ui.get_engine()
+
+st.title(tr("admin_title"))
+tab_users, tab_audit = st.tabs([tr("admin_users"), tr("admin_audit")])
+
+with tab_users:
+    with session_scope(engine) as session:
+        table = admin_views.users_table(session=session)
+    shown = table.assign(role=table.role.map(lambda r: label("role", r, lang)))
+    st.dataframe(shown, hide_index=True, width="stretch", key="admin_users_table")
+
+    left, right = st.columns(2)
+    with left.form("admin_add_form", clear_on_submit=True):
+        st.subheader(tr("admin_add_user"))
+        new_username = st.text_input(tr("username"), key="admin_new_username")
+        new_name = st.text_input(tr("name"), key="admin_new_fullname")
+        new_role = st.selectbox(tr("role"), list(ROLES), format_func=lambda r: label("role", r, lang),
+                                key="admin_new_role")
+        new_password = st.text_input(tr("password"), type="password", key="admin_new_password")
+        if st.form_submit_button(tr("save")):
+            try:
+                with session_scope(engine) as session:
+                    users.add_user(session=session, username=new_username, role=new_role,
+                                   name=new_name, password=new_password, actor=user.username)
+                st.success(tr("saved"))
+                st.rerun()
+            except DomainError as exc:
+                st.error(tr(exc.key, **exc.params))
+
+    with right.form("admin_edit_form"):
+        st.subheader(tr("admin_edit_user"))
+        target = st.selectbox(tr("user"), list(table.username), key="admin_edit_target")
+        action = st.radio(tr("action"), ["disable", "enable", "set_role", "reset_password"],
+                          format_func=tr, horizontal=True, key="admin_edit_action")
+        role = st.selectbox(tr("role"), list(ROLES), format_func=lambda r: label("role", r, lang),
+                            key="admin_edit_role")
+        password = st.text_input(tr("new_password"), type="password", key="admin_edit_password")
+        if st.form_submit_button(tr("save")):
+            try:
+                if target == user.username and action in ("disable", "set_role"):
+                    raise ValidationFailed("err_cannot_disable_self")
+                with session_scope(engine) as session:
+                    if action in ("disable", "enable"):
+                        users.set_active(session=session, username=target, active=action == "enable",
+                                         actor=user.username)
+                    elif action == "set_role":
+                        users.set_role(session=session, username=target, role=role, actor=user.username)
+                    else:
+                        users.reset_password(session=session, username=target, password=password,
+                                             actor=user.username)
+                st.success(tr("saved"))
+                st.rerun()
+            except DomainError as exc:
+                st.error(tr(exc.key, **exc.params))
+
+with tab_audit:
+    with session_scope(engine) as session:
+        known_actions = audit.actions(session=session)
+    c1, c2, c3, c4 = st.columns(4)
+    actor = c1.text_input(tr("actor"), key="admin_audit_actor")
+    action_filter = c2.selectbox(tr("action"), ["", *known_actions],
+                                 format_func=lambda a: a or tr("all"), key="admin_audit_action")
+    start = c3.date_input(tr("date_from"), value=date.today() - timedelta(days=30), key="admin_audit_from")
+    end = c4.date_input(tr("date_to"), value=date.today(), key="admin_audit_to")
+    with session_scope(engine) as session:
+        log = admin_views.audit_table(session=session, actor=actor.strip(), action=action_filter,
+                                      start=start, end=end)
+    st.dataframe(log.rename(columns={"at": tr("at"), "actor": tr("actor"), "action": tr("action"),
+                                     "entity": tr("entity"), "entity_id": "ID", "detail": tr("detail")}),
+                 hide_index=True, width="stretch", key="admin_audit_table")
