@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import bcrypt
 import pandas as pd
@@ -150,6 +150,13 @@ def logout(*, session: Session, username: str) -> None:
     if user is not None:
         _revoke_sessions(user)
     audit.record(session=session, actor=username, action="logout", entity="user", entity_id=username)
+
+
+def session_is_valid(info: UserInfo | None, issued_at: float) -> bool:
+    """A session or cookie issued at `issued_at` (epoch s) still counts only if nothing revoked it."""
+    if info is None or not info.active:
+        return False
+    return issued_at >= info.sessions_valid_after.replace(tzinfo=UTC).timestamp()
 
 
 def failure_delay_seconds(failed_attempts: int) -> float:

@@ -1,0 +1,73 @@
+"""SLA clocks on the statutory calendar; expected times worked out by hand from the 2025 schedule."""
+from datetime import date, datetime
+
+import pytest
+
+from lib.sla import add_working_hours, due_times, is_working_day, working_hours_between
+
+
+@pytest.mark.parametrize(("day", "working"), [
+    (date(2025, 9, 26), True),    # Friday
+    (date(2025, 9, 27), False),   # Saturday
+    (date(2025, 9, 28), True),    # Sunday, make-up working day for National Day
+    (date(2025, 10, 1), False),   # National Day
+    (date(2025, 10, 8), False),   # last day of the 2025 National Day / Mid-Autumn break
+    (date(2025, 10, 9), True),
+    (date(2025, 10, 11), True),   # Saturday, make-up working day
+    (date(2025, 10, 12), False),  # Sunday
+])
+def test_statutory_calendar(day, working):
+    assert is_working_day(day) is working
+
+
+def test_hotline_first_response_over_a_weekend():
+    # Fri 15:00 + 24 working hours: 9 h on Friday, Sat off, Sun 28 Sep is a make-up day → Sun 15:00.
+    assert add_working_hours(datetime(2025, 9, 26, 15), 24) == datetime(2025, 9, 28, 15)
+
+
+def test_ordinary_weekend_skips_two_days():
+    # Fri 14 Mar 2025 10:00 + 24 working hours: 14 h Fri, Sat/Sun off, 10 h Monday.
+    assert add_working_hours(datetime(2025, 3, 14, 10), 24) == datetime(2025, 3, 17, 10)
+
+
+def test_across_national_day():
+    # Tue 30 Sep 10:00: 14 h that day, 1–8 Oct off, 10 h on Thu 9 Oct.
+    assert add_working_hours(datetime(2025, 9, 30, 10), 24) == datetime(2025, 10, 9, 10)
+
+
+def test_received_on_a_holiday_starts_next_working_day():
+    assert add_working_hours(datetime(2025, 10, 3, 12), 24) == datetime(2025, 10, 10, 0)
+
+
+def test_forum_gets_48_working_hours():
+    d = due_times(datetime(2025, 9, 26, 15), "forum", "ordinary", True)
+    # 9 h Fri + 24 h Sun 28 + 15 h Mon 29 = 48 h → Mon 29 Sep 15:00.
+    assert d.first_response_due_at == datetime(2025, 9, 29, 15)
+
+
+def test_urgent_uses_calendar_hours_whatever_the_channel():
+    d = due_times(datetime(2025, 10, 1, 23, 30), "forum", "urgent", True)
+    assert d.first_response_due_at == datetime(2025, 10, 2, 1, 30)
+    assert d.resolution_due_at == datetime(2025, 10, 2, 23, 30)
+
+
+def test_important_three_working_days_across_holiday():
+    # Mon 29 Sep 09:00: 15 h Mon + 24 h Tue 30 = 39 h; Oct 1–8 off; 33 h left → Thu 9 (24) + Fri 10 09:00.
+    d = due_times(datetime(2025, 9, 29, 9), "hotline", "important", True)
+    assert d.resolution_due_at == datetime(2025, 10, 10, 9)
+
+
+def test_non_responsible_seven_working_days():
+    # Mon 3 Mar 2025 00:00 + 7 working days → Wed 12 Mar 00:00 (weekend 8–9 skipped).
+    d = due_times(datetime(2025, 3, 3), "hotline", None, False)
+    assert d.resolution_due_at == datetime(2025, 3, 12)
+
+
+def test_working_hours_between_counts_only_working_time():
+    assert working_hours_between(datetime(2025, 9, 30, 10), datetime(2025, 10, 9, 10)) == 24
+    assert working_hours_between(datetime(2025, 9, 30, 10), datetime(2025, 9, 30, 9)) == 0
+
+
+def test_admin_settings_override_defaults():
+    d = due_times(datetime(2025, 3, 3), "hotline", "ordinary", True, {"first_response_working_hours": 12})
+    assert d.first_response_due_at == datetime(2025, 3, 3, 12)
