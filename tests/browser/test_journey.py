@@ -1,0 +1,103 @@
+"""One real browser journey: Debian's chromium driven by Playwright against `streamlit run app.py`."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from lib.db import make_engine, session_scope
+from lib.schema import init_db
+from lib.services import seed, users
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is missing: run the suite through scripts/test.sh")
+    db = tmp_path_factory.mktemp("browser") / "journey.db"
+    url = f"sqlite:///{db}"
+    engine = make_engine(url)
+    init_db(engine)
+    with session_scope(engine) as session:
+        seed.seed_demo(session=session, today=date.today())  # the full default demo size
+        users.add_user(session=session, username="boss", role="executive", name="王总", password="boss-pass-1")
+    engine.dispose()
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": url, "CRHQ_COOKIE_KEY": "j" * 48}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.3)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_executive_journey(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(server + "/")
+        page.get_by_label("用户名").fill("boss")
+        page.get_by_label("密码").fill("wrong-password")
+        page.get_by_role("button", name="登录").click()
+        expect(page.get_by_text("用户名或密码错误。")).to_be_visible(timeout=30_000)
+
+        page.get_by_label("密码").fill("boss-pass-1")
+        started = time.perf_counter()
+        page.get_by_role("button", name="登录").click()
+        expect(page.get_by_text("总部客户关系总览")).to_be_visible(timeout=30_000)
+        chart = page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first
+        expect(chart).to_be_visible(timeout=30_000)
+        print(f"login to drawn chart: {time.perf_counter() - started:.2f} s")
+        page.screenshot(path=str(ARTIFACTS / "overview_zh.png"), full_page=True)
+
+        page.get_by_text("English", exact=True).click()
+        expect(page.get_by_text("HQ customer-relations overview")).to_be_visible(timeout=30_000)
+
+        page.reload()  # the cookie keeps the session; the language is the user's own
+        expect(page.get_by_text("HQ customer-relations overview")).to_be_visible(timeout=30_000)
+        expect(chart).to_be_visible(timeout=30_000)
+
+        page.goto(server + "/Admin")  # deep link to a page executives may not open
+        expect(page.get_by_text("Your role may not open this page.")).to_be_visible(timeout=30_000)
+        expect(page.locator("[data-testid='stDataFrame']")).to_have_count(0)
+        page.screenshot(path=str(ARTIFACTS / "admin_refused_en.png"), full_page=True)
+
+        page.get_by_role("button", name="Log out").click()
+        expect(page.get_by_role("button", name="Log in")).to_be_visible(timeout=30_000)
+        page.reload()  # the old cookie was revoked on logout: still logged out after a refresh
+        expect(page.get_by_label("Username").or_(page.get_by_label("用户名"))).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("HQ customer-relations overview")).to_have_count(0)
+        page.screenshot(path=str(ARTIFACTS / "logged_out.png"), full_page=True)
+        browser.close()

@@ -1,0 +1,107 @@
+"""Every page × every role (and nobody logged in), in both languages, with AppTest."""
+import pytest
+from sqlalchemy import select
+
+from lib.config import get_settings
+from lib.db import make_engine, session_scope
+from lib.models import AuditLog
+from lib.pages import PAGES
+from lib.services import users
+from tests.pages.conftest import PASSWORDS, app
+
+ROLE_USERS = {"executive": "exec1", "staff": "staff1", "admin": "admin1"}
+
+
+def _texts(at) -> str:
+    parts = [e.value for e in at.markdown] + [e.value for e in at.title] + [e.value for e in at.error]
+    parts += [e.value for e in at.subheader] + [m.label for m in at.metric] + [e.value for e in at.caption]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=lambda s: s.page_id)
+@pytest.mark.parametrize("role", ["executive", "staff", "admin"])
+def test_page_for_role(spec, role):
+    at = app(spec.path, ROLE_USERS[role]).run()
+    assert not at.exception, at.exception
+    if role in spec.roles:
+        assert not [e for e in at.error if "无权" in e.value]
+    else:
+        assert [e.value for e in at.error] == ["您的角色无权访问此页面。"]
+        assert not at.dataframe and not at.metric  # refused: no data on the page
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=lambda s: s.page_id)
+def test_page_without_login_shows_only_the_login_form(spec):
+    at = app(spec.path).run()
+    assert not at.exception
+    assert "登录" in _texts(at)
+    assert not at.metric and not at.dataframe
+
+
+def test_overview_in_both_languages_and_the_choice_persists_for_the_user():
+    at = app("app.py", "exec1").run()
+    assert not at.exception
+    assert len(at.metric) == 5
+    assert "投诉 · 解决率" in [m.label for m in at.metric]
+    assert all(m.value for m in at.metric)
+    at.radio(key="crhq_lang_switch").set_value("en").run()
+    assert "Complaints · Resolution rate" in [m.label for m in at.metric]
+    assert at.title[0].value == "HQ customer-relations overview"
+    fresh = app("app.py", "exec1").run()  # a new browser session of the same user
+    assert "Complaints · Resolution rate" in [m.label for m in fresh.metric]
+    fresh.radio(key="crhq_lang_switch").set_value("zh").run()
+    assert "投诉 · 解决率" in [m.label for m in fresh.metric]
+
+
+def test_wrong_password_gives_a_clear_message_and_no_session():
+    at = app("app.py").run()
+    at.text_input(key="crhq_login_user").input("staff1")
+    at.text_input(key="crhq_login_password").input("not-the-password")
+    at.button[0].click().run()
+    assert "用户名或密码错误。" in [e.value for e in at.error]
+    assert not at.session_state["authentication_status"]
+    assert not at.metric
+
+
+def test_right_password_logs_in_and_is_audited():
+    at = app("app.py").run()
+    at.text_input(key="crhq_login_user").input("staff1")
+    at.text_input(key="crhq_login_password").input(PASSWORDS["staff1"])
+    at.button[0].click().run()
+    assert at.session_state["authentication_status"] is True
+    assert len(at.metric) == 5
+    with session_scope(make_engine(get_settings().database_url)) as session:
+        actions = [a for (a,) in session.execute(select(AuditLog.action).where(AuditLog.actor == "staff1"))]
+    assert "login" in actions
+
+
+def test_disabled_user_is_thrown_out_on_next_run():
+    engine = make_engine(get_settings().database_url)
+    with session_scope(engine) as session:
+        users.add_user(session=session, username="temp1", role="staff", name="temp", password="temp-pass-1")
+    at = app("app.py")
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = "temp1"
+    at.session_state["roles"] = ["admin"]  # a forged role in the session is ignored
+    at.run()
+    assert len(at.metric) == 5
+    at.switch_page("pages/9_Admin.py").run()
+    assert [e.value for e in at.error] == ["您的角色无权访问此页面。"]
+    with session_scope(engine) as session:
+        users.set_active(session=session, username="temp1", active=False, actor="admin1")
+    at.switch_page("app.py").run()
+    assert not at.metric
+    assert at.session_state["authentication_status"] is None
+
+
+def test_admin_adds_a_user():
+    at = app("pages/9_Admin.py", "admin1").run()
+    assert not at.exception
+    at.text_input(key="admin_new_username").input("newbie")
+    at.text_input(key="admin_new_fullname").input("新人")
+    at.text_input(key="admin_new_password").input("short")
+    at.button[0].click().run()
+    assert "密码至少 8 位。" in [e.value for e in at.error]
+    engine = make_engine(get_settings().database_url)
+    with session_scope(engine) as session:
+        assert users.get_user(session=session, username="newbie") is None
