@@ -6,8 +6,16 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from lib.models import (
-    Company, Complaint, Employee, ListeningActivity, Project, Supervisor, SupervisionActivity,
-    SupervisorIssue, SurveyResponse, SurveyWave,
+    Company,
+    Complaint,
+    Employee,
+    ListeningActivity,
+    Project,
+    SupervisionActivity,
+    Supervisor,
+    SupervisorIssue,
+    SurveyResponse,
+    SurveyWave,
 )
 from lib.sla import due_times
 from lib.vocab import normalise_text

@@ -1,0 +1,167 @@
+"""Column specs, cell parsers and the row-level error report shared by every import kind."""
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from lib.vocab import lookup, normalise_text
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    zh: str
+    required: bool = False
+    parse: Callable[[Any], Any] = lambda v: v
+
+
+@dataclass
+class RowError:
+    row: int       # 1-based line number in the file as a spreadsheet shows it (header = 1)
+    column: str
+    value: str
+    reason_zh: str
+    reason_en: str
+
+
+class CellError(ValueError):
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    rows: int
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    created_projects: int = 0
+    dry_run: bool = False
+    errors: list[RowError] = field(default_factory=list)
+
+
+def map_headers(columns: list[str], specs: list[Column]) -> tuple[dict[str, str], list[RowError]]:
+    """Raw header → canonical name, accepting English or Chinese names in any order."""
+    by_name = {}
+    for spec in specs:
+        by_name[normalise_text(spec.name)] = spec.name
+        by_name[normalise_text(spec.zh)] = spec.name
+    mapping, errors = {}, []
+    for raw in columns:
+        canonical = by_name.get(normalise_text(raw))
+        if canonical:
+            mapping[raw] = canonical
+    present = set(mapping.values())
+    for spec in specs:
+        if spec.required and spec.name not in present:
+            errors.append(RowError(1, spec.name, "", f"缺少必填列“{spec.zh}”（{spec.name}）",
+                                   f"required column '{spec.name}' ({spec.zh}) is missing"))
+    return mapping, errors
+
+
+def text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip() or None
+
+
+_DT_FORMATS = ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S",
+               "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M")
+EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime().replace(tzinfo=None)
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if 1 <= value < 2958466:  # an Excel serial date
+            return EXCEL_EPOCH + timedelta(days=float(value))
+    raw = str(value).strip()
+    if re.fullmatch(r"\d{4,5}(\.\d+)?", raw):
+        return EXCEL_EPOCH + timedelta(days=float(raw))
+    for fmt in _DT_FORMATS:
+        try:
+            return datetime.strptime(raw, fmt)
+        except ValueError:
+            continue
+    raise CellError("日期时间格式无法识别（应为 YYYY-MM-DD[ HH:MM[:SS]] 或 YYYY/MM/DD）",
+                    "unrecognised date/time (use YYYY-MM-DD[ HH:MM[:SS]] or YYYY/MM/DD)")
+
+
+def parse_date(value: Any) -> date | None:
+    parsed = parse_datetime(value)
+    return None if parsed is None else parsed.date()
+
+
+_TRUE = {"true", "yes", "y", "1", "是", "t", "对"}
+_FALSE = {"false", "no", "n", "0", "否", "f"}
+
+
+def parse_bool(value: Any) -> bool | None:
+    raw = text(value)
+    if raw is None:
+        return None
+    key = normalise_text(raw)
+    if key in _TRUE:
+        return True
+    if key in _FALSE:
+        return False
+    raise CellError("应为 是/否、true/false、yes/no 或 1/0", "expected true/false, yes/no, 1/0 or 是/否")
+
+
+def parse_int(low: int | None = None, high: int | None = None) -> Callable[[Any], int | None]:
+    def parse(value: Any) -> int | None:
+        raw = text(value)
+        if raw is None:
+            return None
+        try:
+            number = float(raw)
+        except ValueError:
+            raise CellError("应为整数", "expected a whole number") from None
+        if not number.is_integer():
+            raise CellError("应为整数", "expected a whole number")
+        if (low is not None and number < low) or (high is not None and number > high):
+            raise CellError(f"超出范围 {low}–{high}", f"out of range {low}–{high}")
+        return int(number)
+    return parse
+
+
+def parse_vocab(vocabulary: str) -> Callable[[Any], str | None]:
+    def parse(value: Any) -> str | None:
+        raw = text(value)
+        if raw is None:
+            return None
+        code = lookup(vocabulary, raw)
+        if code is None:
+            raise CellError("不是可识别的取值", f"not a known {vocabulary.replace('_', ' ')}")
+        return code
+    return parse
+
+
+def error_report(errors: list[RowError]) -> pd.DataFrame:
+    return pd.DataFrame([e.__dict__ for e in errors],
+                        columns=["row", "column", "value", "reason_zh", "reason_en"]).rename(columns={
+        "row": "行号 row", "column": "列 column", "value": "值 value",
+        "reason_zh": "原因", "reason_en": "reason"})
+
+
+def error_report_csv(errors: list[RowError]) -> bytes:
+    buf = io.StringIO()
+    error_report(errors).to_csv(buf, index=False)
+    return buf.getvalue().encode("utf-8-sig")  # BOM: Chinese Excel opens it correctly
