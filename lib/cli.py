@@ -92,6 +92,33 @@ def cmd_kpi(args) -> int:
     return 0
 
 
+def cmd_import(args) -> int:
+    from lib.imports.complaints import import_complaints
+    from lib.imports.core import error_report
+    from lib.imports.reader import ImportRejected
+
+    importers = {"complaints": import_complaints}
+    if args.kind not in importers:
+        print(f"import of {args.kind!r} is not available yet", file=sys.stderr)
+        return 2
+    engine = _engine()
+    init_db(engine)
+    data = open(args.file, "rb").read()
+    started = time.perf_counter()
+    try:
+        with session_scope(engine) as session:
+            result = importers[args.kind](data, args.file, session=session, actor="cli", dry_run=args.dry_run)
+    except ImportRejected as exc:
+        print(f"{t(exc.key, 'zh', **exc.params)}\n{t(exc.key, 'en', **exc.params)}", file=sys.stderr)
+        if exc.errors:
+            print(error_report(exc.errors).to_csv(index=False), file=sys.stderr)
+        return 1
+    seconds = time.perf_counter() - started
+    print(json.dumps({**{k: v for k, v in result.__dict__.items() if k != "errors"},
+                      "seconds": round(seconds, 2), "rows_per_second": round(result.rows / max(seconds, 1e-9))}))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lib.cli", description="Customer-relations HQ dashboard")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -115,6 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("username")
     usub.add_parser("list", help="list users")
     p.set_defaults(func=cmd_user)
+
+    p = sub.add_parser("import", help="import a CSV/.xlsx file (all or nothing)")
+    p.add_argument("kind", choices=["complaints", "survey", "employees", "listening", "supervisors",
+                                    "supervision_activities", "supervisor_issues"])
+    p.add_argument("file")
+    p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("kpi", help="print the KPIs of an area as JSON")
     p.add_argument("area", choices=["complaints", "surveys", "listening", "supervisors"])

@@ -141,3 +141,17 @@ def format_number(value: float | int | None, decimals: int = 1) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return f"{value:,.{decimals}f}"
+
+STRINGS.update({
+    "imp_err_encoding": ("无法识别文件编码：请保存为 UTF-8 或 GB18030（GBK）的 CSV，或 .xlsx。",
+                         "Unknown file encoding: save as UTF-8 or GB18030 (GBK) CSV, or .xlsx."),
+    "imp_err_empty": ("文件为空。", "The file is empty."),
+    "imp_err_no_rows": ("文件只有表头，没有数据行。", "The file has a header but no data rows."),
+    "imp_err_unreadable": ("文件无法读取（{detail}）。", "The file cannot be read ({detail})."),
+    "imp_err_rows": ("导入被拒绝：{n} 行有错误，未写入任何数据。请下载错误报告修正后重新导入。",
+                     "Import refused: {n} row(s) have errors and nothing was written. "
+                     "Download the error report, fix them and import again."),
+    "imp_done": ("导入完成：共 {rows} 行，新增 {inserted}，更新 {updated}，未变 {unchanged}，新建项目 {created_projects}。",
+                 "Imported {rows} rows: {inserted} new, {updated} updated, {unchanged} unchanged, "
+                 "{created_projects} new projects."),
+})

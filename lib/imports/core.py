@@ -67,6 +67,20 @@ def map_headers(columns: list[str], specs: list[Column]) -> tuple[dict[str, str]
     return mapping, errors
 
 
+def blank_to_none(value: Any) -> Any:
+    """Empty cells arrive as None, NaN, NaT or whitespace depending on the reader: one meaning."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
 def text(value: Any) -> str | None:
     if value is None:
         return None

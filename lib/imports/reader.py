@@ -45,7 +45,7 @@ def read_table(data: bytes, filename: str = "") -> pd.DataFrame:
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise ImportRejected("imp_err_unreadable", detail=str(exc).splitlines()[0]) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
-    frame = frame.astype(object).where(frame.notna(), None)
+    frame = frame.astype(object)
     frame = frame.map(lambda v: (v.strip() or None) if isinstance(v, str) else v)
     frame = frame.dropna(how="all")
     if frame.empty:

@@ -1,0 +1,50 @@
+"""Companies and projects: found by normalised name, created once on the fly by imports and forms."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lib.models import Company, Project
+from lib.vocab import normalise_text
+
+
+class ProjectResolver:
+    """Caches look-ups for one import so a project is created at most once, never duplicated."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.companies = {normalise_text(c.name): c for c in session.scalars(select(Company))}
+        self.projects = {(p.company_id, p.name_norm): p for p in session.scalars(select(Project))}
+        self.created = 0
+
+    def company(self, name: str, city: str) -> Company:
+        key = normalise_text(name)
+        company = self.companies.get(key)
+        if company is None:
+            company = Company(name=name.strip(), city=city.strip())
+            self.session.add(company)
+            self.session.flush()
+            self.companies[key] = company
+        return company
+
+    def project(self, company_name: str, city: str, name: str, business_line: str | None) -> Project:
+        company = self.company(company_name, city)
+        key = (company.id, normalise_text(name))
+        project = self.projects.get(key)
+        if project is None:
+            project = Project(company_id=company.id, name=name.strip(), name_norm=key[1], city=city.strip(),
+                              business_line=business_line or "other")
+            self.session.add(project)
+            self.session.flush()
+            self.projects[key] = project
+            self.created += 1
+        return project
+
+
+def options(*, session: Session) -> dict[str, list[str]]:
+    """Names for filter pickers: companies, cities and projects."""
+    return {
+        "company": list(session.scalars(select(Company.name).order_by(Company.name))),
+        "city": sorted(set(session.scalars(select(Project.city)))),
+        "project": list(session.scalars(select(Project.name).order_by(Project.name))),
+    }

@@ -1,0 +1,85 @@
+"""Complaint imports: the delivered samples, idempotence, updates and every kind of bad file."""
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from lib.imports.complaints import import_complaints
+from lib.imports.reader import ImportRejected
+from lib.models import Complaint, Project
+
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+HEADER = "ref,received_at,channel,company,city,project,severity,responsible,status,resolved_at\n"
+GOOD = "T1,2025-09-30 10:00,hotline,A公司,深圳,深圳花园,ordinary,yes,received,\n"
+
+
+def _count(session) -> int:
+    return session.scalar(select(func.count()).select_from(Complaint))
+
+
+@pytest.mark.parametrize("name", ["complaints_hotline_center.csv", "complaints_regions.xlsx"])
+def test_samples_import_cleanly_and_twice_changes_nothing(session, name):
+    data = (SAMPLES / name).read_bytes()
+    first = import_complaints(data, name, session=session, actor="t")
+    assert first.inserted == first.rows > 0
+    again = import_complaints(data, name, session=session, actor="t")
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, first.rows)
+    assert _count(session) == first.rows
+
+
+def test_gb18030_chinese_headers_and_values(session):
+    text = (" 投诉编号 , 受理时间 ,渠道,公司,城市,项目,级别,是否责任投诉,状态\n"
+            "G1,2025/09/30 10:00,论坛,深圳公司,深圳,海景 花园,紧急,是,处理中\n")
+    import_complaints(text.encode("gb18030"), "x.csv", session=session, actor="t")
+    c = session.scalar(select(Complaint))
+    assert (c.channel, c.severity, c.responsible, c.status) == ("forum", "urgent", True, "in_progress")
+    # urgent: 2 calendar hours to first response whatever the channel
+    assert str(c.first_response_due_at) == "2025-09-30 12:00:00"
+
+
+def test_newer_version_updates_and_projects_are_not_duplicated(session):
+    import_complaints((HEADER + GOOD).encode(), "a.csv", session=session, actor="t")
+    newer = "T1,2025-09-30 10:00,hotline,A公司,深圳, 深圳 花园 ,ordinary,yes,resolved,2025-10-09 09:00\n"
+    result = import_complaints((HEADER + newer).encode(), "b.csv", session=session, actor="t")
+    assert result.updated == 1
+    assert session.scalar(select(Complaint.status)) == "resolved"
+    assert session.scalar(select(func.count()).select_from(Project)) == 1
+
+
+@pytest.mark.parametrize(("content", "key", "column"), [
+    ("ref,received_at,company,city,project\nT1,2025-01-01,A,深圳,P\n", "imp_err_rows", "channel"),  # missing column
+    (HEADER + GOOD + "T2,2025-01-01,telegram,A,深圳,P,,yes,received,\n", "imp_err_rows", "channel"),
+    (HEADER + GOOD + "T2,2025-13-45,hotline,A,深圳,P,,yes,received,\n", "imp_err_rows", "received_at"),
+    (HEADER + GOOD + GOOD, "imp_err_rows", "ref"),                                                    # duplicate ref
+    ("", "imp_err_empty", None),                                                                      # empty file
+    (HEADER, "imp_err_no_rows", None),                                                                # header only
+])
+def test_bad_files_are_refused_whole_with_row_errors(session, content, key, column):
+    with pytest.raises(ImportRejected) as exc:
+        import_complaints(content.encode(), "bad.csv", session=session, actor="t")
+    assert exc.value.key == key
+    if column:
+        assert column in {e.column for e in exc.value.errors}
+        assert all(e.reason_zh and e.reason_en for e in exc.value.errors)
+        assert all(e.row >= 1 for e in exc.value.errors)
+    assert _count(session) == 0  # nothing written, not even the good row
+
+
+def test_wrong_encoding_is_refused(session):
+    with pytest.raises(ImportRejected) as exc:
+        import_complaints(b"\xff\xfe\x00\x81\xff" * 10, "bad.csv", session=session, actor="t")
+    assert exc.value.key in ("imp_err_encoding", "imp_err_rows", "imp_err_unreadable")
+    assert _count(session) == 0
+
+
+def test_excel_with_merged_title_row(session, tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["2025年9月投诉明细"])
+    ws.merge_cells("A1:F1")
+    ws.append(["投诉编号", "受理时间", "渠道", "公司", "城市", "项目"])
+    ws.append(["X1", "2025-09-01 08:00", "热线", "A公司", "深圳", "P1"])
+    path = tmp_path / "t.xlsx"
+    wb.save(path)
+    assert import_complaints(path.read_bytes(), "t.xlsx", session=session, actor="t").inserted == 1
