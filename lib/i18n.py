@@ -155,3 +155,25 @@ STRINGS.update({
                  "Imported {rows} rows: {inserted} new, {updated} updated, {unchanged} unchanged, "
                  "{created_projects} new projects."),
 })
+
+STRINGS.update({
+    "nav_complaints": ("投诉", "Complaints"),
+    "complaints_title": ("投诉处理与时限", "Complaints and SLAs"),
+    "channel": ("渠道", "Channel"),
+    "category": ("类别", "Category"),
+    "severity": ("级别", "Severity"),
+    "responsible": ("责任投诉", "Responsible"),
+    "yes": ("是", "Yes"),
+    "no": ("否", "No"),
+    "breakdowns": ("分项", "Breakdowns"),
+    "by_business_line": ("按业务线", "By business line"),
+    "by_channel": ("按渠道", "By channel"),
+    "by_category": ("按类别", "By category"),
+    "by_city": ("按城市", "By city"),
+    "sla_view": ("时限（SLA）", "SLA"),
+    "escalation_funnel": ("升级漏斗", "Escalation funnel"),
+    "import_file": ("导入文件（CSV 或 Excel）", "Import a file (CSV or Excel)"),
+    "import_button": ("导入", "Import"),
+    "download_errors": ("下载错误报告", "Download the error report"),
+    "count": ("数量", "Count"),
+})

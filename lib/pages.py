@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ALL_ROLES = frozenset({"executive", "staff", "admin"})
+WRITERS = frozenset({"staff", "admin"})  # SPEC §8: create/update records and import files
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("overview", "app.py", "nav_overview", ":material/dashboard:", ALL_ROLES),
+    PageSpec("complaints", "pages/1_Complaints.py", "nav_complaints", ":material/support_agent:", ALL_ROLES),
     PageSpec("admin", "pages/9_Admin.py", "nav_admin", ":material/admin_panel_settings:",
              frozenset({"admin"})),
 )

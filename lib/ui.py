@@ -10,9 +10,11 @@ from lib import auth
 from lib.config import get_settings
 from lib.db import make_engine, session_scope
 from lib.i18n import LANGUAGES, t
+from lib.imports import complaints as complaint_import
+from lib.kpis import complaints as complaints_kpis
 from lib.kpis.common import KpiFilter
 from lib.pages import BY_ID, may_open, menu_for
-from lib.services import demo, overview, users
+from lib.services import complaint_views, demo, org, overview, users
 from lib.vocab import label
 
 
@@ -146,3 +148,69 @@ def complaints_trend(flt: KpiFilter):
 
 def clear_caches() -> None:
     st.cache_data.clear()
+
+
+# ---- complaints ----------------------------------------------------------------------------
+def make_filter(start: date, end: date, **lists) -> KpiFilter:
+    values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in lists.items()}
+    return KpiFilter(start=start, end=end, **values)
+
+
+def delta(current, previous, decimals: int = 0) -> str | None:
+    if current is None or previous is None:
+        return None
+    return f"{current - previous:+,.{decimals}f}"
+
+
+def delta_rate(current, previous) -> str | None:
+    if current is None or previous is None:
+        return None
+    return f"{(current - previous) * 100:+.1f} pt"
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def _org_options(url: str) -> dict:
+    with session_scope(get_engine()) as session:
+        return org.options(session=session)
+
+
+def org_options() -> dict:
+    return _org_options(get_settings().database_url)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def _complaint_kpis(url: str, flt: KpiFilter) -> dict:
+    with session_scope(get_engine()) as session:
+        return complaints_kpis.compute(flt, session=session).kpis
+
+
+def complaint_kpis(flt: KpiFilter) -> dict:
+    return _complaint_kpis(get_settings().database_url, flt)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def _complaint_breakdown(url: str, flt: KpiFilter, by: str):
+    with session_scope(get_engine()) as session:
+        return complaint_views.breakdown(flt, by, session=session)
+
+
+def complaint_breakdown(flt: KpiFilter, by: str):
+    return _complaint_breakdown(get_settings().database_url, flt, by)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def _escalation_funnel(url: str, flt: KpiFilter):
+    with session_scope(get_engine()) as session:
+        return complaint_views.escalation_funnel(flt, session=session)
+
+
+def escalation_funnel(flt: KpiFilter):
+    return _escalation_funnel(get_settings().database_url, flt)
+
+
+def import_complaints(data: bytes, filename: str, actor: str, progress):
+    with session_scope(get_engine()) as session:
+        result = complaint_import.import_complaints(data, filename, session=session, actor=actor,
+                                                    progress=progress)
+    clear_caches()
+    return result

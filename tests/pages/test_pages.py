@@ -105,3 +105,21 @@ def test_admin_adds_a_user():
     engine = make_engine(get_settings().database_url)
     with session_scope(engine) as session:
         assert users.get_user(session=session, username="newbie") is None
+
+
+@pytest.mark.parametrize(("username", "can_import"), [("exec1", False), ("staff1", True), ("admin1", True)])
+def test_complaints_page_kpis_and_import_only_for_writers(username, can_import):
+    at = app("pages/1_Complaints.py", username).run()
+    assert not at.exception, at.exception
+    labels = [m.label for m in at.metric]
+    assert "解决率" in labels and "投诉量" in labels
+    assert all(m.value for m in at.metric)
+    assert bool([b for b in at.button if b.label == "导入"] or at.get("file_uploader")) is can_import
+
+
+def test_complaints_page_filters_change_the_figures():
+    at = app("pages/1_Complaints.py", "staff1").run()
+    total = int(next(m.value for m in at.metric if m.label == "投诉量").replace(",", ""))
+    at.multiselect(key="complaints_channel").set_value(["forum"]).run()
+    forum = int(next(m.value for m in at.metric if m.label == "投诉量").replace(",", ""))
+    assert 0 < forum < total
