@@ -20,17 +20,17 @@ opts = ui.org_options()
 c1, c2, c3, c4 = st.columns(4)
 flt = ui.make_filter(
     start, end,
-    companies=c1.multiselect(tr("company"), opts["company"], key="complaints_company"),
-    cities=c2.multiselect(tr("city"), opts["city"], key="complaints_city"),
-    projects=c3.multiselect(tr("project"), opts["project"], key="complaints_project"),
+    companies=c1.multiselect(tr("company"), opts["company"], key="complaints_company", placeholder=tr("all")),
+    cities=c2.multiselect(tr("city"), opts["city"], key="complaints_city", placeholder=tr("all")),
+    projects=c3.multiselect(tr("project"), opts["project"], key="complaints_project", placeholder=tr("all")),
     business_lines=c4.multiselect(tr("business_line"), list(BUSINESS_LINES),
-                                  format_func=lambda c: label("business_line", c, lang), key="complaints_bl"),
+                                  format_func=lambda c: label("business_line", c, lang), key="complaints_bl", placeholder=tr("all")),
     channels=c1.multiselect(tr("channel"), list(CHANNELS), format_func=lambda c: label("channel", c, lang),
-                            key="complaints_channel"),
+                            key="complaints_channel", placeholder=tr("all")),
     categories=c2.multiselect(tr("category"), list(CATEGORIES), format_func=lambda c: label("category", c, lang),
-                              key="complaints_category"),
+                              key="complaints_category", placeholder=tr("all")),
     severities=c3.multiselect(tr("severity"), list(SEVERITIES), format_func=lambda c: label("severity", c, lang),
-                              key="complaints_severity"),
+                              key="complaints_severity", placeholder=tr("all")),
     responsible={"all": None, "yes": True, "no": False}[
         c4.selectbox(tr("responsible"), ["all", "yes", "no"], format_func=tr, key="complaints_responsible")],
 )
