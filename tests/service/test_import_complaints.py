@@ -9,7 +9,7 @@ from lib.imports.complaints import import_complaints
 from lib.imports.reader import ImportRejected
 from lib.models import Complaint, Project
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"  # copies of ../shared/samples
 HEADER = "ref,received_at,channel,company,city,project,severity,responsible,status,resolved_at\n"
 GOOD = "T1,2025-09-30 10:00,hotline,A公司,深圳,深圳花园,ordinary,yes,received,\n"
 
