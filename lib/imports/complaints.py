@@ -138,7 +138,7 @@ def import_complaints(data: bytes, filename: str, *, session: Session, actor: st
 
 def _values(r: dict[str, Any], project, sla) -> dict[str, Any]:
     responsible = True if r.get("responsible") is None else r["responsible"]
-    severity = r.get("severity") if responsible else r.get("severity")
+    severity = r.get("severity")
     if responsible and severity is None:
         severity = "ordinary"
     due = due_times(r["received_at"], r["channel"], severity, responsible, sla)

@@ -1,7 +1,7 @@
 """Shared KPI machinery: the filter, dialect-neutral SQL expressions, ratios and percentiles."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -63,8 +63,7 @@ class KpiFilter:
                 except ValueError:  # 29 Feb
                     d = d.replace(year=d.year + years, day=28)
             return d + timedelta(days=days)
-        return KpiFilter(**{**{k: getattr(self, k) for k in self.__dataclass_fields__},
-                            "start": move(self.start), "end": move(self.end)})
+        return replace(self, start=move(self.start), end=move(self.end))
 
     def previous_period(self) -> KpiFilter:
         length = (self.end - self.start).days + 1

@@ -1,6 +1,7 @@
 """Listening ("Six Ones") KPIs of SPEC §7: headcount, participants and rates by tier, in SQL."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -88,8 +89,7 @@ def compute(flt: KpiFilter, *, session: Session, activity_types: list[str],
     if by == "month":
         # Headcount is "employed on at least one day of the month", so each month is its own query.
         for key, m_start, m_end in months(flt.start, flt.end):
-            sub = KpiFilter(**{**{k: getattr(flt, k) for k in flt.__dataclass_fields__},
-                               "start": m_start, "end": m_end})
+            sub = replace(flt, start=m_start, end=m_end)
             rows = _stats(sub, session, None, activity_types)
             groups.append({"key": key, "kpis": kpis_from_stats(rows[0] if rows else {})})
     elif by is not None:

@@ -1,6 +1,7 @@
 """Supervisor-group KPIs of SPEC §7: people, activities and issue closure, in SQL."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -144,8 +145,7 @@ def compute(flt: KpiFilter, *, session: Session, by: str | None = None,
             from lib.kpis.listening import months
             people = {}
             for key, m_start, m_end in months(flt.start, flt.end):
-                sub = KpiFilter(**{**{k: getattr(flt, k) for k in flt.__dataclass_fields__},
-                                   "start": m_start, "end": m_end})
+                sub = replace(flt, start=m_start, end=m_end)
                 people[key] = _people(sub, session, None)["_all"]
         else:
             people = _people(flt, session, by)
