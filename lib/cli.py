@@ -12,6 +12,7 @@ from lib.config import get_settings
 from lib.db import make_engine, session_scope
 from lib.errors import DomainError
 from lib.i18n import t
+from lib.imports.registry import IMPORTERS as IMPORT_KINDS
 from lib.kpis import common, complaints, listening, supervisors, surveys
 from lib.schema import SchemaTooNew, init_db
 from lib.services import seed, settings, users
@@ -93,21 +94,17 @@ def cmd_kpi(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from lib.imports.complaints import import_complaints
     from lib.imports.core import error_report
     from lib.imports.reader import ImportRejected
+    from lib.imports.registry import import_file
 
-    importers = {"complaints": import_complaints}
-    if args.kind not in importers:
-        print(f"import of {args.kind!r} is not available yet", file=sys.stderr)
-        return 2
     engine = _engine()
     init_db(engine)
     data = open(args.file, "rb").read()
     started = time.perf_counter()
     try:
         with session_scope(engine) as session:
-            result = importers[args.kind](data, args.file, session=session, actor="cli", dry_run=args.dry_run)
+            result = import_file(args.kind, data, args.file, session=session, actor="cli", dry_run=args.dry_run)
     except ImportRejected as exc:
         print(f"{t(exc.key, 'zh', **exc.params)}\n{t(exc.key, 'en', **exc.params)}", file=sys.stderr)
         if exc.errors:
@@ -144,8 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_user)
 
     p = sub.add_parser("import", help="import a CSV/.xlsx file (all or nothing)")
-    p.add_argument("kind", choices=["complaints", "survey", "employees", "listening", "supervisors",
-                                    "supervision_activities", "supervisor_issues"])
+    p.add_argument("kind", choices=list(IMPORT_KINDS))
     p.add_argument("file")
     p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
     p.set_defaults(func=cmd_import)

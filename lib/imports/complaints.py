@@ -8,23 +8,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lib.imports.base import Importer, Row, WriteContext, changed, run_import
 from lib.imports.core import (
-    CellError,
     Column,
     ImportResult,
     RowError,
-    blank_to_none,
-    map_headers,
+    not_before,
     parse_bool,
     parse_datetime,
     parse_int,
     parse_vocab,
     text,
 )
-from lib.imports.reader import ImportRejected, read_table
 from lib.models import Complaint, ComplaintEvent
-from lib.services import audit, settings
-from lib.services.org import ProjectResolver
+from lib.services import settings
 from lib.sla import due_times
 
 COLUMNS = [
@@ -52,88 +49,29 @@ COLUMNS = [
     Column("root_cause", "原因分析", False, text),
     Column("corrective_action", "纠正预防措施", False, text),
 ]
-SPECS = {c.name: c for c in COLUMNS}
-FIELDS = ["received_at", "channel", "business_line", "category", "severity", "responsible", "status",
-          "description", "complainant_name", "complainant_phone", "first_response_at", "resolved_at",
-          "followup_at", "followup_score", "closed_at", "escalation_level", "reopen_count", "root_cause",
-          "corrective_action"]
-CHUNK = 2000
-
-
-def _required_error(row: int, spec: Column) -> RowError:
-    return RowError(row, spec.name, "", f"必填项“{spec.zh}”为空", f"required value '{spec.name}' is empty")
-
-
-def validate(frame) -> tuple[list[dict[str, Any]], list[RowError]]:
-    mapping, errors = map_headers(list(frame.columns), COLUMNS)
-    if errors:
-        return [], errors
-    frame = frame.rename(columns=mapping)[list(dict.fromkeys(mapping.values()))]
-    rows, seen = [], {}
-    for offset, raw in enumerate(frame.to_dict("records")):
-        line = offset + 2  # header is line 1
-        parsed, row_errors = {}, []
-        for name, value in raw.items():
-            value = blank_to_none(value)
-            spec = SPECS[name]
-            try:
-                parsed[name] = spec.parse(value)
-            except CellError as exc:
-                row_errors.append(RowError(line, name, str(value), exc.zh, exc.en))
-                continue
-            if spec.required and parsed[name] is None:
-                row_errors.append(_required_error(line, spec))
-        ref = parsed.get("ref")
-        if ref:
-            if ref in seen:
-                row_errors.append(RowError(line, "ref", ref, f"投诉编号与第 {seen[ref]} 行重复",
-                                           f"duplicate ref, first seen on line {seen[ref]}"))
-            else:
-                seen[ref] = line
-        row_errors += _cross_checks(line, parsed)
-        errors += row_errors
-        rows.append(parsed)
-    return rows, errors
-
-
-def _cross_checks(line: int, p: dict[str, Any]) -> list[RowError]:
-    errors = []
-    received = p.get("received_at")
-    for name in ("first_response_at", "resolved_at", "followup_at", "closed_at"):
-        value = p.get(name)
-        if received and value and value < received:
-            errors.append(RowError(line, name, str(value), "早于受理时间", "earlier than received_at"))
+def check(line: int, p: dict[str, Any]) -> list[RowError]:
+    errors = not_before(line, p, "received_at", "first_response_at", "resolved_at", "followup_at", "closed_at")
     if p.get("status") in ("resolved", "verified", "closed") and not p.get("resolved_at"):
         errors.append(RowError(line, "resolved_at", "", "已解决的投诉需要解决时间",
                                "a resolved complaint needs resolved_at"))
     return errors
 
 
+def write(rows: list[Row], ctx: WriteContext) -> None:
+    session = ctx.session
+    sla = ctx.cache.setdefault("sla", settings.get("sla", session=session))
+    existing = {c.ref: c for c in session.scalars(select(Complaint).where(
+        Complaint.ref.in_([r["ref"] for _, r in rows])))}
+    for _, r in rows:
+        _upsert(session, r, existing.get(r["ref"]), ctx.resolver, sla, ctx.actor, ctx.result)
+
+
+IMPORTER = Importer("complaints", "complaint", COLUMNS, write, key=("ref",), check=check)
+
+
 def import_complaints(data: bytes, filename: str, *, session: Session, actor: str, dry_run: bool = False,
                       progress: Callable[[float], None] | None = None) -> ImportResult:
-    """All or nothing: any bad row raises ImportRejected with every row error, and nothing is written."""
-    rows, errors = validate(read_table(data, filename))
-    if errors:
-        raise ImportRejected("imp_err_rows", errors=errors, n=len({e.row for e in errors}))
-    result = ImportResult("complaints", len(rows), dry_run=dry_run)
-    sla = settings.get("sla", session=session)
-    resolver = ProjectResolver(session)
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start:start + CHUNK]
-        existing = {c.ref: c for c in session.scalars(select(Complaint).where(
-            Complaint.ref.in_([r["ref"] for r in chunk])))}
-        for r in chunk:
-            _upsert(session, r, existing.get(r["ref"]), resolver, sla, actor, result)
-        session.flush()
-        if progress:
-            progress(min(1.0, (start + len(chunk)) / len(rows)))
-    result.created_projects = resolver.created
-    audit.record(session=session, actor=actor, action="import", entity="complaint",
-                 detail={"file": filename, "rows": result.rows, "inserted": result.inserted,
-                         "updated": result.updated, "dry_run": dry_run})
-    if dry_run:
-        session.rollback()
-    return result
+    return run_import(IMPORTER, data, filename, session=session, actor=actor, dry_run=dry_run, progress=progress)
 
 
 def _values(r: dict[str, Any], project, sla) -> dict[str, Any]:
@@ -168,7 +106,7 @@ def _upsert(session, r, current, resolver, sla, actor, result) -> None:
                                    changes=json.dumps({"status": [None, values["status"]]})))
         result.inserted += 1
         return
-    changes = {k: [str(getattr(current, k)), str(v)] for k, v in values.items() if getattr(current, k) != v}
+    changes = changed(current, values)
     if not changes:
         result.unchanged += 1
         return

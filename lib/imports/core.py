@@ -168,6 +168,85 @@ def parse_vocab(vocabulary: str) -> Callable[[Any], str | None]:
     return parse
 
 
+def required_error(line: int, spec: Column) -> RowError:
+    return RowError(line, spec.name, "", f"必填项“{spec.zh}”为空", f"required value '{spec.name}' is empty")
+
+
+def validate_rows(frame: pd.DataFrame, columns: list[Column], key: tuple[str, ...] = ()
+                  ) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
+    """Parse every cell of every row and collect every problem, so the user gets them all at once.
+
+    Returns (line, parsed row) pairs — line as a spreadsheet shows it, header = 1 — and the errors.
+    `key` names the columns that must be unique within the file (the natural key, when it is not
+    the whole row).
+    """
+    specs = {c.name: c for c in columns}
+    mapping, errors = map_headers(list(frame.columns), columns)
+    if errors:
+        return [], errors
+    frame = frame.rename(columns=mapping)[list(dict.fromkeys(mapping.values()))]
+    rows: list[tuple[int, dict[str, Any]]] = []
+    seen: dict[tuple, int] = {}
+    for offset, raw in enumerate(frame.to_dict("records")):
+        line = offset + 2
+        parsed: dict[str, Any] = {}
+        for name, value in raw.items():
+            value = blank_to_none(value)
+            spec = specs[name]
+            try:
+                parsed[name] = spec.parse(value)
+            except CellError as exc:
+                errors.append(RowError(line, name, str(value), exc.zh, exc.en))
+                parsed[name] = None
+                continue
+            if spec.required and parsed[name] is None:
+                errors.append(required_error(line, spec))
+        if key and all(parsed.get(k) is not None for k in key):
+            natural = tuple(parsed[k] for k in key)
+            if natural in seen:
+                shown = " / ".join(str(v) for v in natural)
+                errors.append(RowError(line, key[0], shown, f"与第 {seen[natural]} 行重复",
+                                       f"duplicate of line {seen[natural]}"))
+            else:
+                seen[natural] = line
+        rows.append((line, parsed))
+    return rows, errors
+
+
+def not_before(line: int, row: dict[str, Any], start: str, *names: str) -> list[RowError]:
+    """Dates that cannot precede `start` (resolved before raised, left before joined …)."""
+    errors = []
+    for name in names:
+        if row.get(start) and row.get(name) and row[name] < row[start]:
+            errors.append(RowError(line, name, str(row[name]), f"早于“{start}”", f"earlier than {start}"))
+    return errors
+
+
+def parse_choice(allowed: tuple[int, ...]) -> Callable[[Any], int | None]:
+    whole = parse_int()
+
+    def parse(value: Any) -> int | None:
+        number = whole(value)
+        if number is not None and number not in allowed:
+            shown = "/".join(str(a) for a in allowed)
+            raise CellError(f"应为 {shown} 之一", f"expected one of {shown}")
+        return number
+    return parse
+
+
+def parse_number(value: Any) -> float | None:
+    raw = text(value)
+    if raw is None:
+        return None
+    try:
+        number = float(raw)
+    except ValueError:
+        raise CellError("应为数字", "expected a number") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise CellError("应为数字", "expected a number")
+    return number
+
+
 def error_report(errors: list[RowError]) -> pd.DataFrame:
     return pd.DataFrame([e.__dict__ for e in errors],
                         columns=["row", "column", "value", "reason_zh", "reason_en"]).rename(columns={

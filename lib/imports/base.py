@@ -1,0 +1,78 @@
+"""One import pipeline for every kind of file: read → validate all → resolve → write in chunks → audit."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lib.imports.core import Column, ImportResult, RowError, validate_rows
+from lib.imports.reader import ImportRejected, read_table
+from lib.services import audit
+from lib.services.org import ProjectResolver
+
+Row = tuple[int, dict[str, Any]]  # (line in the file, parsed values)
+CHUNK = 2000
+
+
+@dataclass
+class WriteContext:
+    """What the write step of one import shares across its chunks."""
+    session: Session
+    actor: str
+    result: ImportResult
+    resolver: ProjectResolver
+    cache: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Importer:
+    kind: str
+    entity: str
+    columns: list[Column]
+    write: Callable[[list[Row], WriteContext], None]
+    key: tuple[str, ...] = ()  # unique within a file; empty when the natural key is the whole row
+    check: Callable[[int, dict[str, Any]], list[RowError]] | None = None   # pure cross-field rules
+    resolve: Callable[[Session, list[Row]], list[RowError]] | None = None  # rules that need the database
+
+
+def run_import(importer: Importer, data: bytes, filename: str, *, session: Session, actor: str,
+               dry_run: bool = False, progress: Callable[[float], None] | None = None) -> ImportResult:
+    """All or nothing: any bad row raises ImportRejected carrying every row error; nothing is written.
+
+    The caller owns the transaction (session_scope commits, or rolls back on the exception);
+    a dry run validates and writes inside the transaction, then rolls it back.
+    """
+    rows, errors = validate_rows(read_table(data, filename), importer.columns, importer.key)
+    if importer.check:
+        for line, row in rows:
+            errors += importer.check(line, row)
+    if not errors and importer.resolve:
+        errors += importer.resolve(session, rows)
+    if errors:
+        errors.sort(key=lambda e: e.row)
+        raise ImportRejected("imp_err_rows", errors=errors, n=len({e.row for e in errors}))
+    result = ImportResult(importer.kind, len(rows), dry_run=dry_run)
+    ctx = WriteContext(session, actor, result, ProjectResolver(session), {"filename": filename})
+    for start in range(0, len(rows), CHUNK):
+        importer.write(rows[start:start + CHUNK], ctx)
+        session.flush()
+        if progress:
+            progress(min(1.0, (start + CHUNK) / len(rows)))
+    result.created_projects = ctx.resolver.created
+    audit.record(session=session, actor=actor, action="import", entity=importer.entity,
+                 detail={"kind": importer.kind, "file": filename, "rows": result.rows,
+                         "inserted": result.inserted, "updated": result.updated, "dry_run": dry_run})
+    if dry_run:
+        session.rollback()
+    return result
+
+
+def changed(current: Any, values: dict[str, Any]) -> dict[str, list[str | None]]:
+    """{field: [old, new]} for the values that differ from the stored record."""
+    return {k: [_shown(getattr(current, k)), _shown(v)] for k, v in values.items() if getattr(current, k) != v}
+
+
+def _shown(value: Any) -> str | None:
+    return None if value is None else str(value)

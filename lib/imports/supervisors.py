@@ -1,0 +1,194 @@
+"""Owner supervisor group files (SPEC §6, §9): supervisors, supervision activities and their issues."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from lib.imports.base import Importer, Row, WriteContext, changed
+from lib.imports.core import CellError, Column, RowError, not_before, parse_date, parse_int, parse_vocab, text
+from lib.models import (
+    SupervisionActivity,
+    Supervisor,
+    SupervisorIssue,
+    SupervisorIssueRaiser,
+    SupervisorIssueUpdate,
+)
+from lib.services import settings
+
+
+def parse_term(value: Any) -> int | None:
+    """届次 as 3, "3" or "第3届"."""
+    raw = text(value)
+    if raw is None:
+        return None
+    match = re.fullmatch(r"第?\s*(\d+)\s*届?", raw)
+    if not match or int(match.group(1)) < 1:
+        raise CellError("届次应为正整数（如 3 或 第3届）", "term must be a positive whole number (3 or 第3届)")
+    return int(match.group(1))
+
+
+SUPERVISOR_COLUMNS = [
+    Column("supervisor_no", "监督员编号", True, text),
+    Column("name", "姓名", True, text),
+    Column("company", "公司", True, text),
+    Column("city", "城市", True, text),
+    Column("project", "项目", True, text),
+    Column("term", "届次", True, parse_term),
+    Column("joined_on", "加入日期", True, parse_date),
+    Column("left_on", "退出日期", False, parse_date),
+    Column("phone", "联系电话", False, text),
+]
+
+
+def write_supervisors(rows: list[Row], ctx: WriteContext) -> None:
+    session = ctx.session
+    existing = {s.supervisor_no: s for s in session.scalars(
+        select(Supervisor).where(Supervisor.supervisor_no.in_([r["supervisor_no"] for _, r in rows])))}
+    for _, r in rows:
+        project = ctx.resolver.project(r["company"], r["city"], r["project"], None)
+        values = {"name": r["name"], "project_id": project.id, "term": r["term"], "joined_on": r["joined_on"],
+                  "left_on": r.get("left_on"), "phone": r.get("phone")}
+        current = existing.get(r["supervisor_no"])
+        if current is None:
+            session.add(Supervisor(supervisor_no=r["supervisor_no"], **values))
+            ctx.result.inserted += 1
+        elif changed(current, values):
+            for name, value in values.items():
+                setattr(current, name, value)
+            ctx.result.updated += 1
+        else:
+            ctx.result.unchanged += 1
+
+
+SUPERVISORS = Importer("supervisors", "supervisor", SUPERVISOR_COLUMNS, write_supervisors,
+                       key=("supervisor_no",), check=lambda line, r: not_before(line, r, "joined_on", "left_on"))
+
+ACTIVITY_COLUMNS = [
+    Column("activity_date", "活动日期", True, parse_date),
+    Column("company", "公司", True, text),
+    Column("city", "城市", True, text),
+    Column("project", "项目", True, text),
+    Column("activity_type", "活动类型", True, parse_vocab("supervision_activity_type")),
+    Column("participants", "参与人数", True, parse_int(0, None)),
+    Column("note", "备注", False, text),
+]
+
+
+def write_activities(rows: list[Row], ctx: WriteContext) -> None:
+    """The whole row is the natural key: a row already stored (or repeated in the file) is skipped."""
+    session = ctx.session
+    resolved = [(ctx.resolver.project(r["company"], r["city"], r["project"], None).id, r) for _, r in rows]
+    seen = {tuple(r) for r in session.execute(
+        select(SupervisionActivity.project_id, SupervisionActivity.activity_date,
+               SupervisionActivity.activity_type, SupervisionActivity.participants, SupervisionActivity.note)
+        .where(SupervisionActivity.project_id.in_({p for p, _ in resolved})))}
+    for project_id, r in resolved:
+        key = (project_id, r["activity_date"], r["activity_type"], r["participants"], r.get("note"))
+        if key in seen:
+            ctx.result.unchanged += 1
+            continue
+        seen.add(key)
+        session.add(SupervisionActivity(project_id=key[0], activity_date=key[1], activity_type=key[2],
+                                        participants=key[3], note=key[4]))
+        ctx.result.inserted += 1
+
+
+ACTIVITIES = Importer("supervision_activities", "supervision_activity", ACTIVITY_COLUMNS, write_activities)
+
+
+def parse_supervisor_nos(value: Any) -> tuple[str, ...] | None:
+    """One or more supervisor numbers: "S001" or "S001、S002" (also , ; / and spaces)."""
+    raw = text(value)
+    if raw is None:
+        return None
+    return tuple(dict.fromkeys(n for n in re.split(r"[,，;；、/\s]+", raw) if n))
+
+
+ISSUE_COLUMNS = [
+    Column("ref", "问题编号", True, text),
+    Column("raised_on", "提出日期", True, parse_date),
+    Column("supervisor_no", "监督员编号", True, parse_supervisor_nos),
+    Column("category", "类别", True, parse_vocab("category")),
+    Column("description", "问题描述", True, text),
+    Column("responsible_party", "责任主体", True, parse_vocab("responsible_party")),
+    Column("status", "状态", False, parse_vocab("issue_status")),
+    Column("first_responder", "首问责任人", False, text),
+    Column("due_on", "计划完成日期", False, parse_date),
+    Column("resolved_on", "解决日期", False, parse_date),
+    Column("closed_on", "关闭日期", False, parse_date),
+    Column("feedback_score", "监督员评分", False, parse_int(1, 5)),
+]
+
+
+def check_issue(line: int, row: dict[str, Any]) -> list[RowError]:
+    return not_before(line, row, "raised_on", "due_on", "resolved_on", "closed_on")
+
+
+def resolve_issues(session, rows: list[Row]) -> list[RowError]:
+    """Every raiser must already be in the supervisor registry (import supervisors first)."""
+    numbers = sorted({n for _, r in rows for n in r["supervisor_no"]})
+    known = set()
+    for start in range(0, len(numbers), 5000):
+        known |= set(session.scalars(select(Supervisor.supervisor_no).where(
+            Supervisor.supervisor_no.in_(numbers[start:start + 5000]))))
+    return [RowError(line, "supervisor_no", n, "监督员编号不在监督员名册中（请先导入监督员）",
+                     "supervisor_no is not in the supervisor registry (import supervisors first)")
+            for line, r in rows for n in r["supervisor_no"] if n not in known]
+
+
+def write_issues(rows: list[Row], ctx: WriteContext) -> None:
+    session = ctx.session
+    due_days = ctx.cache.setdefault("due_days", settings.get("issue_due_days", session=session))
+    supervisors = {s.supervisor_no: s for s in session.scalars(select(Supervisor).where(
+        Supervisor.supervisor_no.in_({n for _, r in rows for n in r["supervisor_no"]})))}
+    existing = {i.ref: i for i in session.scalars(
+        select(SupervisorIssue).where(SupervisorIssue.ref.in_([r["ref"] for _, r in rows])))}
+    for _, r in rows:
+        raisers = [supervisors[n] for n in r["supervisor_no"]]
+        values = {
+            "raised_on": r["raised_on"], "project_id": raisers[0].project_id, "category": r["category"],
+            "description": r["description"], "responsible_party": r["responsible_party"],
+            "first_responder": r.get("first_responder"),
+            "due_on": r.get("due_on") or r["raised_on"] + timedelta(days=due_days),
+            "status": r.get("status") or "open", "resolved_on": r.get("resolved_on"),
+            "closed_on": r.get("closed_on"), "feedback_score": r.get("feedback_score"),
+        }
+        current = existing.get(r["ref"])
+        if current is None:
+            current = SupervisorIssue(ref=r["ref"], source="supervisor", **values)
+            session.add(current)
+            session.flush()
+            _set_raisers(session, current.id, raisers)
+            session.add(SupervisorIssueUpdate(issue_id=current.id, actor=ctx.actor, action="import",
+                                              changes=json.dumps({"status": [None, values["status"]]})))
+            ctx.result.inserted += 1
+            continue
+        changes = changed(current, values)
+        old_raisers = list(session.scalars(select(SupervisorIssueRaiser.supervisor_id)
+                                           .where(SupervisorIssueRaiser.issue_id == current.id)
+                                           .order_by(SupervisorIssueRaiser.position)))
+        if old_raisers != [s.id for s in raisers]:
+            changes["supervisor_no"] = [None, ",".join(r["supervisor_no"])]
+            _set_raisers(session, current.id, raisers)
+        if not changes:
+            ctx.result.unchanged += 1
+            continue
+        for name, value in values.items():
+            setattr(current, name, value)
+        session.add(SupervisorIssueUpdate(issue_id=current.id, actor=ctx.actor, action="import_update",
+                                          changes=json.dumps(changes, ensure_ascii=False)))
+        ctx.result.updated += 1
+
+
+def _set_raisers(session, issue_id: int, raisers: list[Supervisor]) -> None:
+    session.execute(delete(SupervisorIssueRaiser).where(SupervisorIssueRaiser.issue_id == issue_id))
+    session.add_all(SupervisorIssueRaiser(issue_id=issue_id, supervisor_id=s.id, position=i)
+                    for i, s in enumerate(raisers))
+
+
+ISSUES = Importer("supervisor_issues", "supervisor_issue", ISSUE_COLUMNS, write_issues, key=("ref",),
+                  check=check_issue, resolve=resolve_issues)
