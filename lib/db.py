@@ -1,9 +1,11 @@
 """Declarative base, engine factory and session scope; no streamlit here."""
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
@@ -23,6 +25,14 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+BUSINESS_TZ = ZoneInfo(os.environ.get("CRHQ_TZ", "Asia/Shanghai"))
+
+
+def local_now() -> datetime:
+    """Naive wall-clock time in China: business times (received_at, due times) are stored this way."""
+    return datetime.now(BUSINESS_TZ).replace(tzinfo=None, microsecond=0)
 
 
 def utcnow() -> datetime:

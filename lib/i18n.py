@@ -177,3 +177,18 @@ STRINGS.update({
     "download_errors": ("下载错误报告", "Download the error report"),
     "count": ("数量", "Count"),
 })
+
+STRINGS.update({
+    "err_fields": ("以下字段无效或缺失：{fields}", "These fields are missing or invalid: {fields}"),
+    "err_ref_taken": ("编号 {ref} 已存在。", "Reference {ref} already exists."),
+    "err_not_found": ("找不到记录 {what}。", "Record {what} was not found."),
+    "err_conflict": ("记录 {what} 已被他人修改，请刷新后重试；您的修改未保存。",
+                     "Record {what} was changed by someone else since you opened it. Reload and try again; "
+                     "your change was not saved."),
+    "err_transition": ("不允许从“{current}”变为“{target}”。", "A move from “{current}” to “{target}” is not allowed."),
+    "err_before_received": ("时间不能早于受理时间（或解决时间）。", "The time cannot be before the received (or resolved) time."),
+    "err_void_reason": ("作废必须填写原因（重复或撤回）。", "Voiding needs a reason (duplicate or withdrawn)."),
+    "err_followup_first": ("请先记录回访（时间和评分）。", "Record the follow-up call (time and score) first."),
+    "err_escalation": ("升级层级只能提高（当前 {current}，目标 {target}）。",
+                       "Escalation can only go up (now {current}, asked {target})."),
+})

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from lib.db import utcnow
+from lib.db import local_now
 from lib.kpis.common import (
     FilterError,
     KpiFilter,
@@ -49,9 +49,11 @@ def _group_column(session: Session, by: str | None):
     return columns[by]()
 
 
-def conditions(flt: KpiFilter) -> list:
+def conditions(flt: KpiFilter, *, include_void: bool = False) -> list:
     start, end = flt.bounds()
-    where = [C.status != "void", C.received_at >= start, C.received_at < end]
+    where = [C.received_at >= start, C.received_at < end]
+    if not include_void:
+        where.append(C.status != "void")
     if flt.companies:
         where.append(Company.name.in_(flt.companies))
     if flt.cities:
@@ -79,7 +81,7 @@ def joined():
 
 def compute(flt: KpiFilter, *, session: Session, by: str | None = None,
             now: datetime | None = None) -> KpiResult:
-    now = now or utcnow()
+    now = now or local_now()
     group = _group_column(session, by)
     where = conditions(flt)
     resolved = C.status.in_(COMPLAINT_RESOLVED)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from lib.db import local_now
 from lib.kpis.common import (
     FilterError,
     KpiFilter,
@@ -134,7 +135,7 @@ def kpis_from_parts(people: dict, acts: dict, issues: dict) -> dict[str, Any]:
 
 def compute(flt: KpiFilter, *, session: Session, by: str | None = None,
             today: date | None = None) -> KpiResult:
-    today = today or date.today()
+    today = today or local_now().date()
     total = kpis_from_parts(_people(flt, session, None)["_all"], _activities(flt, session, None)["_all"],
                             _issues(flt, session, None, today)["_all"])
     groups: list[dict[str, Any]] = []
