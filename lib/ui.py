@@ -1,21 +1,28 @@
 """Shared page setup: engine, login gate, role check, sidebar menu, language, cached readers."""
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from lib import auth
+from lib import auth, exports, privacy
 from lib.config import get_settings
-from lib.db import make_engine, session_scope
-from lib.i18n import LANGUAGES, t
-from lib.imports import complaints as complaint_import
+from lib.db import BUSINESS_TZ, make_engine, session_scope
+from lib.errors import DomainError
+from lib.i18n import LANGUAGES, STRINGS, t
+from lib.imports import registry
+from lib.imports.core import error_report, error_report_csv
+from lib.imports.reader import ImportRejected
 from lib.kpis import complaints as complaints_kpis
 from lib.kpis.common import KpiFilter
-from lib.pages import BY_ID, may_open, menu_for
+from lib.pages import BY_ID, WRITERS, may_open, menu_for
 from lib.services import complaint_views, demo, org, overview, users
-from lib.vocab import label
+from lib.services import complaints as complaint_service
+from lib.services import settings as app_settings
+from lib.vocab import BUSINESS_LINES, CATEGORIES, CHANNELS, SEVERITIES, VOCABULARIES, label
 
 
 @st.cache_resource(show_spinner=False)
@@ -208,9 +215,190 @@ def escalation_funnel(flt: KpiFilter):
     return _escalation_funnel(get_settings().database_url, flt)
 
 
-def import_complaints(data: bytes, filename: str, actor: str, progress):
+def import_file(kind: str, data: bytes, filename: str, actor: str, progress):
     with session_scope(get_engine()) as session:
-        result = complaint_import.import_complaints(data, filename, session=session, actor=actor,
-                                                    progress=progress)
+        result = registry.import_file(kind, data, filename, session=session, actor=actor, progress=progress)
     clear_caches()
     return result
+
+
+def complaint_filters(prefix: str) -> KpiFilter:
+    """Period plus the eight complaint filters of issue #3, laid out in four columns."""
+    start, end = period_picker(prefix)
+    opts, language = org_options(), lang()
+
+    def many(col, name: str, options, vocabulary: str | None = None):
+        fmt = (lambda c: label(vocabulary, c, language)) if vocabulary else str
+        return tuple(col.multiselect(tr(name), options, format_func=fmt, key=f"{prefix}_{name}",
+                                     placeholder=tr("all")))
+
+    c1, c2, c3, c4 = st.columns(4)
+    responsible = c4.selectbox(tr("responsible"), ["all", "yes", "no"], format_func=tr, key=f"{prefix}_responsible")
+    return KpiFilter(
+        start=start, end=end,
+        companies=many(c1, "company", opts["company"]), cities=many(c2, "city", opts["city"]),
+        projects=many(c3, "project", opts["project"]),
+        business_lines=many(c4, "business_line", list(BUSINESS_LINES), "business_line"),
+        channels=many(c1, "channel", list(CHANNELS), "channel"),
+        categories=many(c2, "category", list(CATEGORIES), "category"),
+        severities=many(c3, "severity", list(SEVERITIES), "severity"),
+        responsible={"all": None, "yes": True, "no": False}[responsible],
+    )
+
+
+def error_text(exc: DomainError) -> str:
+    """A domain error in the user's language, with status codes shown as their labels."""
+    params = dict(exc.params)
+    for name in ("current", "target"):
+        code = params.get(name)
+        if isinstance(code, str):
+            for vocabulary in ("complaint_status", "issue_status"):
+                if code in VOCABULARIES[vocabulary]:
+                    params[name] = label(vocabulary, code, lang())
+                    break
+            else:
+                params[name] = tr(f"action_{code}") if f"action_{code}" in STRINGS else code
+    return tr(exc.key, **params)
+
+
+def flash(kind: str, message: str) -> None:
+    """A message to show on the next run (set from callbacks, which run before the script)."""
+    st.session_state["crhq_flash"] = (kind, message)
+
+
+def show_flash() -> None:
+    kind, message = st.session_state.pop("crhq_flash", (None, None))
+    if kind == "success":
+        st.success(message)
+    elif kind == "error":
+        st.error(message)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def _project_choices(url: str) -> dict[int, str]:
+    with session_scope(get_engine()) as session:
+        return org.project_choices(session=session)
+
+
+def project_choices() -> dict[int, str]:
+    return _project_choices(get_settings().database_url)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _complaint_list(url: str, flt: KpiFilter, search: str, statuses: tuple[str, ...], overdue: bool,
+                    include_void: bool):
+    with session_scope(get_engine()) as session:
+        return complaint_service.list_frame(flt, session=session, search=search, statuses=statuses,
+                                            overdue_only=overdue, include_void=include_void)
+
+
+def complaint_list(flt: KpiFilter, search: str = "", statuses: tuple[str, ...] = (), overdue: bool = False,
+                   include_void: bool = False):
+    return _complaint_list(get_settings().database_url, flt, search, statuses, overdue, include_void)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def _complaint_ageing(url: str, flt: KpiFilter):
+    with session_scope(get_engine()) as session:
+        return complaint_service.ageing(flt, session=session)
+
+
+def complaint_ageing(flt: KpiFilter):
+    return _complaint_ageing(get_settings().database_url, flt)
+
+
+def write(fn, *args, **kwargs):
+    """Run a service call in its own transaction, then drop cached reads so pages show the change."""
+    with session_scope(get_engine()) as session:
+        result = fn(*args, session=session, **kwargs)
+    clear_caches()
+    return result
+
+
+COMPLAINT_VOCAB = {"status": "complaint_status", "channel": "channel", "business_line": "business_line",
+                   "category": "category", "severity": "severity", "escalation_level": "escalation_level"}
+
+
+def present_complaints(frame, role: str | None):
+    """Rows as the user may see them: personal data masked for executives, vocabularies labelled,
+    headers in the user's language. Values stay plain text (st.dataframe never renders HTML)."""
+    shown = privacy.for_role(frame, role).copy()
+    language = lang()
+    for column, vocabulary in COMPLAINT_VOCAB.items():
+        if column in shown:
+            shown[column] = [label(vocabulary, None if v is None else str(v), language) for v in shown[column]]
+    if "responsible" in shown:
+        shown["responsible"] = [tr("yes") if v else tr("no") for v in shown["responsible"]]
+    return shown.rename(columns={c: tr(f"col_{c}") for c in shown.columns})
+
+
+def audit_export(actor: str, kind: str, fmt: str, rows: int) -> None:
+    """on_click of a download button: the export is audited when the user actually takes it."""
+    with session_scope(get_engine()) as session:
+        exports.record_export(session=session, actor=actor, kind=kind, fmt=fmt, rows=rows)
+
+
+def import_panel(kind: str, user: auth.CurrentUser, title_key: str = "import_file") -> None:
+    """Upload, import all-or-nothing with a progress bar, and the row-level error report on refusal."""
+    if user.role not in WRITERS:  # checked here too: the panel is never a way in for executives
+        return
+    st.subheader(tr(title_key))
+    upload = st.file_uploader(tr(title_key), type=["csv", "xlsx"], key=f"{kind}_upload",
+                              label_visibility="collapsed")
+    st.caption(import_columns_text(kind))
+    if upload is None or not st.button(tr("import_button"), key=f"{kind}_import_btn"):
+        return
+    bar = st.progress(0.0)
+    try:
+        result = import_file(kind, upload.getvalue(), upload.name, user.username, bar.progress)
+    except ImportRejected as exc:
+        st.error(tr(exc.key, **exc.params))
+        if exc.errors:
+            st.dataframe(error_report(exc.errors), hide_index=True, key=f"{kind}_import_errors")
+            st.download_button(tr("download_errors"), error_report_csv(exc.errors), file_name=f"{kind}_errors.csv",
+                               mime="text/csv", key=f"{kind}_errors_dl")
+        return
+    st.success(tr("imp_done", **{k: getattr(result, k) for k in
+                                 ("rows", "inserted", "updated", "unchanged", "created_projects")}))
+
+
+def read(fn, *args, **kwargs):
+    """An uncached read in its own session (detail views must show the record as it is now)."""
+    with session_scope(get_engine()) as session:
+        return fn(*args, session=session, **kwargs)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def _settings_value(url: str, key: str):
+    with session_scope(get_engine()) as session:
+        return app_settings.get(key, session=session)
+
+
+def complaint_categories() -> list[str]:
+    return _settings_value(get_settings().database_url, "complaint_categories")
+
+
+def present_events(events):
+    """Event history: who, when, what — changes as "field: old → new" lines, plain text."""
+    def describe(changes: str | None) -> str:
+        if not changes:
+            return ""
+        return "; ".join(f"{_field(k)}: {a or '—'} → {b or '—'}" for k, (a, b) in json.loads(changes).items())
+
+    def _field(name: str) -> str:
+        return tr(f"col_{name}") if f"col_{name}" in STRINGS else name
+
+    local = pd.to_datetime(events["at"]).dt.tz_localize("UTC").dt.tz_convert(BUSINESS_TZ).dt.tz_localize(None)
+    shown = events.assign(at=local, action=[tr(f"event_{a}") for a in events["action"]],
+                          changes=[describe(c) for c in events["changes"]])
+    return shown.rename(columns={"at": tr("at"), "actor": tr("actor"), "action": tr("action"),
+                                 "changes": tr("changes"), "note": tr("note")})
+
+
+def import_columns_text(kind: str) -> str:
+    """Required and optional columns of an import kind, in the user's language (from the importer itself)."""
+    columns = registry.IMPORTERS[kind].columns
+    def names(required: bool) -> str:
+        return "、".join(f"{c.zh} {c.name}" if lang() == "zh" else f"{c.name} ({c.zh})"
+                         for c in columns if c.required == required)
+    return tr("import_columns", required=names(True), optional=names(False) or "—")

@@ -1,39 +1,23 @@
-"""Complaints: KPIs with change vs the previous period, trend, breakdowns, SLA, escalation, import."""
+"""Complaints: KPIs with change vs the previous period, trend, breakdowns with drill-through, SLA, escalation."""
 from __future__ import annotations
+
+import calendar
+from dataclasses import replace
+from datetime import date
 
 import altair as alt
 import streamlit as st
 
-from lib import charts, ui
+from lib import charts, exports, ui
 from lib.i18n import format_number, format_rate, kpi_label
-from lib.imports.core import error_report, error_report_csv
-from lib.imports.reader import ImportRejected
 from lib.pages import WRITERS
-from lib.vocab import BUSINESS_LINES, CATEGORIES, CHANNELS, SEVERITIES, label
+from lib.vocab import label
 
 user = ui.page_setup("complaints")
 tr, lang = ui.tr, ui.lang()
 
 st.title(tr("complaints_title"))
-start, end = ui.period_picker("complaints")
-opts = ui.org_options()
-c1, c2, c3, c4 = st.columns(4)
-flt = ui.make_filter(
-    start, end,
-    companies=c1.multiselect(tr("company"), opts["company"], key="complaints_company", placeholder=tr("all")),
-    cities=c2.multiselect(tr("city"), opts["city"], key="complaints_city", placeholder=tr("all")),
-    projects=c3.multiselect(tr("project"), opts["project"], key="complaints_project", placeholder=tr("all")),
-    business_lines=c4.multiselect(tr("business_line"), list(BUSINESS_LINES),
-                                  format_func=lambda c: label("business_line", c, lang), key="complaints_bl", placeholder=tr("all")),
-    channels=c1.multiselect(tr("channel"), list(CHANNELS), format_func=lambda c: label("channel", c, lang),
-                            key="complaints_channel", placeholder=tr("all")),
-    categories=c2.multiselect(tr("category"), list(CATEGORIES), format_func=lambda c: label("category", c, lang),
-                              key="complaints_category", placeholder=tr("all")),
-    severities=c3.multiselect(tr("severity"), list(SEVERITIES), format_func=lambda c: label("severity", c, lang),
-                              key="complaints_severity", placeholder=tr("all")),
-    responsible={"all": None, "yes": True, "no": False}[
-        c4.selectbox(tr("responsible"), ["all", "yes", "no"], format_func=tr, key="complaints_responsible")],
-)
+flt = ui.complaint_filters("complaints")
 
 now, before = ui.complaint_kpis(flt), ui.complaint_kpis(flt.previous_period())
 RATES = ["resolution_rate", "first_response_on_time_rate", "resolution_on_time_rate", "followup_satisfaction",
@@ -57,45 +41,79 @@ trend = ui.complaints_trend(flt)
 if trend.empty:
     st.info(tr("no_data"))
     st.stop()
+
+
+def drill(narrowed, caption: str, key: str) -> None:
+    """The complaints behind a clicked bar, as the user may see them."""
+    rows = ui.complaint_list(narrowed)
+    st.caption(tr("drill_caption", what=caption, n=len(rows)))
+    st.dataframe(ui.present_complaints(rows, user.role), hide_index=True, key=key, height=300)
+
+
+def picked(event, field: str):
+    selection = (event or {}).get("selection", {}).get("pick") or []
+    return selection[0].get(field) if selection else None
+
+
 st.subheader(tr("chart_complaints_trend"))
-st.altair_chart(charts.volume_and_rate(trend, x_title=tr("month"), bar_title=tr("chart_volume"),
-                                       line_title=tr("kpi_resolution_rate")), width="stretch")
+trend_event = st.altair_chart(
+    charts.volume_and_rate(trend, x_title=tr("month"), bar_title=tr("chart_volume"),
+                           line_title=tr("kpi_resolution_rate")),
+    width="stretch", on_select="rerun", key="complaints_trend_chart")
+month = picked(trend_event, "month")
+if month:
+    year, mon = (int(p) for p in month.split("-"))
+    first, last = date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])
+    drill(replace(flt, start=max(first, flt.start), end=min(last, flt.end)), month, "complaints_drill_month")
+else:
+    st.caption(tr("drill_hint"))
 
 st.subheader(tr("breakdowns"))
+DIMENSIONS = [("business_line", "business_line", "business_lines"), ("channel", "channel", "channels"),
+              ("category", "category", "categories"), ("city", None, "cities")]
 tabs = st.tabs([tr("by_business_line"), tr("by_channel"), tr("by_category"), tr("by_city")])
-for tab, (by, vocab) in zip(tabs, [("business_line", "business_line"), ("channel", "channel"),
-                                   ("category", "category"), ("city", None)], strict=True):
+for tab, (by, vocab, field) in zip(tabs, DIMENSIONS, strict=True):
     frame = ui.complaint_breakdown(flt, by)
     frame = frame.assign(label=[label(vocab, k, lang) if vocab else k for k in frame["key"]])
-    tab.altair_chart(charts.rate_bars(frame, volume_title=tr("chart_volume"), rate_title=tr("kpi_resolution_rate")),
-                     width="stretch")
+    with tab:
+        event = st.altair_chart(charts.rate_bars(frame, volume_title=tr("chart_volume"),
+                                                 rate_title=tr("kpi_resolution_rate")),
+                                width="stretch", on_select="rerun", key=f"complaints_{by}_chart")
+        table = frame[["label", "complaints", "resolution_rate", "resolution_on_time_rate"]].rename(columns={
+            "label": tr(by), "complaints": kpi_label("complaints", lang),
+            "resolution_rate": kpi_label("resolution_rate", lang),
+            "resolution_on_time_rate": kpi_label("resolution_on_time_rate", lang)})
+        st.download_button(tr("download_aggregates"), exports.to_bytes(table, "csv"),
+                           file_name=f"complaints_by_{by}.csv", mime="text/csv", key=f"complaints_{by}_dl",
+                           on_click=ui.audit_export, args=(user.username, f"complaints_by_{by}", "csv", len(table)))
+        key = picked(event, "key")
+        if key is not None:
+            drill(replace(flt, **{field: (key,)}), label(vocab, key, lang) if vocab else key,
+                  f"complaints_drill_{by}")
 
+st.subheader(tr("sla_view"))
 left, right = st.columns(2)
-left.subheader(tr("sla_view"))
+left.caption(kpi_label("resolution_on_time_rate", lang))
 left.altair_chart(charts.rate_bars(
     ui.complaint_breakdown(flt, "severity").assign(
         label=lambda f: [label("severity", k, lang) for k in f["key"]],
         resolution_rate=lambda f: f["resolution_on_time_rate"]),
     volume_title=tr("chart_volume"), rate_title=tr("kpi_resolution_on_time_rate")), width="stretch")
-right.subheader(tr("escalation_funnel"))
+right.caption(tr("backlog_ageing"))
+ageing = ui.complaint_ageing(flt).assign(bucket=lambda f: [tr(f"age_{b}") for b in f["bucket"]])
+right.altair_chart(charts.count_bars(ageing, x="bucket", count_title=tr("count"), color="#F6BD16"), width="stretch")
+
+overdue = ui.complaint_list(flt, overdue=True)
+st.caption(tr("overdue_list", n=len(overdue)))
+st.dataframe(ui.present_complaints(overdue.sort_values("resolution_due_at"), user.role), hide_index=True,
+             key="complaints_overdue", height=260)
+
+st.subheader(tr("escalation_funnel"))
 funnel = ui.escalation_funnel(flt).assign(label=lambda f: [label("escalation_level", v, lang) for v in f["level"]])
-right.altair_chart(alt.Chart(funnel).mark_bar(color="#5B8FF9").encode(
+st.altair_chart(alt.Chart(funnel).mark_bar(color="#5B8FF9").encode(
     x=alt.X("count:Q", title=tr("count")), y=alt.Y("label:N", sort=None, title=None),
-    tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("count:Q", title=tr("count"))]), width="stretch")
+    tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("count:Q", title=tr("count"))]
+).properties(height=160), width="stretch")
 
 if user.role in WRITERS:
-    st.subheader(tr("import_file"))
-    upload = st.file_uploader(tr("import_file"), type=["csv", "xlsx"], key="complaints_upload",
-                              label_visibility="collapsed")
-    if upload is not None and st.button(tr("import_button"), key="complaints_import_btn"):
-        bar = st.progress(0.0)
-        try:
-            result = ui.import_complaints(upload.getvalue(), upload.name, user.username, bar.progress)
-            st.success(tr("imp_done", **{k: getattr(result, k) for k in
-                                         ("rows", "inserted", "updated", "unchanged", "created_projects")}))
-        except ImportRejected as exc:
-            st.error(tr(exc.key, **exc.params))
-            if exc.errors:
-                st.dataframe(error_report(exc.errors), hide_index=True, key="complaints_import_errors")
-                st.download_button(tr("download_errors"), error_report_csv(exc.errors),
-                                   file_name="import_errors.csv", mime="text/csv", key="complaints_errors_dl")
+    ui.import_panel("complaints", user)

@@ -8,7 +8,8 @@ import streamlit as st
 from lib import ui
 from lib.db import session_scope
 from lib.errors import DomainError, ValidationFailed
-from lib.services import admin_views, audit, users
+from lib.services import admin_views, audit, complaints, settings, users
+from lib.sla import DEFAULT_SLA
 from lib.vocab import ROLES, label
 
 user = ui.page_setup("admin")
@@ -17,7 +18,7 @@ lang = ui.lang()
 engine = ui.get_engine()
 
 st.title(tr("admin_title"))
-tab_users, tab_audit = st.tabs([tr("admin_users"), tr("admin_audit")])
+tab_users, tab_sla, tab_audit = st.tabs([tr("admin_users"), tr("admin_sla"), tr("admin_audit")])
 
 with tab_users:
     with session_scope(engine) as session:
@@ -68,6 +69,29 @@ with tab_users:
                 st.rerun()
             except DomainError as exc:
                 st.error(tr(exc.key, **exc.params))
+
+with tab_sla:
+    st.caption(tr("sla_explain"))
+    with session_scope(engine) as session:
+        current_sla = settings.get("sla", session=session)
+        due_days = settings.get("issue_due_days", session=session)
+    with st.form("admin_sla_form"):
+        cols = st.columns(2)
+        new_sla = {name: cols[i % 2].number_input(tr(f"sla_{name}"), min_value=0.5, max_value=720.0, step=0.5,
+                                                  value=float(current_sla[name]), key=f"admin_sla_{name}")
+                   for i, name in enumerate(DEFAULT_SLA)}
+        new_due_days = st.number_input(tr("issue_due_days"), min_value=1, max_value=365, value=int(due_days),
+                                       key="admin_issue_due_days")
+        if st.form_submit_button(tr("save")):
+            try:
+                with session_scope(engine) as session:
+                    moved = complaints.change_sla(new_sla, session=session, actor=user.username)
+                    if new_due_days != due_days:
+                        settings.put("issue_due_days", int(new_due_days), session=session, actor=user.username)
+                ui.clear_caches()
+                st.success(tr("sla_saved", n=moved))
+            except DomainError as exc:
+                st.error(ui.error_text(exc))
 
 with tab_audit:
     with session_scope(engine) as session:

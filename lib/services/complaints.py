@@ -22,7 +22,7 @@ from lib.kpis import complaints as kpis
 from lib.kpis.common import KpiFilter, hours_between
 from lib.models import Company, Complaint, ComplaintEvent, Project
 from lib.services import audit, settings
-from lib.sla import due_times
+from lib.sla import DEFAULT_SLA, due_times
 from lib.vocab import CHANNELS, COMPLAINT_TRANSITIONS, SEVERITIES
 
 EDITABLE = ("category", "severity", "responsible", "description", "complainant_name", "complainant_phone",
@@ -221,6 +221,15 @@ def update(ref: str, values: dict[str, Any], *, session: Session, actor: str, ve
     return complaint
 
 
+def change_sla(values: dict[str, float], *, session: Session, actor: str) -> int:
+    """An admin changes the SLA targets: validated, stored, audited, and every due time recomputed."""
+    bad = [k for k, v in values.items() if k not in DEFAULT_SLA or not isinstance(v, int | float) or not 0 < v <= 720]
+    if bad:
+        raise ValidationFailed("err_fields", fields=", ".join(bad))
+    settings.put("sla", {**settings.get("sla", session=session), **values}, session=session, actor=actor)
+    return recompute_due_times(session=session, actor=actor)
+
+
 def recompute_due_times(*, session: Session, actor: str) -> int:
     """After an SLA settings change: every complaint's due times follow the new rules.
 
@@ -250,13 +259,14 @@ def recompute_due_times(*, session: Session, actor: str) -> int:
 
 # ---- read side -----------------------------------------------------------------------------
 
+LIST_LIMIT = 500
 LIST_COLUMNS = ("ref", "received_at", "status", "channel", "company", "project", "business_line", "category",
                 "severity", "responsible", "escalation_level", "complainant_name", "complainant_phone",
                 "assignee", "first_response_due_at", "resolution_due_at", "resolved_at", "description")
 
 
 def list_frame(flt: KpiFilter, *, session: Session, search: str = "", statuses: tuple[str, ...] = (),
-               overdue_only: bool = False, include_void: bool = False, limit: int = 500,
+               overdue_only: bool = False, include_void: bool = False, limit: int = LIST_LIMIT,
                extra: list | None = None) -> pd.DataFrame:
     """Complaints behind a filter (newest first), at most `limit` rows; search matches ref, text and names."""
     where = kpis.conditions(flt, include_void=include_void)

@@ -48,3 +48,10 @@ def options(*, session: Session) -> dict[str, list[str]]:
         "city": sorted(set(session.scalars(select(Project.city)))),
         "project": list(session.scalars(select(Project.name).order_by(Project.name))),
     }
+
+
+def project_choices(*, session: Session) -> dict[int, str]:
+    """Project id → "company · project" for forms, ordered by company then project."""
+    rows = session.execute(select(Project.id, Company.name, Project.name).join(Company, Company.id == Project.company_id)
+                           .order_by(Company.name, Project.name)).all()
+    return {pid: f"{company} · {project}" for pid, company, project in rows}

@@ -40,6 +40,7 @@ def server(tmp_path_factory):
     with session_scope(engine) as session:
         seed.seed_demo(session=session, today=date.today())  # the full default demo size
         users.add_user(session=session, username="boss", role="executive", name="王总", password="boss-pass-1")
+        users.add_user(session=session, username="clerk", role="staff", name="李客服", password="clerk-pass-1")
     engine.dispose()
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "CRHQ_COOKIE_KEY": "j" * 48}
@@ -89,6 +90,15 @@ def test_executive_journey(server):
         expect(page.get_by_text("HQ customer-relations overview").first).to_be_visible(timeout=30_000)
         expect(chart).to_be_visible(timeout=30_000)
 
+        page.goto(server + "/Complaints")
+        expect(page.get_by_text("Complaints and SLAs").first).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Open backlog by age (since received)").first).to_be_visible(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "complaints_en.png"), full_page=True)
+        page.goto(server + "/Complaint_Register")
+        expect(page.get_by_text("Complaint register").first).to_be_visible(timeout=30_000)
+        expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Log a complaint")).to_have_count(0)  # executives never edit
+
         page.goto(server + "/Admin")  # deep link to a page executives may not open
         expect(page.get_by_text("Your role may not open this page.")).to_be_visible(timeout=30_000)
         expect(page.locator("[data-testid='stDataFrame']")).to_have_count(0)
@@ -100,4 +110,34 @@ def test_executive_journey(server):
         expect(page.get_by_label("Username").or_(page.get_by_label("用户名"))).to_be_visible(timeout=30_000)
         expect(page.get_by_text("HQ customer-relations overview")).to_have_count(0)
         page.screenshot(path=str(ARTIFACTS / "logged_out.png"), full_page=True)
+        browser.close()
+
+
+def test_staff_logs_a_complaint_in_the_browser(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server + "/Complaints")  # a deep link before login lands on the login form, then the page
+        # The cookie component mounts and reruns the script once on a fresh load; a login typed before
+        # that rerun is lost (a person is never that fast), so wait for it to settle.
+        page.locator("iframe").first.wait_for(state="attached", timeout=30_000)
+        page.wait_for_timeout(1500)
+        page.get_by_label("用户名").fill("clerk")
+        page.get_by_label("密码").fill("clerk-pass-1")
+        page.get_by_role("button", name="登录").click()
+        expect(page.get_by_text("投诉处理与时限").first).to_be_visible(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "complaints_zh.png"), full_page=True)
+
+        page.goto(server + "/Complaint_Register")
+        expect(page.get_by_text("投诉台账与处理").first).to_be_visible(timeout=30_000)
+        page.get_by_text("登记投诉").first.click()
+        page.get_by_label("内容").fill("地下车库漏水，影响停车")
+        page.get_by_label("投诉人").fill("赵六")
+        page.get_by_role("button", name="保存").first.click()
+        expect(page.get_by_text("已登记投诉 TS").first).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("· 已受理").first).to_be_visible(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "register_logged_zh.png"), full_page=True)
         browser.close()

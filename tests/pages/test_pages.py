@@ -123,3 +123,57 @@ def test_complaints_page_filters_change_the_figures():
     at.multiselect(key="complaints_channel").set_value(["forum"]).run()
     forum = int(next(m.value for m in at.metric if m.label == "投诉量").replace(",", ""))
     assert 0 < forum < total
+
+
+def test_staff_logs_a_complaint_and_moves_it_along_its_lifecycle():
+    at = app("pages/2_Complaint_Register.py", "staff1").run()
+    at.text_area(key="reg_new_description").input("电梯停运三天")
+    at.text_input(key="reg_new_name").input("王五")
+    at.text_input(key="reg_new_phone").input("13900001111")
+    [b for b in at.button if b.label == "保存"][0].click().run()
+    assert not at.exception, at.exception
+    logged = [s.value for s in at.success]
+    assert logged and logged[0].startswith("已登记投诉 TS")
+    ref = logged[0].split()[1].rstrip("。")
+    assert at.subheader[-1].value == f"{ref} · 已受理"
+    # The first action offered is the first response; recording it moves the complaint to in progress.
+    at.text_area(key="reg_act_note").input("已电话联系业主")
+    [b for b in at.button if b.label == "保存"][-1].click().run()
+    assert not at.exception, at.exception
+    assert at.subheader[-1].value == f"{ref} · 处理中"
+    history = at.dataframe[-1].value
+    assert list(history["操作"]) == ["登记", "首次响应"]
+    assert list(history["操作人"]) == ["staff1", "staff1"]
+
+
+def test_executive_sees_masked_personal_data_and_no_row_export_or_actions():
+    at = app("pages/2_Complaint_Register.py", "exec1").run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    phones = [p for p in table["联系电话"] if p]
+    assert phones and all("****" in p for p in phones)
+    assert all(len(n) >= 2 and set(n[1:]) == {"*"} for n in table["投诉人"] if n)
+    assert not [b for b in at.get("download_button")]
+    assert not [e for e in at.expander if "登记" in e.label]
+
+
+def test_staff_sees_full_personal_data_and_can_export():
+    at = app("pages/2_Complaint_Register.py", "staff1").run()
+    table = at.dataframe[0].value
+    assert any(p and "*" not in p for p in table["联系电话"])
+    assert len(at.get("download_button")) == 2
+
+
+def test_admin_changes_the_sla_and_due_times_follow():
+    at = app("pages/9_Admin.py", "admin1").run()
+    at.number_input(key="admin_sla_resolution_ordinary_working_days").set_value(8.0)
+    [b for b in at.button if b.label == "保存"][-1].click().run()
+    assert not at.exception, at.exception
+    saved = [s.value for s in at.success]
+    assert saved and saved[0].startswith("已保存；") and "条投诉的时限已重新计算" in saved[0]
+    engine = make_engine(get_settings().database_url)
+    with session_scope(engine) as session:
+        logged = session.scalar(select(AuditLog).where(AuditLog.action == "sla_recompute"))
+        assert logged is not None and logged.actor == "admin1"
+    at.number_input(key="admin_sla_resolution_ordinary_working_days").set_value(7.0)  # put it back
+    [b for b in at.button if b.label == "保存"][-1].click().run()

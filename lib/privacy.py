@@ -1,0 +1,51 @@
+"""Personal data shown to executives is masked (SPEC §8): 张**, 138****5678."""
+from __future__ import annotations
+
+import pandas as pd
+
+NAME_COLUMNS = ("complainant_name", "name", "supervisor_name")
+PHONE_COLUMNS = ("complainant_phone", "phone")
+SEES_PERSONAL_DATA = frozenset({"staff", "admin"})
+
+
+def mask_name(value: str | None) -> str | None:
+    if not value:
+        return value
+    value = str(value).strip()
+    return value[:1] + "*" * max(1, len(value) - 1)
+
+
+def mask_phone(value: str | None) -> str | None:
+    if not value:
+        return value
+    digits = str(value).strip()
+    if len(digits) >= 8:
+        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+    return "*" * (len(digits) - 2) + digits[-2:]
+
+
+def for_role(frame: pd.DataFrame, role: str | None) -> pd.DataFrame:
+    """The frame as `role` may see it: names and phones masked unless the role may see them."""
+    if role in SEES_PERSONAL_DATA:
+        return frame
+    masked = frame.copy()
+    for column in NAME_COLUMNS:
+        if column in masked:
+            masked[column] = masked[column].map(mask_name)
+    for column in PHONE_COLUMNS:
+        if column in masked:
+            masked[column] = masked[column].map(mask_phone)
+    return masked
+
+
+def record_for_role(record: dict, role: str | None) -> dict:
+    if role in SEES_PERSONAL_DATA:
+        return record
+    masked = dict(record)
+    for column in NAME_COLUMNS:
+        if column in masked:
+            masked[column] = mask_name(masked[column])
+    for column in PHONE_COLUMNS:
+        if column in masked:
+            masked[column] = mask_phone(masked[column])
+    return masked
