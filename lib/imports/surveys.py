@@ -1,14 +1,23 @@
 """Third-party survey files (SPEC §4, §9): one wave per vendor and method, upsert on the natural key."""
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any
 
 from sqlalchemy import select, tuple_
 
 from lib.imports.base import Importer, Row, WriteContext, changed
-from lib.imports.core import Column, RowError, parse_choice, parse_date, parse_int, parse_number, parse_vocab, text
+from lib.imports.core import (
+    CellError,
+    Column,
+    RowError,
+    parse_choice,
+    parse_date,
+    parse_int,
+    parse_number,
+    parse_vocab,
+    text,
+)
 from lib.models import SurveyResponse, SurveyWave
 
 SCALES = (5, 10, 11)
@@ -18,13 +27,13 @@ _PHONE = re.compile(r"(\+?86)?1[3-9]\d{9}")
 
 
 def respondent_key(value: Any) -> str | None:
-    """A respondent key is a hash; a raw mainland mobile number is hashed here, never stored."""
+    """Stored as the vendor delivers it (a hash); a value that looks like a phone number is refused."""
     raw = text(value)
     if raw is None:
         return None
-    if _PHONE.fullmatch(raw.replace(" ", "").replace("-", "")):
-        digits = raw.replace(" ", "").replace("-", "")[-11:]
-        return "h" + hashlib.sha256(digits.encode()).hexdigest()[:31]
+    if _PHONE.fullmatch(re.sub(r"[\s\-()]", "", raw)):
+        raise CellError("受访者编号看起来是手机号码：请供应商提供哈希编号，不得提供原始号码",
+                        "respondent_key looks like a phone number: vendors must deliver a hash, never the number")
     return raw
 
 
