@@ -300,3 +300,10 @@ STRINGS.update({
     "issue_due_days": ("监督员问题默认完成期限（天）", "Supervisor issue default due (days)"),
     "sla_saved": ("已保存；{n} 条投诉的时限已重新计算。", "Saved; due times of {n} complaints were recomputed."),
 })
+STRINGS.update({
+    "err_not_owner": ("此问题的首问责任人是 {owner}：只有其本人或管理员可以推进状态，您可以添加进展备注。",
+                      "{owner} is this issue's first responder: only they or an admin may move it; you can add a note."),
+    "err_told_needed": ("请填写向监督员反馈的内容。", "Write what the supervisor was told."),
+    "err_before_raised": ("日期不能早于问题提出日期。", "The date cannot be before the issue was raised."),
+    "err_already_raised": ("该发现已转为改进事项 {ref}。", "This finding is already improvement item {ref}."),
+})

@@ -1,6 +1,7 @@
 """Shared page setup: engine, login gate, role check, sidebar menu, language, cached readers."""
 from __future__ import annotations
 
+import importlib
 import json
 from datetime import date, timedelta
 
@@ -402,3 +403,16 @@ def import_columns_text(kind: str) -> str:
         return "、".join(f"{c.zh} {c.name}" if lang() == "zh" else f"{c.name} ({c.zh})"
                          for c in columns if c.required == required)
     return tr("import_columns", required=names(True), optional=names(False) or "—")
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def _cached(url: str, target: str, *args, **kwargs):
+    module, name = target.split(":")
+    fn = getattr(importlib.import_module(module), name)
+    with session_scope(get_engine()) as session:
+        return fn(*args, session=session, **kwargs)
+
+
+def cached(fn, *args, **kwargs):
+    """A cached read-only service call, keyed by database URL and arguments; cleared after every write."""
+    return _cached(get_settings().database_url, f"{fn.__module__}:{fn.__qualname__}", *args, **kwargs)
