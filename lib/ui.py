@@ -226,12 +226,10 @@ def import_file(kind: str, data: bytes, filename: str, actor: str, progress):
 def complaint_filters(prefix: str) -> KpiFilter:
     """Period plus the eight complaint filters of issue #3, laid out in four columns."""
     start, end = period_picker(prefix)
-    opts, language = org_options(), lang()
+    opts = org_options()
 
     def many(col, name: str, options, vocabulary: str | None = None):
-        fmt = (lambda c: label(vocabulary, c, language)) if vocabulary else str
-        return tuple(col.multiselect(tr(name), options, format_func=fmt, key=f"{prefix}_{name}",
-                                     placeholder=tr("all")))
+        return multi(col, prefix, name, options, vocabulary)
 
     c1, c2, c3, c4 = st.columns(4)
     responsible = c4.selectbox(tr("responsible"), ["all", "yes", "no"], format_func=tr, key=f"{prefix}_responsible")
@@ -247,9 +245,38 @@ def complaint_filters(prefix: str) -> KpiFilter:
     )
 
 
+def multi(col, prefix: str, name: str, options, vocabulary: str | None = None) -> tuple:
+    """A multiselect whose empty choice means "all", with vocabulary codes shown as labels."""
+    language = lang()
+    fmt = (lambda c: label(vocabulary, c, language)) if vocabulary else str
+    return tuple(col.multiselect(tr(name), options, format_func=fmt, key=f"{prefix}_{name}", placeholder=tr("all")))
+
+
+def org_filters(prefix: str, **extra: tuple[str, list, str | None]) -> KpiFilter:
+    """Period, company, city and project, plus extra lists given as field=(label key, options, vocabulary)."""
+    start, end = period_picker(prefix)
+    opts = org_options()
+    cols = st.columns(3 + len(extra))
+    values = {"companies": multi(cols[0], prefix, "company", opts["company"]),
+              "cities": multi(cols[1], prefix, "city", opts["city"]),
+              "projects": multi(cols[2], prefix, "project", opts["project"])}
+    for col, (field, (name, options, vocabulary)) in zip(cols[3:], extra.items(), strict=True):
+        values[field] = multi(col, prefix, name, options, vocabulary)
+    return KpiFilter(start=start, end=end, **values)
+
+
+def _field_label(name: str) -> str:
+    for prefix in ("col_", "iss_col_", "sup_col_", "act_col_"):
+        if f"{prefix}{name}" in STRINGS:
+            return tr(f"{prefix}{name}")
+    return name
+
+
 def error_text(exc: DomainError) -> str:
     """A domain error in the user's language, with status codes shown as their labels."""
     params = dict(exc.params)
+    if isinstance(params.get("fields"), str):
+        params["fields"] = "、".join(_field_label(f) for f in params["fields"].split(", "))
     for name in ("current", "target"):
         code = params.get(name)
         if isinstance(code, str):
@@ -379,7 +406,7 @@ def complaint_categories() -> list[str]:
     return _settings_value(get_settings().database_url, "complaint_categories")
 
 
-def present_events(events):
+def present_events(events, vocabulary: str = "complaint"):
     """Event history: who, when, what — changes as "field: old → new" lines, plain text."""
     def describe(changes: str | None) -> str:
         if not changes:
@@ -390,10 +417,11 @@ def present_events(events):
         return tr(f"col_{name}") if f"col_{name}" in STRINGS else name
 
     local = pd.to_datetime(events["at"]).dt.tz_localize("UTC").dt.tz_convert(BUSINESS_TZ).dt.tz_localize(None)
-    shown = events.assign(at=local, action=[tr(f"event_{a}") for a in events["action"]],
+    prefix = "event" if vocabulary == "complaint" else "iev"
+    shown = events.assign(at=local, action=[tr(f"{prefix}_{a}") for a in events["action"]],
                           changes=[describe(c) for c in events["changes"]])
     return shown.rename(columns={"at": tr("at"), "actor": tr("actor"), "action": tr("action"),
-                                 "changes": tr("changes"), "note": tr("note")})
+                                 "changes": tr("changes"), "note": tr("note"), "told": tr("iss_what_told")})
 
 
 def import_columns_text(kind: str) -> str:

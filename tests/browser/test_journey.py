@@ -56,12 +56,13 @@ def server(tmp_path_factory):
             break
         except OSError:
             time.sleep(0.3)
-    yield f"http://127.0.0.1:{port}"
+    yield f"http://127.0.0.1:{port}", url
     proc.terminate()
     proc.wait(timeout=10)
 
 
 def test_executive_journey(server):
+    server, _ = server
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -113,7 +114,18 @@ def test_executive_journey(server):
         browser.close()
 
 
+def _login(page, username: str, password: str) -> None:
+    # The cookie component mounts and reruns the script once on a fresh load; a login typed before
+    # that rerun is lost (a person is never that fast), so wait for it to settle.
+    page.locator("iframe").first.wait_for(state="attached", timeout=30_000)
+    page.wait_for_timeout(1500)
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+
+
 def test_staff_logs_a_complaint_in_the_browser(server):
+    server, _ = server
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -121,13 +133,7 @@ def test_staff_logs_a_complaint_in_the_browser(server):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(server + "/Complaints")  # a deep link before login lands on the login form, then the page
-        # The cookie component mounts and reruns the script once on a fresh load; a login typed before
-        # that rerun is lost (a person is never that fast), so wait for it to settle.
-        page.locator("iframe").first.wait_for(state="attached", timeout=30_000)
-        page.wait_for_timeout(1500)
-        page.get_by_label("用户名").fill("clerk")
-        page.get_by_label("密码").fill("clerk-pass-1")
-        page.get_by_role("button", name="登录").click()
+        _login(page, "clerk", "clerk-pass-1")
         expect(page.get_by_text("投诉处理与时限").first).to_be_visible(timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "complaints_zh.png"), full_page=True)
 
@@ -140,4 +146,44 @@ def test_staff_logs_a_complaint_in_the_browser(server):
         expect(page.get_by_text("已登记投诉 TS").first).to_be_visible(timeout=30_000)
         expect(page.get_by_text("· 已受理").first).to_be_visible(timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "register_logged_zh.png"), full_page=True)
+        browser.close()
+
+
+def _issues_raised_this_year(url: str) -> int:
+    from lib.kpis import supervisors
+    from lib.kpis.common import KpiFilter
+
+    today = date.today()
+    with session_scope(make_engine(url)) as session:
+        return supervisors.compute(KpiFilter(date(today.year, 1, 1), today), session=session).kpis["issues_raised"]
+
+
+def test_staff_logs_a_supervisor_issue_and_the_executive_sees_it_counted(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    server, url = server
+    before = _issues_raised_this_year(url)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server + "/Issues")
+        _login(page, "clerk", "clerk-pass-1")
+        expect(page.get_by_text("问题跟踪（监督员反馈与改进事项）").first).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(2000)  # the post-login rerun redraws the page once; interact after it
+        page.get_by_text("登记问题").first.click()
+        page.get_by_role("combobox", name="提出问题的监督员").click()
+        page.get_by_role("option").first.click()
+        page.keyboard.press("Escape")
+        page.get_by_label("问题描述").fill("小区门口早高峰拥堵，需协调交警")
+        page.get_by_role("button", name="保存").first.click()
+        expect(page.get_by_text("已登记问题 JD").first).to_be_visible(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "issue_logged_zh.png"), full_page=True)
+        assert _issues_raised_this_year(url) == before + 1
+
+        boss = browser.new_page(viewport={"width": 1400, "height": 1000})
+        boss.goto(server + "/Supervisors")
+        _login(boss, "boss", "boss-pass-1")
+        metric = boss.locator("[data-testid='stMetric']").filter(has_text="监督员问题数")
+        expect(metric.first).to_contain_text(f"{before + 1:,}", timeout=30_000)
+        boss.screenshot(path=str(ARTIFACTS / "supervisors_exec.png"), full_page=True)
         browser.close()

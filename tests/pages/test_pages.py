@@ -6,7 +6,7 @@ from lib.config import get_settings
 from lib.db import make_engine, session_scope
 from lib.models import AuditLog
 from lib.pages import PAGES
-from lib.services import users
+from lib.services import issues, users
 from tests.pages.conftest import PASSWORDS, app
 
 ROLE_USERS = {"executive": "exec1", "staff": "staff1", "admin": "admin1"}
@@ -177,3 +177,37 @@ def test_admin_changes_the_sla_and_due_times_follow():
         assert logged is not None and logged.actor == "admin1"
     at.number_input(key="admin_sla_resolution_ordinary_working_days").set_value(7.0)  # put it back
     [b for b in at.button if b.label == "保存"][-1].click().run()
+
+
+def _issues_raised(at) -> int:
+    return int([m.value for m in at.metric if m.label == "监督员问题数"][0].replace(",", ""))
+
+
+def test_staff_logs_a_supervisor_issue_and_the_executive_sees_it_counted():
+    before = _issues_raised(app("pages/3_Supervisors.py", "exec1").run())
+    at = app("pages/4_Issues.py", "staff1").run()
+    assert not at.exception, at.exception
+    with session_scope(make_engine(get_settings().database_url)) as session:
+        first = next(iter(issues.supervisor_choices(session=session)))
+    at.multiselect(key="iss_new_supervisors").select(first)
+    at.text_area(key="iss_new_description").input("小区门口交通拥堵，需协调交警")
+    at.selectbox(key="iss_new_party").set_value("third_party")
+    [b for b in at.button if b.label == "保存"][0].click().run()
+    assert not at.exception, at.exception
+    logged = [s.value for s in at.success]
+    assert logged and logged[0].startswith("已登记问题 JD")
+    ref = logged[0].split()[1].rstrip("。")
+    assert at.subheader[-1].value == f"{ref} · 待受理"
+    # The first responder acknowledges it; the update log shows who did what.
+    at.text_area(key="iss_act_note").input("已联系交警大队")
+    [b for b in at.button if b.label == "保存"][-1].click().run()
+    assert at.subheader[-1].value == f"{ref} · 已受理"
+    assert list(at.dataframe[-1].value["操作"]) == ["登记", "受理"]
+    assert _issues_raised(app("pages/3_Supervisors.py", "exec1").run()) == before + 1
+
+
+def test_supervisor_phones_are_masked_for_executives():
+    at = app("pages/3_Supervisors.py", "exec1").run()
+    registry = [d.value for d in at.dataframe if "联系电话" in d.value.columns][0]
+    phones = [p for p in registry["联系电话"] if p]
+    assert phones and all("****" in p for p in phones)
