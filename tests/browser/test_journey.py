@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -124,6 +125,21 @@ def _login(page, username: str, password: str) -> None:
     page.get_by_role("button", name="登录").click()
 
 
+def _pick_first_option(page, combobox: str) -> None:
+    """Open a select and take its first option; retried because a rerun may redraw it mid-click."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(5):
+        page.get_by_role("combobox", name=combobox).click()
+        try:
+            page.get_by_role("option").first.click(timeout=3000)
+            page.keyboard.press("Escape")
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    raise AssertionError(f"no option could be picked in {combobox}")
+
+
 def test_staff_logs_a_complaint_in_the_browser(server):
     server, _ = server
     from playwright.sync_api import expect, sync_playwright
@@ -171,9 +187,7 @@ def test_staff_logs_a_supervisor_issue_and_the_executive_sees_it_counted(server)
         expect(page.get_by_text("问题跟踪（监督员反馈与改进事项）").first).to_be_visible(timeout=30_000)
         page.wait_for_timeout(2000)  # the post-login rerun redraws the page once; interact after it
         page.get_by_text("登记问题").first.click()
-        page.get_by_role("combobox", name="提出问题的监督员").click()
-        page.get_by_role("option").first.click()
-        page.keyboard.press("Escape")
+        _pick_first_option(page, "提出问题的监督员")
         page.get_by_label("问题描述").fill("小区门口早高峰拥堵，需协调交警")
         page.get_by_role("button", name="保存").first.click()
         expect(page.get_by_text("已登记问题 JD").first).to_be_visible(timeout=30_000)
@@ -183,7 +197,7 @@ def test_staff_logs_a_supervisor_issue_and_the_executive_sees_it_counted(server)
         boss = browser.new_page(viewport={"width": 1400, "height": 1000})
         boss.goto(server + "/Supervisors")
         _login(boss, "boss", "boss-pass-1")
-        metric = boss.locator("[data-testid='stMetric']").filter(has_text="监督员问题数")
+        metric = boss.locator("[data-testid='stMetric']").filter(has_text=re.compile("监督员问题数|Issues raised"))  # boss chose English earlier
         expect(metric.first).to_contain_text(f"{before + 1:,}", timeout=30_000)
         boss.screenshot(path=str(ARTIFACTS / "supervisors_exec.png"), full_page=True)
         browser.close()
