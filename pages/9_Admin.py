@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pandas as pd
 import streamlit as st
 
 from lib import ui
 from lib.db import session_scope
 from lib.errors import DomainError, ValidationFailed
-from lib.services import admin_views, audit, complaints, settings, users
+from lib.services import admin_views, audit, complaints, listening, settings, users
 from lib.sla import DEFAULT_SLA
 from lib.vocab import ROLES, label
 
@@ -18,7 +19,8 @@ lang = ui.lang()
 engine = ui.get_engine()
 
 st.title(tr("admin_title"))
-tab_users, tab_sla, tab_audit = st.tabs([tr("admin_users"), tr("admin_sla"), tr("admin_audit")])
+tab_users, tab_sla, tab_types, tab_audit = st.tabs([tr("admin_users"), tr("admin_sla"), tr("admin_activity_types"),
+                                                    tr("admin_audit")])
 
 with tab_users:
     with session_scope(engine) as session:
@@ -92,6 +94,28 @@ with tab_sla:
                 st.success(tr("sla_saved", n=moved))
             except DomainError as exc:
                 st.error(ui.error_text(exc))
+
+with tab_types:
+    st.caption(tr("activity_types_explain"))
+    with session_scope(engine) as session:
+        active = listening.activity_types(session=session)
+        known = listening.type_labels(session=session)
+    rows = pd.DataFrame([{"code": code, "zh": zh, "en": en, "active": code in active}
+                         for code, (zh, en) in known.items()])
+    edited = st.data_editor(rows, num_rows="dynamic", hide_index=True, key="admin_types_editor",
+                            disabled=False, column_config={
+                                "code": st.column_config.TextColumn(tr("type_code"), required=True, max_chars=40),
+                                "zh": st.column_config.TextColumn("中文", max_chars=40),
+                                "en": st.column_config.TextColumn("English", max_chars=60),
+                                "active": st.column_config.CheckboxColumn(tr("type_active"), default=True)})
+    if st.button(tr("save"), key="admin_types_save"):
+        try:
+            with session_scope(engine) as session:
+                listening.save_activity_types(edited.to_dict("records"), session=session, actor=user.username)
+            ui.clear_caches()
+            st.success(tr("saved"))
+        except DomainError as exc:
+            st.error(ui.error_text(exc))
 
 with tab_audit:
     with session_scope(engine) as session:

@@ -6,8 +6,9 @@ from typing import Any
 from sqlalchemy import select
 
 from lib.imports.base import Importer, Row, WriteContext, changed
-from lib.imports.core import Column, RowError, not_before, parse_bool, parse_date, parse_vocab, text
+from lib.imports.core import Column, RowError, not_before, parse_bool, parse_date, text
 from lib.models import Employee, ListeningActivity
+from lib.services import listening as listening_service
 
 EMPLOYEE_COLUMNS = [
     Column("employee_no", "工号", True, text),
@@ -50,21 +51,30 @@ EMPLOYEES = Importer("employees", "employee", EMPLOYEE_COLUMNS, write_employees,
 ACTIVITY_COLUMNS = [
     Column("employee_no", "工号", True, text),
     Column("activity_date", "活动日期", True, parse_date),
-    Column("activity_type", "活动类型", True, parse_vocab("listening_activity_type")),
+    Column("activity_type", "活动类型", True, text),  # resolved against the configured types below
     Column("finding", "问题发现", False, text),
 ]
 
 
 def resolve_activities(session, rows: list[Row]) -> list[RowError]:
-    """Every activity must name an employee already on the roster (import the roster first)."""
+    """Every activity names an employee on the roster (import it first) and a known activity type
+    (built-in or admin-added; the row's value is replaced by the type's code)."""
+    labels = listening_service.type_labels(session=session)
+    errors = []
+    for line, r in rows:
+        code = listening_service.type_code(r["activity_type"], labels)
+        if code is None:
+            errors.append(RowError(line, "activity_type", r["activity_type"], "不是已配置的活动类型",
+                                   "not a configured activity type"))
+        r["activity_type"] = code
     numbers = sorted({r["employee_no"] for _, r in rows})
     known = set()
     for start in range(0, len(numbers), 5000):
         known |= set(session.scalars(select(Employee.employee_no).where(
             Employee.employee_no.in_(numbers[start:start + 5000]))))
-    return [RowError(line, "employee_no", r["employee_no"], "工号不在员工名单中（请先导入员工名单）",
-                     "employee_no is not on the roster (import the roster first)")
-            for line, r in rows if r["employee_no"] not in known]
+    return errors + [RowError(line, "employee_no", r["employee_no"], "工号不在员工名单中（请先导入员工名单）",
+                              "employee_no is not on the roster (import the roster first)")
+                     for line, r in rows if r["employee_no"] not in known]
 
 
 def write_activities(rows: list[Row], ctx: WriteContext) -> None:

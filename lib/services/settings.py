@@ -17,6 +17,7 @@ DEFAULTS: dict[str, Any] = {
     "issue_due_days": 15,
     "complaint_categories": list(CATEGORIES),
     "listening_activity_types": list(LISTENING_ACTIVITY_TYPES),
+    "activity_type_labels": {},  # admin-added activity types: code → [zh, en]
 }
 
 

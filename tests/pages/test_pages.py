@@ -1,4 +1,6 @@
 """Every page × every role (and nobody logged in), in both languages, with AppTest."""
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 
@@ -167,7 +169,7 @@ def test_staff_sees_full_personal_data_and_can_export():
 def test_admin_changes_the_sla_and_due_times_follow():
     at = app("pages/9_Admin.py", "admin1").run()
     at.number_input(key="admin_sla_resolution_ordinary_working_days").set_value(8.0)
-    [b for b in at.button if b.label == "保存"][-1].click().run()
+    [b for b in at.button if b.proto.form_id == "admin_sla_form"][0].click().run()
     assert not at.exception, at.exception
     saved = [s.value for s in at.success]
     assert saved and saved[0].startswith("已保存；") and "条投诉的时限已重新计算" in saved[0]
@@ -176,7 +178,7 @@ def test_admin_changes_the_sla_and_due_times_follow():
         logged = session.scalar(select(AuditLog).where(AuditLog.action == "sla_recompute"))
         assert logged is not None and logged.actor == "admin1"
     at.number_input(key="admin_sla_resolution_ordinary_working_days").set_value(7.0)  # put it back
-    [b for b in at.button if b.label == "保存"][-1].click().run()
+    [b for b in at.button if b.proto.form_id == "admin_sla_form"][0].click().run()
 
 
 def _issues_raised(at) -> int:
@@ -211,3 +213,29 @@ def test_supervisor_phones_are_masked_for_executives():
     registry = [d.value for d in at.dataframe if "联系电话" in d.value.columns][0]
     phones = [p for p in registry["联系电话"] if p]
     assert phones and all("****" in p for p in phones)
+
+
+def test_listening_page_shows_the_seed_documents_figures_like_the_cli():
+    import streamlit as st
+
+    from lib.imports.registry import import_file
+    from tests.service.test_listening import seed_document_files
+
+    roster, acts = seed_document_files("种子公司")
+    with session_scope(make_engine(get_settings().database_url)) as session:
+        import_file("employees", roster, "roster.csv", session=session, actor="t")
+        import_file("listening", acts, "acts.csv", session=session, actor="t")
+    st.cache_data.clear()
+    at = app("pages/5_Listening.py", "exec1").run()
+    at.segmented_control(key="lis_period").set_value("period_custom").run()
+    at.date_input(key="lis_from").set_value(date(2025, 1, 1))
+    at.date_input(key="lis_to").set_value(date(2025, 12, 31))
+    at.multiselect(key="lis_company").select("种子公司").run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["员工参与率"] == "45.0%"
+    assert metrics["管理层参与率"] == "53.5%"
+    assert metrics["参与人数"] == "8,565"
+    at.radio(key="crhq_lang_switch").set_value("en").run()
+    assert {m.label: m.value for m in at.metric}["Staff participation"] == "45.0%"
+    at.radio(key="crhq_lang_switch").set_value("zh").run()

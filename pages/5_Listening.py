@@ -1,0 +1,160 @@
+"""“Six Ones” listening (六个一倾听): participation by tier, league tables, type coverage, findings → action."""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from lib import ui
+from lib.db import local_now
+from lib.errors import DomainError
+from lib.i18n import format_number, format_rate, kpi_label
+from lib.kpis import listening as kpis
+from lib.pages import WRITERS
+from lib.services import issues
+from lib.services import listening as svc
+from lib.vocab import CATEGORIES, RESPONSIBLE_PARTIES, label
+
+user = ui.page_setup("listening")
+tr, lang = ui.tr, ui.lang()
+writer = user.role in WRITERS
+today = local_now().date()
+
+st.title(tr("listening_title"))
+ui.show_flash()
+start, end = ui.period_picker("lis")
+c1, c2 = st.columns(2)
+companies = ui.multi(c1, "lis", "company", ui.org_options()["company"])
+departments = ui.multi(c2, "lis", "department", ui.cached(svc.departments))
+flt = ui.make_filter(start, end, companies=companies, departments=departments)
+types = ui.cached(svc.activity_types)
+labels = ui.cached(svc.type_labels)
+
+
+def type_label(code: str) -> str:
+    pair = labels.get(code)
+    return code if pair is None else pair[0 if lang == "zh" else 1]
+
+
+now = ui.cached(kpis.compute, flt, activity_types=types).kpis
+before = ui.cached(kpis.compute, flt.previous_period(), activity_types=types).kpis
+RATES = ["participation_rate", "participation_rate_management", "participation_rate_staff",
+         "six_ones_completion_rate"]
+cols = st.columns(len(RATES))
+for col, name in zip(cols, RATES, strict=True):
+    col.metric(kpi_label(name, lang), format_rate(now[name]), ui.delta_rate(now[name], before[name]),
+               help=tr("vs_previous"))
+COUNTS = ["participants", "participants_management", "participants_staff", "headcount", "findings"]
+cols = st.columns(len(COUNTS))
+for col, name in zip(cols, COUNTS, strict=True):
+    col.metric(kpi_label(name, lang), format_number(now[name]), ui.delta(now[name], before[name]))
+
+st.subheader(tr("lis_trend"))
+monthly = ui.cached(kpis.compute, flt, activity_types=types, by="month").groups
+trend = pd.DataFrame([{"month": g["key"], "tier": tr(f"tier_{tier}"), "rate": g["kpis"][name]}
+                      for g in monthly for tier, name in (("all", "participation_rate"),
+                                                          ("management", "participation_rate_management"),
+                                                          ("staff", "participation_rate_staff"))])
+if not trend.empty:
+    st.altair_chart(alt.Chart(trend).mark_line(point=True).encode(
+        x=alt.X("month:N", title=tr("month")), y=alt.Y("rate:Q", title=tr("rate"), axis=alt.Axis(format="%")),
+        color=alt.Color("tier:N", title=None, legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("month:N", title=tr("month")), alt.Tooltip("tier:N", title=" "),
+                 alt.Tooltip("rate:Q", title=tr("rate"), format=".1%")],
+    ).properties(height=300), width="stretch")
+
+st.subheader(tr("lis_league"))
+tabs = st.tabs([tr("by_company"), tr("by_department")])
+for tab, by in zip(tabs, ("company", "department"), strict=True):
+    groups = ui.cached(kpis.compute, flt, activity_types=types, by=by).groups
+    league = pd.DataFrame([{tr(by): g["key"], **{kpi_label(n, lang): g["kpis"][n] for n in (
+        "headcount", "participants", "participation_rate", "participation_rate_management",
+        "participation_rate_staff", "six_ones_completion_rate", "findings")}} for g in groups])
+    if league.empty:
+        tab.info(tr("no_data"))
+        continue
+    league = league.sort_values(kpi_label("participation_rate", lang), ascending=False, na_position="last")
+    for name in ("participation_rate", "participation_rate_management", "participation_rate_staff",
+                 "six_ones_completion_rate"):
+        league[kpi_label(name, lang)] = league[kpi_label(name, lang)].map(format_rate)
+    tab.dataframe(league, hide_index=True, key=f"lis_league_{by}", height=320)
+
+st.subheader(tr("lis_coverage"))
+coverage = ui.cached(svc.type_coverage, flt)
+coverage = pd.DataFrame({"activity_type": types}).merge(coverage, how="left").fillna(0)
+coverage["label"] = [type_label(c) for c in coverage["activity_type"]]
+coverage["share"] = coverage["employees"] / now["headcount"] if now["headcount"] else None
+st.altair_chart(alt.Chart(coverage).mark_bar(color="#5AD8A6").encode(
+    y=alt.Y("label:N", sort="-x", title=None), x=alt.X("employees:Q", title=tr("lis_employees_did")),
+    tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("employees:Q", title=tr("lis_employees_did")),
+             alt.Tooltip("activities:Q", title=tr("lis_activities")),
+             alt.Tooltip("share:Q", title=tr("lis_share_of_headcount"), format=".1%")],
+).properties(height=40 * len(coverage) + 40), width="stretch")
+
+st.subheader(tr("lis_findings"))
+findings = ui.cached(svc.findings_frame, flt)
+shown = findings.drop(columns=["id"]).assign(
+    activity_type=lambda f: [type_label(c) for c in f["activity_type"]],
+    issue_status=lambda f: [label("issue_status", s, lang) if s else "" for s in f["issue_status"]])
+table = st.dataframe(shown.rename(columns={c: tr(f"lis_col_{c}") for c in shown.columns}), hide_index=True,
+                     key="lis_findings", on_select="rerun", selection_mode="single-row", height=300)
+st.caption(tr("rows_shown", n=len(findings), limit=500))
+
+if writer and table and table.selection and table.selection.rows:
+    picked = findings.iloc[table.selection.rows[0]]
+    if picked["issue_ref"]:
+        st.info(tr("lis_already_item", ref=picked["issue_ref"]))
+        st.page_link("pages/4_Issues.py", label=tr("open_tracker"), icon=":material/arrow_forward:",
+                     query_params={"ref": picked["issue_ref"]})
+    else:
+        def _raise(activity_id: int) -> None:
+            s = st.session_state
+            try:
+                item = ui.write(issues.raise_from_finding, activity_id, actor=user.username,
+                                first_responder=s["lis_item_owner"].strip() or user.username,
+                                category=s["lis_item_category"], responsible_party=s["lis_item_party"],
+                                due_on=s["lis_item_due"])
+                ui.flash("success", tr("lis_item_created", ref=item.ref))
+            except DomainError as exc:
+                ui.flash("error", ui.error_text(exc))
+
+        with st.form("lis_item_form", clear_on_submit=True):
+            st.markdown(f"**{tr('lis_make_item')}**")
+            st.text(picked["finding"])  # plain text, never markdown
+            c1, c2, c3, c4 = st.columns(4)
+            c1.text_input(tr("iss_col_first_responder"), placeholder=user.username, key="lis_item_owner",
+                          max_chars=64)
+            c2.date_input(tr("iss_col_due_on"), value=None, min_value=today, key="lis_item_due",
+                          help=tr("iss_due_help"))
+            c3.selectbox(tr("category"), list(CATEGORIES), format_func=lambda c: label("category", c, lang),
+                         key="lis_item_category")
+            c4.selectbox(tr("iss_col_responsible_party"), list(RESPONSIBLE_PARTIES), key="lis_item_party",
+                         format_func=lambda c: label("responsible_party", c, lang))
+            st.form_submit_button(tr("save"), type="primary", on_click=_raise, args=(int(picked["id"]),))
+
+if writer:
+    def _record() -> None:
+        s = st.session_state
+        try:
+            ui.write(svc.add_activity, actor=user.username, employee_id=s["lis_new_employee"],
+                     activity_date=s["lis_new_date"], activity_type=s["lis_new_type"], finding=s["lis_new_finding"])
+            ui.flash("success", tr("saved"))
+        except DomainError as exc:
+            ui.flash("error", ui.error_text(exc))
+
+    with st.expander(tr("lis_record"), icon=":material/add:"):
+        query = st.text_input(tr("lis_find_employee"), key="lis_new_query", max_chars=50,
+                              placeholder=tr("lis_find_hint"))
+        matches = ui.read(svc.find_employees, query) if query.strip() else {}
+        if query.strip() and not matches:
+            st.warning(tr("lis_no_employee"))
+        if matches:
+            with st.form("lis_new_form", clear_on_submit=True):
+                st.selectbox(tr("lis_employee"), list(matches), format_func=matches.get, key="lis_new_employee")
+                c1, c2 = st.columns(2)
+                c1.date_input(tr("lis_col_activity_date"), value=today, max_value=today, key="lis_new_date")
+                c2.selectbox(tr("lis_col_activity_type"), types, format_func=type_label, key="lis_new_type")
+                st.text_area(tr("lis_col_finding"), key="lis_new_finding", max_chars=2000)
+                st.form_submit_button(tr("save"), type="primary", on_click=_record)
+    ui.import_panel("employees", user, "import_employees")
+    ui.import_panel("listening", user, "import_listening")
