@@ -20,6 +20,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("overview", "app.py", "nav_overview", ":material/dashboard:", ALL_ROLES),
     PageSpec("complaints", "pages/1_Complaints.py", "nav_complaints", ":material/support_agent:", ALL_ROLES),
     PageSpec("register", "pages/2_Complaint_Register.py", "nav_register", ":material/list_alt:", ALL_ROLES),
+    PageSpec("surveys", "pages/6_Surveys.py", "nav_surveys", ":material/sentiment_satisfied:", ALL_ROLES),
     PageSpec("supervisors", "pages/3_Supervisors.py", "nav_supervisors", ":material/groups:", ALL_ROLES),
     PageSpec("issues", "pages/4_Issues.py", "nav_issues", ":material/task_alt:", ALL_ROLES),
     PageSpec("listening", "pages/5_Listening.py", "nav_listening", ":material/hearing:", ALL_ROLES),

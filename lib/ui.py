@@ -1,8 +1,10 @@
 """Shared page setup: engine, login gate, role check, sidebar menu, language, cached readers."""
 from __future__ import annotations
 
+import calendar
 import importlib
 import json
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pandas as pd
@@ -162,6 +164,19 @@ def clear_caches() -> None:
 def make_filter(start: date, end: date, **lists) -> KpiFilter:
     values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in lists.items()}
     return KpiFilter(start=start, end=end, **values)
+
+
+def picked(event, field: str):
+    """The value of `field` in the point a user clicked on a chart drawn with selection "pick"."""
+    selection = (event or {}).get("selection", {}).get("pick") or []
+    return selection[0].get(field) if selection else None
+
+
+def month_filter(flt: KpiFilter, month: str) -> KpiFilter:
+    """The filter narrowed to one "YYYY-MM" month (and still inside its own period)."""
+    year, mon = (int(p) for p in month.split("-"))
+    first, last = date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])
+    return replace(flt, start=max(first, flt.start), end=min(last, flt.end))
 
 
 def delta(current, previous, decimals: int = 0) -> str | None:

@@ -1,9 +1,7 @@
 """Complaints: KPIs with change vs the previous period, trend, breakdowns with drill-through, SLA, escalation."""
 from __future__ import annotations
 
-import calendar
 from dataclasses import replace
-from datetime import date
 
 import altair as alt
 import streamlit as st
@@ -50,21 +48,14 @@ def drill(narrowed, caption: str, key: str) -> None:
     st.dataframe(ui.present_complaints(rows, user.role), hide_index=True, key=key, height=300)
 
 
-def picked(event, field: str):
-    selection = (event or {}).get("selection", {}).get("pick") or []
-    return selection[0].get(field) if selection else None
-
-
 st.subheader(tr("chart_complaints_trend"))
 trend_event = st.altair_chart(
     charts.volume_and_rate(trend, x_title=tr("month"), bar_title=tr("chart_volume"),
                            line_title=tr("kpi_resolution_rate")),
     width="stretch", on_select="rerun", key="complaints_trend_chart")
-month = picked(trend_event, "month")
+month = ui.picked(trend_event, "month")
 if month:
-    year, mon = (int(p) for p in month.split("-"))
-    first, last = date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])
-    drill(replace(flt, start=max(first, flt.start), end=min(last, flt.end)), month, "complaints_drill_month")
+    drill(ui.month_filter(flt, month), month, "complaints_drill_month")
 else:
     st.caption(tr("drill_hint"))
 
@@ -86,7 +77,7 @@ for tab, (by, vocab, field) in zip(tabs, DIMENSIONS, strict=True):
         st.download_button(tr("download_aggregates"), exports.to_bytes(table, "csv"),
                            file_name=f"complaints_by_{by}.csv", mime="text/csv", key=f"complaints_{by}_dl",
                            on_click=ui.audit_export, args=(user.username, f"complaints_by_{by}", "csv", len(table)))
-        key = picked(event, "key")
+        key = ui.picked(event, "key")
         if key is not None:
             drill(replace(flt, **{field: (key,)}), label(vocab, key, lang) if vocab else key,
                   f"complaints_drill_{by}")

@@ -9,9 +9,9 @@ import streamlit as st
 from lib import ui
 from lib.db import session_scope
 from lib.errors import DomainError, ValidationFailed
-from lib.services import admin_views, audit, complaints, listening, settings, users
+from lib.services import admin_views, audit, benchmarks, complaints, listening, settings, survey_views, users
 from lib.sla import DEFAULT_SLA
-from lib.vocab import ROLES, label
+from lib.vocab import ROLES, SURVEY_DIMENSIONS, label
 
 user = ui.page_setup("admin")
 tr = ui.tr
@@ -19,8 +19,8 @@ lang = ui.lang()
 engine = ui.get_engine()
 
 st.title(tr("admin_title"))
-tab_users, tab_sla, tab_types, tab_audit = st.tabs([tr("admin_users"), tr("admin_sla"), tr("admin_activity_types"),
-                                                    tr("admin_audit")])
+tab_users, tab_sla, tab_types, tab_bench, tab_audit = st.tabs([
+    tr("admin_users"), tr("admin_sla"), tr("admin_activity_types"), tr("admin_benchmarks"), tr("admin_audit")])
 
 with tab_users:
     with session_scope(engine) as session:
@@ -114,6 +114,29 @@ with tab_types:
                 listening.save_activity_types(edited.to_dict("records"), session=session, actor=user.username)
             ui.clear_caches()
             st.success(tr("saved"))
+        except DomainError as exc:
+            st.error(ui.error_text(exc))
+
+with tab_bench:
+    st.caption(tr("benchmarks_explain"))
+    with session_scope(engine) as session:
+        current = survey_views.benchmarks(session=session)
+    dimension_codes = list(SURVEY_DIMENSIONS)
+    edited_bench = st.data_editor(
+        current, num_rows="dynamic", hide_index=True, key="admin_bench_editor", column_config={
+            "year": st.column_config.NumberColumn(tr("year"), min_value=2000, max_value=2100, step=1, format="%d",
+                                                  required=True),
+            "dimension": st.column_config.SelectboxColumn(tr("srv_dimension"), options=dimension_codes,
+                                                          required=True),
+            "value": st.column_config.NumberColumn(tr("value"), min_value=0.0, max_value=100.0, step=0.1,
+                                                   format="%.1f", required=True)})
+    st.caption("、".join(f"{code} = {label('dimension', code, lang)}" for code in dimension_codes))
+    if st.button(tr("save"), key="admin_bench_save"):
+        try:
+            with session_scope(engine) as session:
+                kept = benchmarks.save(edited_bench.to_dict("records"), session=session, actor=user.username)
+            ui.clear_caches()
+            st.success(tr("saved_n", n=kept))
         except DomainError as exc:
             st.error(ui.error_text(exc))
 

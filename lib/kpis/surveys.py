@@ -95,6 +95,29 @@ def raw_stats(flt: KpiFilter, *, session: Session, by: str | None = None) -> lis
     return [dict(r) for r in session.execute(stmt).mappings().all()]
 
 
+def grouped_stats(flt: KpiFilter, by: tuple[str, ...], *, session: Session) -> list[dict[str, Any]]:
+    """raw_stats grouped by several dimensions at once; each row names its keys after them."""
+    columns = [_group_column(session, b).label(b) for b in by]
+    stmt = (select(*columns, *_aggregates()).select_from(joined()).where(*conditions(flt))
+            .group_by(*columns).order_by(*columns))
+    return [dict(r) for r in session.execute(stmt).mappings().all()]
+
+
+def driver_sums(flt: KpiFilter, *, session: Session) -> dict[str, dict[str, float]]:
+    """Per dimension, the sums a Pearson correlation with normalised overall needs (answers with both)."""
+    y = normalised(R.overall)
+    parts = []
+    for dim in DIMENSIONS[1:]:
+        x = normalised(getattr(R, dim))
+        both = getattr(R, dim).is_not(None)
+        parts += [count_if(both).label(f"{dim}_n"), func.sum(x).label(f"{dim}_sx"),
+                  func.sum(case((both, y))).label(f"{dim}_sy"), func.sum(x * x).label(f"{dim}_sxx"),
+                  func.sum(case((both, y * y))).label(f"{dim}_syy"), func.sum(x * y).label(f"{dim}_sxy")]
+    row = session.execute(select(*parts).select_from(joined()).where(*conditions(flt))).mappings().one()
+    return {dim: {k: float(row[f"{dim}_{k}"] or 0) for k in ("n", "sx", "sy", "sxx", "syy", "sxy")}
+            for dim in DIMENSIONS[1:]}
+
+
 def _mean(r: dict, dim: str) -> float | None:
     return ratio(r.get(f"{dim}_sum"), r.get(f"{dim}_n"))
 

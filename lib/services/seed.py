@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from lib.models import (
+    Benchmark,
     Company,
     Complaint,
     ComplaintEvent,
@@ -267,6 +268,12 @@ def _seed_surveys(session, rng, projects, start, today, per_month) -> int:
         month = next_month
     session.flush()
     _bulk(session, SurveyResponse, rows)
+    # Industry averages (行业均值) as an admin would type them from a published industry survey.
+    base = {"overall": 78.0, "housing_quality": 74.0, "maintenance": 76.5, "property_service": 79.0,
+            "complaint_handling": 70.0}
+    session.add_all([Benchmark(year=year, dimension=dim, value=round(value + 0.6 * (year - start.year), 1))
+                     for year in range(start.year, today.year + 1) for dim, value in base.items()])
+    session.flush()
     return len(rows)
 
 

@@ -1,4 +1,5 @@
 """Every page × every role (and nobody logged in), in both languages, with AppTest."""
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
@@ -22,7 +23,7 @@ def _texts(at) -> str:
 
 @pytest.mark.parametrize("spec", PAGES, ids=lambda s: s.page_id)
 @pytest.mark.parametrize("role", ["executive", "staff", "admin"])
-def test_page_for_role(spec, role):
+def test_page_for_role_in_both_languages(spec, role):
     at = app(spec.path, ROLE_USERS[role]).run()
     assert not at.exception, at.exception
     if role in spec.roles:
@@ -30,6 +31,26 @@ def test_page_for_role(spec, role):
     else:
         assert [e.value for e in at.error] == ["您的角色无权访问此页面。"]
         assert not at.dataframe and not at.metric  # refused: no data on the page
+    with _language(ROLE_USERS[role], "en"):
+        at = app(spec.path, ROLE_USERS[role]).run()
+        assert not at.exception, at.exception
+        if role in spec.roles:
+            assert at.title and not any("\u4e00" <= ch <= "\u9fff" for ch in at.title[0].value)
+        else:
+            assert [e.value for e in at.error] == ["Your role may not open this page."]
+            assert not at.dataframe and not at.metric
+
+
+@contextmanager
+def _language(username: str, language: str):
+    """The user's stored language for the duration (a page switches to it on the next run)."""
+    with session_scope(make_engine(get_settings().database_url)) as session:
+        users.set_language(session=session, username=username, language=language)
+    try:
+        yield
+    finally:
+        with session_scope(make_engine(get_settings().database_url)) as session:
+            users.set_language(session=session, username=username, language="zh")
 
 
 @pytest.mark.parametrize("spec", PAGES, ids=lambda s: s.page_id)
@@ -239,3 +260,44 @@ def test_listening_page_shows_the_seed_documents_figures_like_the_cli():
     at.radio(key="crhq_lang_switch").set_value("en").run()
     assert {m.label: m.value for m in at.metric}["Staff participation"] == "45.0%"
     at.radio(key="crhq_lang_switch").set_value("zh").run()
+
+
+SURVEY_FILE = ("受访者编号,调查日期,公司,城市,项目,触点,量表,总体满意度,推荐意愿,调查机构,调查方式\n"
+               "q1,2025-06-01,问卷公司,杭州,问卷花园,交付后1个月,5,5,10,零点,电话\n"
+               "q2,2025-06-02,问卷公司,杭州,问卷花园,交付后1个月,10,1,6,零点,电话\n"
+               "q3,2025-06-03,问卷公司,杭州,问卷花园,交付后1个月,11,7,,零点,电话\n"
+               "q4,2025-06-04,问卷公司,杭州,问卷花园,交付后1个月,5,4,9,零点,电话\n")
+
+
+@pytest.mark.parametrize("username", ["exec1", "staff1"])
+def test_surveys_page_cards_show_n_intervals_and_tests(username):
+    """Scores 100, 0, 70, 75 on scales 5/10/11 → 61.25 (t interval −7.0–129.5); top-2-box 2 of 4 →
+    50.0% (Wilson 15.0%–85.0%); recommend 10, 6, 9 → NPS 33.3 over 3 (worked out in test_survey_views)."""
+    import streamlit as st
+
+    from lib.imports.registry import import_file
+
+    with session_scope(make_engine(get_settings().database_url)) as session:
+        import_file("survey", SURVEY_FILE.encode("gb18030"), "vendor.csv", session=session, actor="t")
+    st.cache_data.clear()
+    at = app("pages/6_Surveys.py", username).run()
+    at.segmented_control(key="srv_period").set_value("period_custom").run()
+    at.date_input(key="srv_from").set_value(date(2025, 6, 1))
+    at.date_input(key="srv_to").set_value(date(2025, 6, 30))
+    at.multiselect(key="srv_company").select("问卷公司").run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {"样本量": "4", "满意度得分": "61.2", "满意率": "50.0%", "净推荐值": "33.3"}
+    captions = [c.value for c in at.caption]
+    assert "n = 4 · 95% 区间 -7.0–129.5" in captions
+    assert "n = 4 · 95% 区间 15.0%–85.0%" in captions
+    assert "n = 3 · 95% 区间 -73.4–100.0" in captions
+    assert "同比：—（—）" in captions  # nothing a year earlier: no change, not "0"
+    assert ("导入文件（CSV 或 Excel）" in [s.value for s in at.subheader]) == (username == "staff1")
+    at.radio(key="crhq_lang_switch").set_value("en").run()
+    try:
+        assert {m.label: m.value for m in at.metric}["Satisfaction score"] == "61.2"
+        assert "n = 4 · 95% interval 15.0%–85.0%" in [c.value for c in at.caption]
+    finally:
+        with _language(username, "zh"):
+            pass
