@@ -42,6 +42,7 @@ def server(tmp_path_factory):
         seed.seed_demo(session=session, today=date.today())  # the full default demo size
         users.add_user(session=session, username="boss", role="executive", name="王总", password="boss-pass-1")
         users.add_user(session=session, username="clerk", role="staff", name="李客服", password="clerk-pass-1")
+        users.add_user(session=session, username="chief", role="admin", name="陈管理", password="chief-pass-1")
     engine.dispose()
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "CRHQ_COOKIE_KEY": "j" * 48}
@@ -96,6 +97,11 @@ def test_executive_journey(server):
         expect(page.get_by_text("Complaints and SLAs").first).to_be_visible(timeout=30_000)
         expect(page.get_by_text("Open backlog by age (since received)").first).to_be_visible(timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "complaints_en.png"), full_page=True)
+        page.goto(server + "/Surveys")
+        expect(page.get_by_text("Satisfaction surveys").first).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Dimensions against the industry average").first).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Import a file (CSV or Excel)")).to_have_count(0)  # executives never import
+        page.screenshot(path=str(ARTIFACTS / "surveys_en.png"), full_page=True)
         page.goto(server + "/Complaint_Register")
         expect(page.get_by_text("Complaint register").first).to_be_visible(timeout=30_000)
         expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible(timeout=30_000)
@@ -200,4 +206,34 @@ def test_staff_logs_a_supervisor_issue_and_the_executive_sees_it_counted(server)
         metric = boss.locator("[data-testid='stMetric']").filter(has_text=re.compile("监督员问题数|Issues raised"))  # boss chose English earlier
         expect(metric.first).to_contain_text(f"{before + 1:,}", timeout=30_000)
         boss.screenshot(path=str(ARTIFACTS / "supervisors_exec.png"), full_page=True)
+        browser.close()
+
+
+@pytest.mark.parametrize(("username", "password"), [("clerk", "clerk-pass-1"), ("chief", "chief-pass-1")])
+def test_area_pages_draw_in_both_languages(server, username, password):
+    """Surveys and Listening for staff and admin, in Chinese and then in English (executives: above)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    server, _ = server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server + "/Surveys")
+        _login(page, username, password)
+        expect(page.get_by_text("各触点月度趋势（阴影为 95% 区间）").first).to_be_visible(timeout=30_000)
+        chart = page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
+        expect(chart.first).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(2000)
+        page.get_by_role("link", name="六个一倾听").click()
+        expect(page.get_by_text("“六个一”倾听活动").first).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("员工参与率").first).to_be_visible(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / f"listening_zh_{username}.png"), full_page=True)
+
+        page.get_by_text("English", exact=True).click()
+        expect(page.get_by_text("“Six Ones” employee listening").first).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Staff participation").first).to_be_visible(timeout=30_000)
+        page.get_by_role("link", name="Satisfaction surveys").click()
+        expect(page.get_by_text("Monthly trend by touchpoint").first).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Import a file (CSV or Excel)").first).to_be_visible(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / f"surveys_en_{username}.png"), full_page=True)
         browser.close()
