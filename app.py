@@ -1,14 +1,22 @@
-"""Entry page: login gate, language switch and the executive overview (home)."""
+"""Entry page: login gate, language switch and the executive overview (home): "where are we off target,
+and where?" — headline cards against targets, the company league table, the biggest movers, the
+monthly report."""
 from __future__ import annotations
 
+from datetime import date
+
+import pandas as pd
 import streamlit as st
 
 from lib import charts, ui
-from lib.i18n import format_number, format_rate
+from lib.i18n import format_number, format_rate, kpi_label
 from lib.kpis.common import KpiFilter
+from lib.services import overview, reports
+from lib.services.targets import HEADLINES
 
-ui.page_setup("overview")
-tr = ui.tr
+user = ui.page_setup("overview")
+tr, lang = ui.tr, ui.lang()
+COLOUR = {"green": "🟢", "amber": "🟡", "red": "🔴", None: "⚪"}
 
 st.title(tr("overview_title"))
 start, end = ui.period_picker("overview")
@@ -17,35 +25,92 @@ if start > end:
     st.stop()
 flt = KpiFilter(start=start, end=end)
 st.caption(tr("overview_caption", start=start.isoformat(), end=end.isoformat()))
-
-head = ui.headline(flt)
-cur, prev = head.current, head.previous
+period_query = {"from": start.isoformat(), "to": end.isoformat()}
 
 
-def delta_rate(key: str) -> str | None:
-    if cur[key] is None or prev[key] is None:
+def dot(colour) -> str:
+    return COLOUR[colour if isinstance(colour, str) else None]
+
+
+def shown(kind: str, value: float | None) -> str:
+    if kind == "rate":
+        return format_rate(value)
+    return "—" if value is None else f"{value:.1f}"
+
+
+def change(kind: str, now: float | None, then: float | None) -> str | None:
+    if now is None or then is None:
         return None
-    return f"{(cur[key] - prev[key]) * 100:+.1f} pt"
+    return f"{(now - then) * 100:+.1f} pt" if kind == "rate" else f"{now - then:+.1f}"
 
 
-def delta_number(key: str, decimals: int = 0) -> str | None:
-    if cur[key] is None or prev[key] is None:
-        return None
-    return f"{cur[key] - prev[key]:+,.{decimals}f}"
+cards = ui.cached(overview.cards, flt)
+volumes = ui.cached(overview.counts, flt)
+for area in ("complaints", "surveys", "listening", "supervisors"):
+    area_cards = [c for c in cards if c.area == area]
+    st.markdown(f"**{tr('area_' + area)}**")
+    cols = st.columns(4)
+    for col, card in zip(cols, area_cards, strict=False):
+        box = col.container(border=True)
+        box.metric(f"{dot(card.colour)} {kpi_label(card.kpi, lang)}", shown(card.kind, card.value),
+                   change(card.kind, card.value, card.previous), help=tr("vs_previous"))
+        target = tr("target_none") if card.target is None else tr(
+            "target_is", value=shown(card.kind, card.target.target))
+        box.caption(f"{target} · {tr('srv_vs_last_year')} {change(card.kind, card.value, card.last_year) or '—'}")
+        box.page_link(ui.page_path(overview.AREA_PAGE[area]), label=tr("open_area"), icon=":material/arrow_forward:",
+                      query_params=period_query)
+    extra = {"complaints": ("kpi_complaints", volumes["complaints"]), "surveys": ("kpi_responses", volumes["responses"]),
+             "listening": ("kpi_headcount", volumes["headcount"]), "supervisors": ("issues_open", volumes["issues_open"])}
+    name, value = extra[area]
+    cols[3].metric(tr(name), format_number(value))
 
+st.subheader(tr("league_title"))
+st.caption(tr("league_note"))
+league = ui.cached(overview.league, flt)
+if league.empty:
+    st.info(tr("no_data"))
+else:
+    shown_league = pd.DataFrame({
+        tr("rank"): league["rank"], tr("company"): league["company"],
+        tr("composite"): [format_rate(None if v is None or v != v else v / 100) for v in league["composite"]],
+        **{kpi_label(h.kpi, lang): [f"{dot(c)} {shown(h.kind, v if v == v else None)}" for v, c in
+                                    zip(league[h.kpi], league[f"{h.kpi}__colour"], strict=True)]
+           for h in HEADLINES}})
+    picked = st.dataframe(shown_league, hide_index=True, key="overview_league", on_select="rerun",
+                          selection_mode="single-row")
+    rows = picked.selection.rows if picked and picked.selection else []
+    if rows:
+        company = league.iloc[rows[0]]["company"]
+        st.caption(tr("open_for_company"))
+        links = st.columns(4)
+        for col, area in zip(links, ("complaints", "surveys", "listening", "supervisors"), strict=True):
+            col.page_link(ui.page_path(overview.AREA_PAGE[area]), label=tr("area_" + area),
+                          icon=":material/arrow_forward:", query_params={**period_query, "company": company})
+    else:
+        st.caption(tr("league_hint"))
 
-cols = st.columns(5)
-cols[0].metric(f"{tr('area_complaints')} · {tr('kpi_complaints')}", format_number(cur["complaints"]),
-               delta_number("complaints"), delta_color="off", help=tr("vs_previous"))
-cols[1].metric(f"{tr('area_complaints')} · {tr('kpi_resolution_rate')}", format_rate(cur["resolution_rate"]),
-               delta_rate("resolution_rate"), help=tr("vs_previous"))
-cols[2].metric(f"{tr('area_surveys')} · {tr('kpi_satisfaction_score')}",
-               format_number(cur["satisfaction_score"]), delta_number("satisfaction_score", 1),
-               help=f"n = {cur['responses']:,}")
-cols[3].metric(f"{tr('area_listening')} · {tr('kpi_participation_rate')}",
-               format_rate(cur["participation_rate"]), delta_rate("participation_rate"), help=tr("vs_previous"))
-cols[4].metric(f"{tr('area_supervisors')} · {tr('issues_open')}", format_number(cur["issues_open"]),
-               help=f"{tr('kpi_issues_raised')}: {cur['issues_raised']:,}")
+st.subheader(tr("movers_title"))
+st.caption(tr("movers_note"))
+moves = ui.cached(overview.movers, flt)
+if moves.empty:
+    st.info(tr("movers_none"))
+else:
+    shown_moves = pd.DataFrame({
+        tr("area"): [tr("area_" + a) for a in moves["area"]], "KPI": [kpi_label(k, lang) for k in moves["kpi"]],
+        tr("company"): moves["company"],
+        tr("previous"): [shown(overview.targets.KIND_OF[k], v) for k, v in zip(moves["kpi"], moves["previous"],
+                                                                               strict=True)],
+        tr("current"): [shown(overview.targets.KIND_OF[k], v) for k, v in zip(moves["kpi"], moves["value"],
+                                                                              strict=True)],
+        tr("change"): [("🔺 " if d > 0 else "🔻 ") + f"{d:+.1f}" for d in moves["change_points"]],
+        "p": [f"{p:.3f}" for p in moves["p_value"]]})
+    picked_move = st.dataframe(shown_moves, hide_index=True, key="overview_movers", on_select="rerun",
+                               selection_mode="single-row")
+    rows = picked_move.selection.rows if picked_move and picked_move.selection else []
+    if rows:
+        move = moves.iloc[rows[0]]
+        st.page_link(ui.page_path(overview.AREA_PAGE[move["area"]]), label=tr("open_mover"),
+                     icon=":material/arrow_forward:", query_params={**period_query, "company": move["company"]})
 
 st.subheader(tr("chart_complaints_trend"))
 trend = ui.complaints_trend(flt)
@@ -54,3 +119,17 @@ if trend.empty:
 else:
     st.altair_chart(charts.volume_and_rate(trend, x_title=tr("month"), bar_title=tr("chart_volume"),
                                            line_title=tr("kpi_resolution_rate")), width="stretch")
+
+st.subheader(tr("report_title"))
+months = reports.recent_months(date.today(), 24)
+left, right = st.columns([1, 3])
+month = left.selectbox(tr("report_month"), months, index=1, key="overview_report_month")
+if right.button(tr("report_prepare"), key="overview_report_prepare"):
+    with st.spinner(tr("report_preparing")):
+        st.session_state["overview_report"] = (month, ui.read(reports.monthly_report, month))
+prepared = st.session_state.get("overview_report")
+if prepared and prepared[0] == month:
+    right.download_button(tr("report_download", month=month), prepared[1], file_name=f"crhq_report_{month}.xlsx",
+                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          key="overview_report_dl", on_click=ui.audit_export,
+                          args=(user.username, f"monthly_report_{month}", "xlsx", 0))

@@ -13,9 +13,9 @@ from lib.db import make_engine, session_scope
 from lib.errors import DomainError
 from lib.i18n import t
 from lib.imports.registry import IMPORTERS as IMPORT_KINDS
-from lib.kpis import common, complaints, listening, supervisors, surveys
+from lib.kpis import areas, common
 from lib.schema import SchemaTooNew, init_db
-from lib.services import seed, settings, users
+from lib.services import seed, users
 
 
 def _engine():
@@ -80,15 +80,7 @@ def _filter(args) -> common.KpiFilter:
 def cmd_kpi(args) -> int:
     flt = _filter(args)
     with session_scope(_engine()) as session:
-        if args.area == "complaints":
-            result = complaints.compute(flt, session=session, by=args.by)
-        elif args.area == "surveys":
-            result = surveys.compute(flt, session=session, by=args.by)
-        elif args.area == "listening":
-            types = settings.get("listening_activity_types", session=session)
-            result = listening.compute(flt, session=session, activity_types=types, by=args.by)
-        else:
-            result = supervisors.compute(flt, session=session, by=args.by)
+        result = areas.compute(args.area, flt, session=session, by=args.by)
     print(json.dumps(result.as_json(), ensure_ascii=False, indent=1))
     return 0
 
@@ -113,6 +105,19 @@ def cmd_import(args) -> int:
     seconds = time.perf_counter() - started
     print(json.dumps({**{k: v for k, v in result.__dict__.items() if k != "errors"},
                       "seconds": round(seconds, 2), "rows_per_second": round(result.rows / max(seconds, 1e-9))}))
+    return 0
+
+
+def cmd_report(args) -> int:
+    from lib.exports import record_export
+    from lib.services import reports
+
+    with session_scope(_engine()) as session:
+        data = reports.monthly_report(args.month, session=session)
+        record_export(session=session, actor="cli", kind=f"monthly_report_{args.month}", fmt="xlsx", rows=0)
+    with open(args.out, "wb") as fh:
+        fh.write(data)
+    print(f"wrote {args.out} ({len(data):,} bytes)")
     return 0
 
 
@@ -155,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", choices=["month", "company", "city", "project", "business_line", "channel",
                                     "touchpoint", "category", "department"])
     p.set_defaults(func=cmd_kpi)
+
+    p = sub.add_parser("report", help="write the monthly report workbook (.xlsx)")
+    p.add_argument("--month", required=True, metavar="YYYY-MM")
+    p.add_argument("--out", required=True, metavar="FILE.xlsx")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

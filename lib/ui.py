@@ -123,15 +123,51 @@ def period_bounds(choice: str, today: date) -> tuple[date, date]:
     return date(today.year, 1, 1), today
 
 
+QUERY_LISTS = ("company", "city", "project", "business_line", "touchpoint", "channel", "category")
+
+
+def _apply_query(prefix: str) -> None:
+    """A link from the overview (?from=…&to=…&company=…) presets this page's filters, once per link:
+    after that the user's own choices stand. Unknown values are ignored, never trusted."""
+    params = st.query_params
+    signature = (prefix, tuple(sorted((k, tuple(params.get_all(k))) for k in params.keys())))
+    if not params or st.session_state.get("crhq_query_applied") == signature:
+        return
+    st.session_state["crhq_query_applied"] = signature
+    try:
+        start, end = date.fromisoformat(params.get("from", "")), date.fromisoformat(params.get("to", ""))
+    except ValueError:
+        start = end = None
+    if start and end and start <= end:
+        st.session_state[f"{prefix}_period"] = "period_custom"
+        st.session_state[f"{prefix}_from"] = start
+        st.session_state[f"{prefix}_to"] = end
+    opts = org_options()
+    allowed = {"company": opts["company"], "city": opts["city"], "project": opts["project"],
+               "business_line": list(BUSINESS_LINES), "touchpoint": list(VOCABULARIES["touchpoint"]),
+               "channel": list(CHANNELS), "category": list(CATEGORIES)}
+    for name in QUERY_LISTS:
+        values = [v for v in params.get_all(name) if v in allowed[name]]
+        if values:
+            st.session_state[f"{prefix}_{name}"] = values
+
+
 def period_picker(prefix: str) -> tuple[date, date]:
+    _apply_query(prefix)
     today = date.today()
     cols = st.columns([2, 1, 1])
-    choice = cols[0].segmented_control(tr("period"), PERIODS, format_func=tr, default="period_ytd",
-                                       key=f"{prefix}_period") or "period_ytd"
+    state = st.session_state
+
+    def preset(key: str, value) -> dict:  # a default only when a link has not already set the value
+        return {} if key in state else {"default" if key.endswith("_period") else "value": value}
+
+    choice = cols[0].segmented_control(tr("period"), PERIODS, format_func=tr, key=f"{prefix}_period",
+                                       **preset(f"{prefix}_period", "period_ytd")) or "period_ytd"
     start, end = period_bounds(choice, today)
     if choice == "period_custom":
-        start = cols[1].date_input(tr("date_from"), value=today - timedelta(days=90), key=f"{prefix}_from")
-        end = cols[2].date_input(tr("date_to"), value=today, key=f"{prefix}_to")
+        start = cols[1].date_input(tr("date_from"), key=f"{prefix}_from",
+                                   **preset(f"{prefix}_from", today - timedelta(days=90)))
+        end = cols[2].date_input(tr("date_to"), key=f"{prefix}_to", **preset(f"{prefix}_to", today))
     return start, end
 
 

@@ -9,9 +9,20 @@ import streamlit as st
 from lib import ui
 from lib.db import session_scope
 from lib.errors import DomainError, ValidationFailed
-from lib.services import admin_views, audit, benchmarks, complaints, listening, settings, survey_views, users
+from lib.i18n import kpi_label
+from lib.services import (
+    admin_views,
+    audit,
+    benchmarks,
+    complaints,
+    listening,
+    settings,
+    survey_views,
+    targets,
+    users,
+)
 from lib.sla import DEFAULT_SLA
-from lib.vocab import ROLES, SURVEY_DIMENSIONS, label
+from lib.vocab import BUSINESS_LINES, ROLES, SURVEY_DIMENSIONS, label
 
 user = ui.page_setup("admin")
 tr = ui.tr
@@ -19,8 +30,9 @@ lang = ui.lang()
 engine = ui.get_engine()
 
 st.title(tr("admin_title"))
-tab_users, tab_sla, tab_types, tab_bench, tab_audit = st.tabs([
-    tr("admin_users"), tr("admin_sla"), tr("admin_activity_types"), tr("admin_benchmarks"), tr("admin_audit")])
+tab_users, tab_sla, tab_targets, tab_types, tab_bench, tab_audit = st.tabs([
+    tr("admin_users"), tr("admin_sla"), tr("admin_targets"), tr("admin_activity_types"), tr("admin_benchmarks"),
+    tr("admin_audit")])
 
 with tab_users:
     with session_scope(engine) as session:
@@ -114,6 +126,28 @@ with tab_types:
                 listening.save_activity_types(edited.to_dict("records"), session=session, actor=user.username)
             ui.clear_caches()
             st.success(tr("saved"))
+        except DomainError as exc:
+            st.error(ui.error_text(exc))
+
+with tab_targets:
+    st.caption(tr("targets_explain"))
+    with session_scope(engine) as session:
+        current_targets = targets.table(session=session).drop(columns=["direction"])
+    company_names = ui.org_options()["company"]
+    edited_targets = st.data_editor(
+        current_targets, num_rows="dynamic", hide_index=True, key="admin_targets_editor", column_config={
+            "kpi": st.column_config.SelectboxColumn("KPI", options=[h.kpi for h in targets.HEADLINES], required=True),
+            "business_line": st.column_config.SelectboxColumn(tr("business_line"), options=list(BUSINESS_LINES)),
+            "company": st.column_config.SelectboxColumn(tr("company"), options=company_names),
+            "target": st.column_config.NumberColumn(tr("target"), min_value=0.0, max_value=100.0, required=True),
+            "amber": st.column_config.NumberColumn(tr("amber"), min_value=0.0, max_value=100.0)})
+    st.caption("、".join(f"{h.kpi} = {kpi_label(h.kpi, lang)}" for h in targets.HEADLINES))
+    if st.button(tr("save"), key="admin_targets_save"):
+        try:
+            with session_scope(engine) as session:
+                kept = targets.save(edited_targets.to_dict("records"), session=session, actor=user.username)
+            ui.clear_caches()
+            st.success(tr("saved_n", n=kept))
         except DomainError as exc:
             st.error(ui.error_text(exc))
 

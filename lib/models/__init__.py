@@ -2,7 +2,7 @@
 from lib.models.complaints import Complaint, ComplaintEvent
 from lib.models.listening import Employee, ListeningActivity
 from lib.models.org import Company, Project
-from lib.models.settings import KpiTarget, Setting
+from lib.models.settings import KpiTarget, SavedView, Setting
 from lib.models.supervisors import (
     SupervisionActivity,
     Supervisor,
@@ -15,7 +15,7 @@ from lib.models.users_audit import AuditLog, User
 
 __all__ = [
     "AuditLog", "Benchmark", "Company", "Complaint", "ComplaintEvent", "Employee", "KpiTarget",
-    "ListeningActivity", "Project", "Setting", "Supervisor", "SupervisionActivity",
+    "ListeningActivity", "Project", "SavedView", "Setting", "Supervisor", "SupervisionActivity",
     "SupervisorIssue", "SupervisorIssueRaiser", "SupervisorIssueUpdate", "SurveyResponse",
     "SurveyWave", "User",
 ]

@@ -33,3 +33,16 @@ class KpiTarget(Base):
     amber: Mapped[float | None] = mapped_column(Float)
     # "higher" when bigger is better (rates, scores), "lower" for backlog-type KPIs.
     direction: Mapped[str] = mapped_column(String(10), default="higher")
+
+
+class SavedView(Base):
+    """An Explore view saved by one user under a name (visible to that user only)."""
+    __tablename__ = "saved_view"
+    __table_args__ = (UniqueConstraint("username", "name", name="uq_saved_view_user_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    spec: Mapped[str] = mapped_column(Text)  # JSON: dataset, measure, group-bys, chart, filter
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

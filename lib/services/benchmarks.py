@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from lib.errors import ValidationFailed
 from lib.models import Benchmark
 from lib.services import audit
+from lib.services.targets import text_cell
 from lib.vocab import SURVEY_DIMENSIONS, lookup
 
 
@@ -31,7 +32,7 @@ def save(rows: list[dict[str, Any]], *, session: Session, actor: str) -> int:
     Returns the number of benchmarks kept. Each change (added, changed, removed) is audited."""
     clean, problems, seen = {}, [], set()
     for i, row in enumerate(rows, start=1):
-        if all(row.get(k) in (None, "") for k in ("year", "dimension", "value")):
+        if all(text_cell(row.get(k)) is None for k in ("year", "dimension", "value")):
             continue  # an empty line the editor left behind
         item = _clean(row)
         if item is None or (item[0], item[1]) in seen:

@@ -1,4 +1,5 @@
-"""Headline figures of each area for the executive overview, from the shared KPI modules."""
+"""The executive overview: headline KPI cards against targets, the company league table and the biggest
+movers. Every figure comes from lib.kpis.areas.compute (the CLI's own code path)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,38 +9,149 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lib.kpis import complaints, listening, supervisors, surveys
+from lib import stats
+from lib.kpis import areas
+from lib.kpis import surveys as survey_kpis
 from lib.kpis.common import KpiFilter
 from lib.models import SupervisorIssue
-from lib.services import settings
+from lib.services import targets
 from lib.vocab import ISSUE_DONE
+
+AREA_PAGE = {"complaints": "complaints", "surveys": "surveys", "listening": "listening",
+             "supervisors": "supervisors"}
 
 
 @dataclass(frozen=True)
-class Headline:
-    current: dict[str, Any]
-    previous: dict[str, Any]
+class Card:
+    area: str
+    kpi: str
+    kind: str
+    value: float | None
+    previous: float | None
+    last_year: float | None
+    target: targets.Target | None
+    colour: str | None
 
 
-def headline(flt: KpiFilter, *, session: Session) -> Headline:
-    return Headline(_figures(flt, session), _figures(flt.previous_period(), session))
+def _area_kpis(flt: KpiFilter, session: Session) -> dict[str, dict[str, Any]]:
+    return {area: areas.compute(area, flt, session=session).kpis for area in areas.AREAS}
 
 
-def _figures(flt: KpiFilter, session: Session) -> dict[str, Any]:
-    types = settings.get("listening_activity_types", session=session)
-    c = complaints.compute(flt, session=session).kpis
-    s = surveys.compute(flt, session=session).kpis
-    li = listening.compute(flt, session=session, activity_types=types).kpis
-    sup = supervisors.compute(flt, session=session).kpis
-    return {
-        "complaints": c["complaints"],
-        "resolution_rate": c["resolution_rate"],
-        "satisfaction_score": s["satisfaction_score"],
-        "responses": s["responses"],
-        "participation_rate": li["participation_rate"],
-        "issues_raised": sup["issues_raised"],
-        "issues_open": open_issues(session=session),
-    }
+def cards(flt: KpiFilter, *, session: Session) -> list[Card]:
+    """One card per headline KPI: value, previous period, same period last year, target and colour."""
+    now, before, year_ago = (_area_kpis(f, session) for f in (flt, flt.previous_period(), flt.shifted(years=-1)))
+    table = targets.lookup_table(session=session)
+    out = []
+    for h in targets.HEADLINES:
+        value = now[h.area][h.kpi]
+        target = targets.resolve(table, h.kpi, company=_only(flt.companies),
+                                 business_line=_only(flt.business_lines))
+        out.append(Card(h.area, h.kpi, h.kind, value, before[h.area][h.kpi], year_ago[h.area][h.kpi], target,
+                        targets.colour(value, target)))
+    return out
+
+
+def counts(flt: KpiFilter, *, session: Session) -> dict[str, int]:
+    """Volumes shown beside the cards (sample sizes behind the rates)."""
+    k = _area_kpis(flt, session)
+    return {"complaints": k["complaints"]["complaints"], "responses": k["surveys"]["responses"],
+            "headcount": k["listening"]["headcount"], "issues_raised": k["supervisors"]["issues_raised"],
+            "issues_open": open_issues(session=session)}
+
+
+def _only(values: tuple[str, ...]) -> str | None:
+    return values[0] if len(values) == 1 else None
+
+
+def _by_company(flt: KpiFilter, session: Session) -> dict[str, dict[str, dict[str, Any]]]:
+    """area → company → kpis."""
+    return {area: {g["key"]: g["kpis"] for g in areas.compute(area, flt, session=session, by="company").groups}
+            for area in areas.AREAS}
+
+
+def league(flt: KpiFilter, *, session: Session) -> pd.DataFrame:
+    """Companies ranked by a composite: the mean over headline KPIs of value ÷ target (capped at 120%),
+    over the KPIs that have both a value and a target. Each KPI also carries its colour."""
+    data = _by_company(flt, session)
+    table = targets.lookup_table(session=session)
+    companies = sorted({c for per in data.values() for c in per if c is not None})
+    rows = []
+    for company in companies:
+        row: dict[str, Any] = {"company": company}
+        attainment = []
+        for h in targets.HEADLINES:
+            value = data[h.area].get(company, {}).get(h.kpi)
+            target = targets.resolve(table, h.kpi, company=company)
+            row[h.kpi] = value
+            row[f"{h.kpi}__colour"] = targets.colour(value, target)
+            if value is not None and target is not None and target.target > 0:
+                attainment.append(min(value / target.target, 1.2))
+        row["composite"] = None if not attainment else 100.0 * sum(attainment) / len(attainment)
+        row["greens"] = sum(row[f"{h.kpi}__colour"] == "green" for h in targets.HEADLINES)
+        row["reds"] = sum(row[f"{h.kpi}__colour"] == "red" for h in targets.HEADLINES)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    frame = frame.sort_values(["composite", "company"], ascending=[False, True], na_position="last")
+    frame.insert(0, "rank", range(1, len(frame) + 1))
+    return frame.reset_index(drop=True)
+
+
+def _rate_parts(area: str, kpi: str, k: dict[str, Any]) -> tuple[int, int] | None:
+    """(successes, denominator) of the headline rates whose denominator the KPI set carries."""
+    denominators = {"resolution_rate": "complaints", "participation_rate_staff": "headcount_staff",
+                    "participation_rate_management": "headcount_management", "issue_closure_rate": "issues_raised"}
+    name = denominators.get(kpi)
+    if name is None or not k or k.get(kpi) is None:
+        return None
+    n = int(k.get(name) or 0)
+    return round(k[kpi] * n), n
+
+
+MOVER_KPIS = ("resolution_rate", "satisfaction_score", "satisfaction_rate", "participation_rate_staff",
+              "participation_rate_management", "issue_closure_rate")
+
+
+def movers(flt: KpiFilter, *, session: Session, limit: int = 5) -> pd.DataFrame:
+    """KPI × company with the largest significant change against the previous period.
+
+    Rates are tested with the two-proportion z-test, the satisfaction score with Welch's t-test (both
+    two-sided at 5%); size of a change is in points (percentage points for rates). KPIs whose
+    denominator is not a count we hold (on-time rates, follow-up satisfaction) are not ranked."""
+    prev = flt.previous_period()
+    now_k, before_k = _by_company(flt, session), _by_company(prev, session)
+    survey_now = {r["g"]: r for r in survey_kpis.raw_stats(flt, session=session, by="company")}
+    survey_before = {r["g"]: r for r in survey_kpis.raw_stats(prev, session=session, by="company")}
+    from lib.services.survey_views import change as survey_change
+
+    rows = []
+    for kpi in MOVER_KPIS:
+        area = targets.AREA_OF[kpi]
+        for company in sorted(c for c in now_k[area] if c is not None):
+            if area == "surveys":
+                a, b = survey_now.get(company), survey_before.get(company)
+                if not a or not b:
+                    continue
+                ch = survey_change(kpi, a, b)
+            else:
+                a = _rate_parts(area, kpi, now_k[area].get(company, {}))
+                b = _rate_parts(area, kpi, before_k[area].get(company, {}))
+                if a is None or b is None:
+                    continue
+                ch = stats.rate_change(a[0], a[1], b[0], b[1])
+            if ch.diff is None or not ch.significant:
+                continue
+            points = ch.diff * (100.0 if targets.KIND_OF[kpi] == "rate" else 1.0)
+            rows.append({"area": area, "kpi": kpi, "company": company, "value": now_k[area][company].get(kpi),
+                         "previous": before_k[area].get(company, {}).get(kpi), "change_points": points,
+                         "p_value": ch.p_value})
+    frame = pd.DataFrame(rows, columns=["area", "kpi", "company", "value", "previous", "change_points", "p_value"])
+    if frame.empty:
+        return frame
+    frame = frame.assign(size=frame["change_points"].abs()).sort_values(["size", "kpi", "company"],
+                                                                         ascending=[False, True, True])
+    return frame.drop(columns="size").head(limit).reset_index(drop=True)
 
 
 def open_issues(*, session: Session) -> int:
@@ -50,7 +162,7 @@ def open_issues(*, session: Session) -> int:
 
 def complaints_trend(flt: KpiFilter, *, session: Session) -> pd.DataFrame:
     """Monthly volume and resolution rate (already aggregated: charts never get raw rows)."""
-    result = complaints.compute(flt, session=session, by="month")
+    result = areas.compute("complaints", flt, session=session, by="month")
     return pd.DataFrame(
         [{"month": g["key"], "complaints": g["kpis"]["complaints"],
           "resolution_rate": g["kpis"]["resolution_rate"]} for g in result.groups],

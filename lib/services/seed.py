@@ -26,6 +26,7 @@ from lib.models import (
     SurveyResponse,
     SurveyWave,
 )
+from lib.services import targets
 from lib.sla import due_times
 from lib.vocab import LISTENING_ACTIVITY_TYPES, normalise_text
 
@@ -114,6 +115,7 @@ def seed_demo(*, session: Session, complaints: int = 20_000, seed: int = 7,
     n_responses = _seed_surveys(session, rng, projects, start, today, survey_per_month)
     n_emp, n_act = _seed_listening(session, rng, employees, start, today)
     n_sup, n_sa, n_iss = _seed_supervisors(session, rng, projects, start, today)
+    targets.install_defaults(session=session, actor="demo")
     return SeedSummary(len(COMPANIES), len(projects), n_complaints, n_responses, n_emp, n_act,
                        n_sup, n_sa, n_iss)
 

@@ -64,16 +64,18 @@ def test_page_without_login_shows_only_the_login_form(spec):
 def test_overview_in_both_languages_and_the_choice_persists_for_the_user():
     at = app("app.py", "exec1").run()
     assert not at.exception
-    assert len(at.metric) == 5
-    assert "投诉 · 解决率" in [m.label for m in at.metric]
+    assert len(at.metric) == 13  # nine headline KPIs and a volume per area
+    assert [m.label for m in at.metric if m.label.endswith(" 解决率")]
     assert all(m.value for m in at.metric)
     at.radio(key="crhq_lang_switch").set_value("en").run()
-    assert "Complaints · Resolution rate" in [m.label for m in at.metric]
+    assert [m.label for m in at.metric if m.label.endswith(" Resolution rate")]
     assert at.title[0].value == "HQ customer-relations overview"
     fresh = app("app.py", "exec1").run()  # a new browser session of the same user
-    assert "Complaints · Resolution rate" in [m.label for m in fresh.metric]
-    fresh.radio(key="crhq_lang_switch").set_value("zh").run()
-    assert "投诉 · 解决率" in [m.label for m in fresh.metric]
+    assert [m.label for m in fresh.metric if m.label.endswith(" Resolution rate")]
+    with _language("exec1", "zh"):
+        pass
+    again = app("app.py", "exec1").run()
+    assert [m.label for m in again.metric if m.label.endswith(" 解决率")]
 
 
 def test_wrong_password_gives_a_clear_message_and_no_session():
@@ -92,7 +94,7 @@ def test_right_password_logs_in_and_is_audited():
     at.text_input(key="crhq_login_password").input(PASSWORDS["staff1"])
     at.button[0].click().run()
     assert at.session_state["authentication_status"] is True
-    assert len(at.metric) == 5
+    assert len(at.metric) == 13
     with session_scope(make_engine(get_settings().database_url)) as session:
         actions = [a for (a,) in session.execute(select(AuditLog.action).where(AuditLog.actor == "staff1"))]
     assert "login" in actions
@@ -107,7 +109,7 @@ def test_disabled_user_is_thrown_out_on_next_run():
     at.session_state["username"] = "temp1"
     at.session_state["roles"] = ["admin"]  # a forged role in the session is ignored
     at.run()
-    assert len(at.metric) == 5
+    assert len(at.metric) == 13
     at.switch_page("pages/9_Admin.py").run()
     assert [e.value for e in at.error] == ["您的角色无权访问此页面。"]
     with session_scope(engine) as session:
@@ -301,3 +303,40 @@ def test_surveys_page_cards_show_n_intervals_and_tests(username):
     finally:
         with _language(username, "zh"):
             pass
+
+
+def test_overview_cards_show_targets_and_colours_and_link_to_their_page():
+    at = app("app.py", "exec1").run()
+    labels = [m.label for m in at.metric]
+    assert all(label[0] in "🟢🟡🔴⚪" for label in labels if not label.endswith(("投诉量", "样本量", "在职人数", "未关闭")))
+    assert sum(c.value.startswith("目标 ") for c in at.caption) == 9  # the demo ships a target per headline KPI
+    links = at.get("page_link")
+    assert len(links) >= 9
+
+
+def test_a_saved_view_survives_logout_and_login_and_is_invisible_to_others():
+    at = app("pages/7_Explore.py", "staff1").run()
+    at.selectbox(key="exp_dataset").set_value("surveys").run()
+    at.selectbox(key="exp_by").set_value("touchpoint").run()
+    at.text_input(key="exp_view_name").set_value("触点对比").run()
+    at.button(key="exp_view_save").click().run()
+    assert "已保存视图“触点对比”。" in [s.value for s in at.success]
+
+    later = app("pages/7_Explore.py", "staff1").run()  # a new session: logged out and in again
+    assert "触点对比" in later.selectbox(key="exp_view_pick").options
+    later.selectbox(key="exp_view_pick").set_value("触点对比").run()
+    later.button(key="exp_view_open").click().run()
+    assert not later.exception
+    assert later.selectbox(key="exp_dataset").value == "surveys"
+    assert later.selectbox(key="exp_by").value == "touchpoint"
+
+    other = app("pages/7_Explore.py", "admin1").run()
+    assert "触点对比" not in other.selectbox(key="exp_view_pick").options
+
+
+def test_executive_gets_pivot_downloads_but_no_row_download():
+    at = app("pages/7_Explore.py", "exec1").run()
+    keys = [b.key for b in at.get("download_button")]
+    assert "exp_dl_csv" in keys and "exp_dl_xlsx" in keys and "exp_dl_rows" not in keys
+    staff = app("pages/7_Explore.py", "staff1").run()
+    assert "exp_dl_rows" in [b.key for b in staff.get("download_button")]

@@ -1,0 +1,26 @@
+"""One entry point for every area's KPIs: the CLI, the overview, Explore and the monthly report all
+call this, so they cannot disagree."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from lib.kpis import complaints, listening, supervisors, surveys
+from lib.kpis.common import KpiFilter, KpiResult
+
+AREAS = ("complaints", "surveys", "listening", "supervisors")
+GROUPS = {"complaints": complaints.GROUPS, "surveys": surveys.GROUPS, "listening": listening.GROUPS,
+          "supervisors": supervisors.GROUPS}
+
+
+def compute(area: str, flt: KpiFilter, *, session: Session, by: str | None = None) -> KpiResult:
+    if area == "complaints":
+        return complaints.compute(flt, session=session, by=by)
+    if area == "surveys":
+        return surveys.compute(flt, session=session, by=by)
+    if area == "listening":
+        from lib.services import settings
+        types = settings.get("listening_activity_types", session=session)
+        return listening.compute(flt, session=session, activity_types=types, by=by)
+    if area == "supervisors":
+        return supervisors.compute(flt, session=session, by=by)
+    raise ValueError(f"unknown area {area!r}")

@@ -1,0 +1,175 @@
+"""The monthly report: an Excel workbook with a summary sheet and a sheet per area — every KPI of the
+month against its target and the same month last year, a breakdown by company and a native Excel
+chart — with bilingual headers (中文 / English). Figures come from lib.kpis.areas (the CLI's path)."""
+from __future__ import annotations
+
+import calendar
+import io
+from datetime import date
+
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from sqlalchemy.orm import Session
+
+from lib.exports import neutralise
+from lib.i18n import t
+from lib.kpis import areas
+from lib.kpis.common import KpiFilter
+from lib.services import targets
+
+FILL = {"green": "C6EFCE", "amber": "FFEB9C", "red": "FFC7CE"}
+STATUS = {"green": ("达标", "On target"), "amber": ("预警", "Amber"), "red": ("未达标", "Off target")}
+RATE_WORDS = ("rate", "share")
+AREA_SHEET = {"complaints": "投诉 Complaints", "surveys": "满意度 Surveys", "listening": "倾听 Listening",
+              "supervisors": "监督小组 Supervisors"}
+# The KPI each area's company chart shows.
+CHART_KPI = {"complaints": "resolution_rate", "surveys": "satisfaction_score",
+             "listening": "participation_rate", "supervisors": "issue_closure_rate"}
+
+
+def recent_months(today: date, n: int) -> list[str]:
+    """The last n months as "YYYY-MM", this month first."""
+    y, m, out = today.year, today.month, []
+    for _ in range(n):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    return out
+
+
+def month_filter(month: str) -> KpiFilter:
+    try:
+        year, mon = (int(p) for p in month.split("-"))
+        return KpiFilter(date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1]))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"month must be YYYY-MM, not {month!r}") from exc
+
+
+def bilingual(key: str) -> str:
+    zh, en = t(key, "zh"), t(key, "en")
+    return zh if zh == en else f"{zh} {en}"
+
+
+def _is_rate(kpi: str) -> bool:
+    return any(word in kpi for word in RATE_WORDS)
+
+
+def _number_format(kpi: str) -> str:
+    if _is_rate(kpi):
+        return "0.0%"
+    if kpi in ("satisfaction_score", "nps", "yoy_change", "vs_industry") or kpi.startswith(("score_", "median", "p90")):
+        return "0.0"
+    return "#,##0"
+
+
+def _header(ws, row: int, titles: list[str]) -> None:
+    for col, title in enumerate(titles, start=1):
+        cell = ws.cell(row=row, column=col, value=title)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _kpi_rows(ws, start_row: int, area: str, now: dict, year_ago: dict, table: dict) -> int:
+    _header(ws, start_row, ["指标 KPI", "本月 This month", "目标 Target", "状态 Status", "去年同月 Same month last year",
+                            "同比 Change"])
+    row = start_row + 1
+    for kpi, value in now.items():
+        if isinstance(value, (dict, list)):
+            continue
+        target = targets.resolve(table, kpi) if kpi in targets.KIND_OF else None
+        colour = targets.colour(value, target)
+        last = year_ago.get(kpi)
+        values = [bilingual(f"kpi_{kpi}"), value, None if target is None else target.target,
+                  None if colour is None else " ".join(STATUS[colour]), last,
+                  None if value is None or last is None else value - last]
+        for col, v in enumerate(values, start=1):
+            cell = ws.cell(row=row, column=col, value=v)
+            if col in (2, 3, 5, 6) and v is not None:
+                cell.number_format = _number_format(kpi)
+        if colour:
+            ws.cell(row=row, column=4).fill = PatternFill("solid", fgColor=FILL[colour])
+        row += 1
+    return row
+
+
+def _company_rows(ws, start_row: int, area: str, groups: list[dict]) -> tuple[int, int]:
+    """Breakdown by company; returns (first data row, last data row)."""
+    if not groups:
+        ws.cell(row=start_row, column=1, value="无数据 No data")
+        return start_row, start_row - 1
+    names = [k for k, v in groups[0]["kpis"].items() if not isinstance(v, (dict, list))]
+    chart_kpi = CHART_KPI[area]
+    names = [chart_kpi, *[n for n in names if n != chart_kpi]]
+    _header(ws, start_row, ["公司 Company", *[bilingual(f"kpi_{n}") for n in names]])
+    row = start_row + 1
+    for g in groups:
+        ws.cell(row=row, column=1, value=neutralise(g["key"]) if isinstance(g["key"], str) else g["key"])
+        for col, name in enumerate(names, start=2):
+            cell = ws.cell(row=row, column=col, value=g["kpis"].get(name))
+            cell.number_format = _number_format(name)
+        row += 1
+    return start_row + 1, row - 1
+
+
+def _chart(ws, area: str, header_row: int, first: int, last: int, anchor: str) -> None:
+    if last < first:
+        return
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = bilingual(f"kpi_{CHART_KPI[area]}") + " · 公司 by company"
+    chart.y_axis.numFmt = _number_format(CHART_KPI[area])
+    chart.add_data(Reference(ws, min_col=2, min_row=header_row, max_row=last), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
+    chart.height, chart.width = max(7.5, 0.6 * (last - first + 1)), 18
+    chart.legend = None
+    ws.add_chart(chart, anchor)
+
+
+def monthly_report(month: str, *, session: Session) -> bytes:
+    flt = month_filter(month)
+    year_ago = flt.shifted(years=-1)
+    table = targets.lookup_table(session=session)
+    wb = Workbook()
+    summary = wb.active
+    summary.title = "概览 Summary"
+    summary["A1"] = f"总部客户关系月报 HQ customer-relations monthly report — {month}"
+    summary["A1"].font = Font(bold=True, size=14)
+    summary["A2"] = f"{flt.start.isoformat()} – {flt.end.isoformat()}"
+    _header(summary, 4, ["领域 Area", "指标 KPI", "本月 This month", "目标 Target", "状态 Status",
+                         "去年同月 Same month last year", "同比 Change"])
+    results = {area: (areas.compute(area, flt, session=session, by="company"),
+                      areas.compute(area, year_ago, session=session)) for area in areas.AREAS}
+    row = 5
+    for h in targets.HEADLINES:
+        now, last = results[h.area][0].kpis.get(h.kpi), results[h.area][1].kpis.get(h.kpi)
+        target = targets.resolve(table, h.kpi)
+        colour = targets.colour(now, target)
+        values = [bilingual(f"area_{h.area}"), bilingual(f"kpi_{h.kpi}"), now,
+                  None if target is None else target.target, None if colour is None else " ".join(STATUS[colour]),
+                  last, None if now is None or last is None else now - last]
+        for col, v in enumerate(values, start=1):
+            cell = summary.cell(row=row, column=col, value=v)
+            if col in (3, 4, 6, 7) and v is not None:
+                cell.number_format = _number_format(h.kpi)
+        if colour:
+            summary.cell(row=row, column=5).fill = PatternFill("solid", fgColor=FILL[colour])
+        row += 1
+    for area in areas.AREAS:
+        current, last = results[area]
+        ws = wb.create_sheet(AREA_SHEET[area])
+        ws["A1"] = f"{bilingual('area_' + area)} — {month}"
+        ws["A1"].font = Font(bold=True, size=14)
+        next_row = _kpi_rows(ws, 3, area, current.kpis, last.kpis, table)
+        header_row = next_row + 2
+        ws.cell(row=header_row - 1, column=1, value="按公司 By company").font = Font(bold=True)
+        first, last_row = _company_rows(ws, header_row, area, current.groups)
+        _chart(ws, area, header_row, first, last_row, f"I{header_row}")
+    for ws in wb.worksheets:
+        ws.column_dimensions["A"].width = 34
+        for col in range(2, 12):
+            ws.column_dimensions[get_column_letter(col)].width = 16
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
