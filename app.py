@@ -16,7 +16,9 @@ from lib.services.targets import HEADLINES
 
 user = ui.page_setup("overview")
 tr, lang = ui.tr, ui.lang()
-COLOUR = {"green": "🟢", "amber": "🟡", "red": "🔴", None: "⚪"}
+COLOUR = {"green": ":green[●]", "amber": ":orange[●]", "red": ":red[●]", None: ":gray[○]"}  # Streamlit directives
+CELL = {"green": "background-color: #d9f2d9", "amber": "background-color: #fff0c2",
+        "red": "background-color: #f9d0d0"}
 
 st.title(tr("overview_title"))
 start, end = ui.period_picker("overview")
@@ -73,11 +75,13 @@ else:
     shown_league = pd.DataFrame({
         tr("rank"): league["rank"], tr("company"): league["company"],
         tr("composite"): [format_rate(None if v is None or v != v else v / 100) for v in league["composite"]],
-        **{kpi_label(h.kpi, lang): [f"{dot(c)} {shown(h.kind, v if v == v else None)}" for v, c in
-                                    zip(league[h.kpi], league[f"{h.kpi}__colour"], strict=True)]
-           for h in HEADLINES}})
-    picked = st.dataframe(shown_league, hide_index=True, key="overview_league", on_select="rerun",
-                          selection_mode="single-row")
+        **{kpi_label(h.kpi, lang): [shown(h.kind, v if v == v else None) for v in league[h.kpi]] for h in HEADLINES}})
+    colours = pd.DataFrame("", index=shown_league.index, columns=shown_league.columns)
+    for h in HEADLINES:
+        colours[kpi_label(h.kpi, lang)] = [CELL.get(c, "") if isinstance(c, str) else ""
+                                           for c in league[f"{h.kpi}__colour"]]
+    picked = st.dataframe(shown_league.style.apply(lambda _: colours, axis=None), hide_index=True,
+                          key="overview_league", on_select="rerun", selection_mode="single-row")
     rows = picked.selection.rows if picked and picked.selection else []
     if rows:
         company = league.iloc[rows[0]]["company"]
@@ -102,7 +106,7 @@ else:
                                                                                strict=True)],
         tr("current"): [shown(overview.targets.KIND_OF[k], v) for k, v in zip(moves["kpi"], moves["value"],
                                                                               strict=True)],
-        tr("change"): [("🔺 " if d > 0 else "🔻 ") + f"{d:+.1f}" for d in moves["change_points"]],
+        tr("change"): [("▲ " if d > 0 else "▼ ") + f"{d:+.1f}" for d in moves["change_points"]],
         "p": [f"{p:.3f}" for p in moves["p_value"]]})
     picked_move = st.dataframe(shown_moves, hide_index=True, key="overview_movers", on_select="rerun",
                                selection_mode="single-row")

@@ -520,9 +520,9 @@ STRINGS.update({
     "open_area": ("查看明细", "Open the page"),
     "league_title": ("公司排名", "Company league table"),
     "league_note": ("综合得分 = 各项头部指标“实际 ÷ 目标”的平均（单项封顶 120%），只计有目标且有数据的指标；"
-                    "🟢 达标 · 🟡 预警区间 · 🔴 未达标 · ⚪ 无目标或无数据。",
+                    "绿色达标 · 黄色预警区间 · 红色未达标 · 无底色为无目标或无数据。",
                     "Composite = the mean of value ÷ target over the headline KPIs that have both (each capped at "
-                    "120%); 🟢 on target · 🟡 within the amber band · 🔴 off target · ⚪ no target or no data."),
+                    "120%); green on target · yellow within the amber band · red off target · no colour: no target or no data."),
     "league_hint": ("选中一行可打开该公司的各领域页面。", "Select a row to open that company's area pages."),
     "open_for_company": ("打开该公司的：", "Open for this company:"),
     "rank": ("排名", "Rank"),

@@ -86,6 +86,30 @@ def test_executive_journey(server):
         print(f"login to drawn chart: {time.perf_counter() - started:.2f} s")
         page.screenshot(path=str(ARTIFACTS / "overview_zh.png"), full_page=True)
 
+        # A card clicks through to its area page with the overview's period applied as the filter.
+        page.wait_for_timeout(1500)
+        page.get_by_role("link", name="查看明细").first.click()
+        expect(page.get_by_text("投诉处理与时限").first).to_be_visible(timeout=30_000)
+        start = {"year": str(date.today().year), "month": "1", "day": "1"}  # the overview's default: this year
+        for part, value in start.items():
+            expect(page.get_by_role("spinbutton", name=f"{part}, 开始日期")).to_have_attribute(
+                "aria-valuenow", value, timeout=30_000)
+        assert "from=" in page.url and "to=" in page.url
+        page.screenshot(path=str(ARTIFACTS / "card_click_through.png"), full_page=True)
+
+        # The monthly report downloads from the overview as an Excel workbook.
+        page.get_by_role("link", name="总览").click()
+        expect(page.get_by_text("月度报告").first).to_be_visible(timeout=30_000)
+        page.get_by_role("button", name="生成月报").click()
+        link = page.get_by_role("button", name=re.compile("下载 .* 月报（Excel）"))
+        expect(link).to_be_visible(timeout=60_000)
+        with page.expect_download(timeout=60_000) as info:
+            link.click()
+        report = ARTIFACTS / "monthly_report.xlsx"
+        info.value.save_as(report)
+        from openpyxl import load_workbook
+        assert load_workbook(report).sheetnames[0] == "概览 Summary"
+
         page.get_by_text("English", exact=True).click()
         expect(page.get_by_text("HQ customer-relations overview").first).to_be_visible(timeout=30_000)
 

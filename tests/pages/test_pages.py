@@ -308,7 +308,8 @@ def test_surveys_page_cards_show_n_intervals_and_tests(username):
 def test_overview_cards_show_targets_and_colours_and_link_to_their_page():
     at = app("app.py", "exec1").run()
     labels = [m.label for m in at.metric]
-    assert all(label[0] in "🟢🟡🔴⚪" for label in labels if not label.endswith(("投诉量", "样本量", "在职人数", "未关闭")))
+    assert all(label.startswith((":green[●]", ":orange[●]", ":red[●]", ":gray[○]")) for label in labels
+               if not label.endswith(("投诉量", "样本量", "在职人数", "未关闭")))
     assert sum(c.value.startswith("目标 ") for c in at.caption) == 9  # the demo ships a target per headline KPI
     links = at.get("page_link")
     assert len(links) >= 9
