@@ -126,6 +126,10 @@ def test_executive_journey(server):
         expect(page.get_by_text("Dimensions against the industry average").first).to_be_visible(timeout=30_000)
         expect(page.get_by_text("Import a file (CSV or Excel)")).to_have_count(0)  # executives never import
         page.screenshot(path=str(ARTIFACTS / "surveys_en.png"), full_page=True)
+        page.goto(server + "/Listening")
+        expect(page.get_by_text("“Six Ones” employee listening").first).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Staff participation").first).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Record a listening activity")).to_have_count(0)  # executives only read
         page.goto(server + "/Complaint_Register")
         expect(page.get_by_text("Complaint register").first).to_be_visible(timeout=30_000)
         expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible(timeout=30_000)

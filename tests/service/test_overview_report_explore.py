@@ -197,3 +197,31 @@ def test_most_specific_target_wins(session):
 def test_report_month_must_be_a_month():
     with pytest.raises(ValueError):
         reports.month_filter("2025-13")
+
+
+def test_a_formula_in_a_company_name_stays_text_in_the_report_and_the_pivot_export(session):
+    from lib import exports
+    from lib.models import Company, Complaint, Project
+
+    evil = '=HYPERLINK("http://x","y")'
+    company = Company(name=evil, city="深圳", region="华南")
+    session.add(company)
+    session.flush()
+    project = Project(company_id=company.id, name="P", name_norm="p", city="深圳", business_line="property_management")
+    session.add(project)
+    session.flush()
+    session.add(Complaint(ref="TS1", received_at=date(2025, 10, 8), channel="hotline", project_id=project.id,
+                          business_line="property_management", category="maintenance", severity="ordinary",
+                          responsible=True, status="accepted", escalation_level=0, reopen_count=0,
+                          first_response_due_at=date(2025, 10, 9), resolution_due_at=date(2025, 10, 10)))
+    session.flush()
+    book = load_workbook(io.BytesIO(reports.monthly_report("2025-10", session=session)))
+    sheet = book["投诉 Complaints"]
+    cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert cells and all(c.data_type == "s" and c.value == "'" + evil for c in cells)
+
+    pivot = explore.pivot("complaints", KpiFilter(date(2025, 10, 1), date(2025, 10, 31)), "count", "company",
+                          session=session)
+    exported = load_workbook(io.BytesIO(exports.to_bytes(pivot, "xlsx"))).active
+    assert exported["A2"].value == "'" + evil and exported["A2"].data_type == "s"
+    assert exports.to_bytes(pivot, "csv").decode("utf-8-sig").splitlines()[1].startswith("\"'=HYPERLINK")
