@@ -173,19 +173,9 @@ def period_picker(prefix: str) -> tuple[date, date]:
 
 # ---- cached readers (keyed by database URL; cleared after writes) --------------------------
 @st.cache_data(ttl=300, show_spinner=False)
-def _headline(url: str, flt: KpiFilter) -> overview.Headline:
-    with session_scope(get_engine()) as session:
-        return overview.headline(flt, session=session)
-
-
-@st.cache_data(ttl=300, show_spinner=False)
 def _complaints_trend(url: str, flt: KpiFilter):
-    with session_scope(get_engine()) as session:
+    with session_scope(get_engine(), readonly=True) as session:
         return overview.complaints_trend(flt, session=session)
-
-
-def headline(flt: KpiFilter) -> overview.Headline:
-    return _headline(get_settings().database_url, flt)
 
 
 def complaints_trend(flt: KpiFilter):
@@ -229,7 +219,7 @@ def delta_rate(current, previous) -> str | None:
 
 @st.cache_data(ttl=300, show_spinner=False)
 def _org_options(url: str) -> dict:
-    with session_scope(get_engine()) as session:
+    with session_scope(get_engine(), readonly=True) as session:
         return org.options(session=session)
 
 
@@ -239,7 +229,7 @@ def org_options() -> dict:
 
 @st.cache_data(ttl=300, show_spinner=False)
 def _complaint_kpis(url: str, flt: KpiFilter) -> dict:
-    with session_scope(get_engine()) as session:
+    with session_scope(get_engine(), readonly=True) as session:
         return complaints_kpis.compute(flt, session=session).kpis
 
 
@@ -249,7 +239,7 @@ def complaint_kpis(flt: KpiFilter) -> dict:
 
 @st.cache_data(ttl=300, show_spinner=False)
 def _complaint_breakdown(url: str, flt: KpiFilter, by: str):
-    with session_scope(get_engine()) as session:
+    with session_scope(get_engine(), readonly=True) as session:
         return complaint_views.breakdown(flt, by, session=session)
 
 
@@ -259,7 +249,7 @@ def complaint_breakdown(flt: KpiFilter, by: str):
 
 @st.cache_data(ttl=300, show_spinner=False)
 def _escalation_funnel(url: str, flt: KpiFilter):
-    with session_scope(get_engine()) as session:
+    with session_scope(get_engine(), readonly=True) as session:
         return complaint_views.escalation_funnel(flt, session=session)
 
 
@@ -355,7 +345,7 @@ def show_flash() -> None:
 
 @st.cache_data(ttl=300, show_spinner=False)
 def _project_choices(url: str) -> dict[int, str]:
-    with session_scope(get_engine()) as session:
+    with session_scope(get_engine(), readonly=True) as session:
         return org.project_choices(session=session)
 
 
@@ -366,7 +356,7 @@ def project_choices() -> dict[int, str]:
 @st.cache_data(ttl=60, show_spinner=False)
 def _complaint_list(url: str, flt: KpiFilter, search: str, statuses: tuple[str, ...], overdue: bool,
                     include_void: bool):
-    with session_scope(get_engine()) as session:
+    with session_scope(get_engine(), readonly=True) as session:
         return complaint_service.list_frame(flt, session=session, search=search, statuses=statuses,
                                             overdue_only=overdue, include_void=include_void)
 
@@ -378,7 +368,7 @@ def complaint_list(flt: KpiFilter, search: str = "", statuses: tuple[str, ...] =
 
 @st.cache_data(ttl=300, show_spinner=False)
 def _complaint_ageing(url: str, flt: KpiFilter):
-    with session_scope(get_engine()) as session:
+    with session_scope(get_engine(), readonly=True) as session:
         return complaint_service.ageing(flt, session=session)
 
 
@@ -443,13 +433,13 @@ def import_panel(kind: str, user: auth.CurrentUser, title_key: str = "import_fil
 
 def read(fn, *args, **kwargs):
     """An uncached read in its own session (detail views must show the record as it is now)."""
-    with session_scope(get_engine()) as session:
+    with session_scope(get_engine(), readonly=True) as session:
         return fn(*args, session=session, **kwargs)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def _settings_value(url: str, key: str):
-    with session_scope(get_engine()) as session:
+    with session_scope(get_engine(), readonly=True) as session:
         return app_settings.get(key, session=session)
 
 
@@ -488,7 +478,7 @@ def import_columns_text(kind: str) -> str:
 def _cached(url: str, target: str, *args, **kwargs):
     module, name = target.split(":")
     fn = getattr(importlib.import_module(module), name)
-    with session_scope(get_engine()) as session:
+    with session_scope(get_engine(), readonly=True) as session:
         return fn(*args, session=session, **kwargs)
 
 

@@ -18,10 +18,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, Integer, func, select, text
+from sqlalchemy import Boolean, Date, DateTime, func, select
 from sqlalchemy.engine import Connection, Engine
 
-from lib.db import Base
+from lib.db import Base, reset_sequences
 from lib.schema import current_revision
 
 FORMAT = "crhq-backup/1"
@@ -127,12 +127,5 @@ def restore(engine: Engine, path: str | Path) -> dict[str, int]:
             if (n, rows, digest) != (info["rows"], info["rows"], info["sha256"]):
                 raise BackupError(f"table {table.name} does not match its checksum: the file is damaged")
             counts[table.name] = rows
-        if conn.dialect.name == "postgresql":
-            for table in tables:
-                pk = list(table.primary_key.columns)
-                if len(pk) == 1 and isinstance(pk[0].type, Integer):
-                    # Identifiers come from our own metadata, never from input; values are bound.
-                    conn.execute(text(f'SELECT setval(pg_get_serial_sequence(:t, :c), '
-                                      f'COALESCE((SELECT MAX("{pk[0].name}") FROM "{table.name}"), 0) + 1, false)'),
-                                 {"t": table.name, "c": pk[0].name})
+        reset_sequences(conn)
     return counts

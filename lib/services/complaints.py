@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from lib.db import local_now
+from lib.db import flush_with_ref, local_now
 from lib.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from lib.kpis import complaints as kpis
 from lib.kpis.common import KpiFilter, hours_between
@@ -76,13 +76,13 @@ def create(data: NewComplaint, *, session: Session, actor: str) -> Complaint:
     project = session.get(Project, data.project_id)
     if project is None:
         raise NotFound("err_not_found", what=str(data.project_id))
-    ref = (data.ref or "").strip() or next_ref(session, data.received_at)
-    if session.scalar(select(Complaint.id).where(Complaint.ref == ref)):
+    ref = (data.ref or "").strip()
+    if ref and session.scalar(select(Complaint.id).where(Complaint.ref == ref)):
         raise ValidationFailed("err_ref_taken", ref=ref)
     severity = data.severity if data.responsible else (data.severity or None)
     due = due_times(data.received_at, data.channel, severity, data.responsible, settings.get("sla", session=session))
     complaint = Complaint(
-        ref=ref, received_at=data.received_at, channel=data.channel, project_id=project.id,
+        ref=ref or None, received_at=data.received_at, channel=data.channel, project_id=project.id,
         business_line=data.business_line or project.business_line, category=data.category, severity=severity,
         responsible=data.responsible, status="received", description=data.description.strip(),
         complainant_name=(data.complainant_name or "").strip() or None,
@@ -90,8 +90,7 @@ def create(data: NewComplaint, *, session: Session, actor: str) -> Complaint:
         escalation_level=0, reopen_count=0,
         first_response_due_at=due.first_response_due_at, resolution_due_at=due.resolution_due_at,
     )
-    session.add(complaint)
-    session.flush()
+    flush_with_ref(session, complaint, lambda: next_ref(session, data.received_at), explicit=bool(ref))
     _log(session, complaint, actor, "create", {"status": [None, "received"]})
     return complaint
 

@@ -16,7 +16,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from lib.db import local_now
+from lib.db import flush_with_ref, local_now
 from lib.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from lib.kpis.common import KpiFilter, days_between
 from lib.models import (
@@ -87,19 +87,18 @@ def create(data: NewIssue, *, session: Session, actor: str) -> SupervisorIssue:
     if data.activity_id is not None and session.get(SupervisionActivity, data.activity_id) is None:
         raise NotFound("err_not_found", what=f"activity {data.activity_id}")
     prefix = "JD" if data.source == "supervisor" else "GS"
-    ref = (data.ref or "").strip() or next_ref(session, data.raised_on, prefix)
-    if session.scalar(select(I.id).where(I.ref == ref)):
+    ref = (data.ref or "").strip()
+    if ref and session.scalar(select(I.id).where(I.ref == ref)):
         raise ValidationFailed("err_ref_taken", ref=ref)
     due_days = settings.get("issue_due_days", session=session)
     issue = SupervisorIssue(
-        ref=ref, source=data.source, raised_on=data.raised_on, activity_id=data.activity_id,
+        ref=ref or None, source=data.source, raised_on=data.raised_on, activity_id=data.activity_id,
         project_id=raisers[0].project_id if raisers else data.extra.get("project_id"),
         category=data.category, description=data.description.strip(), responsible_party=data.responsible_party,
         first_responder=data.first_responder or None, due_on=data.due_on or data.raised_on + timedelta(days=due_days),
         status="open",
     )
-    session.add(issue)
-    session.flush()
+    flush_with_ref(session, issue, lambda: next_ref(session, data.raised_on, prefix), explicit=bool(ref))
     session.add_all(SupervisorIssueRaiser(issue_id=issue.id, supervisor_id=s.id, position=i)
                     for i, s in enumerate(raisers))
     _log(session, issue, actor, "create", {"status": [None, "open"], "first_responder": [None, issue.first_responder]})

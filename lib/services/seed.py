@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from lib.db import reset_sequences
 from lib.models import (
     Benchmark,
     Company,
@@ -116,6 +117,7 @@ def seed_demo(*, session: Session, complaints: int = 20_000, seed: int = 7,
     n_emp, n_act = _seed_listening(session, rng, employees, start, today)
     n_sup, n_sa, n_iss = _seed_supervisors(session, rng, projects, start, today)
     targets.install_defaults(session=session, actor="demo")
+    reset_sequences(session.connection())  # rows above were given explicit ids
     return SeedSummary(len(COMPANIES), len(projects), n_complaints, n_responses, n_emp, n_act,
                        n_sup, n_sa, n_iss)
 

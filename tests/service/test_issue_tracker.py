@@ -156,15 +156,15 @@ def test_listening_finding_becomes_an_item_in_the_same_tracker(session):
 def test_two_staff_editing_at_once_the_second_is_refused_and_the_first_kept(engine):
     with session_scope(engine) as s:
         ref = _issue(s).ref
-    with session_scope(engine) as a, session_scope(engine) as b:
-        seen_a = a.scalar(select(SupervisorIssue).where(SupervisorIssue.ref == ref)).version
-        seen_b = b.scalar(select(SupervisorIssue).where(SupervisorIssue.ref == ref)).version
-        b.rollback()  # B only read; it keeps the version it saw on its form
+    # Both open the issue's form (a read each, as the page does), then save one after the other.
+    with session_scope(engine, readonly=True) as a_form, session_scope(engine, readonly=True) as b_form:
+        seen_a = a_form.scalar(select(SupervisorIssue).where(SupervisorIssue.ref == ref)).version
+        seen_b = b_form.scalar(select(SupervisorIssue).where(SupervisorIssue.ref == ref)).version
+    with session_scope(engine) as a:
         svc.transition(ref, "acknowledged", session=a, actor="staff1", role="staff", version=seen_a,
                        note="已受理")
-        a.commit()
-        with pytest.raises(Conflict):
-            svc.add_update(ref, session=b, actor="staff2", version=seen_b, note="我也在处理")
+    with session_scope(engine) as b, pytest.raises(Conflict):
+        svc.add_update(ref, session=b, actor="staff2", version=seen_b, note="我也在处理")
     with session_scope(engine) as s:
         issue = s.scalar(select(SupervisorIssue).where(SupervisorIssue.ref == ref))
         assert issue.status == "acknowledged"

@@ -9,8 +9,10 @@ import pytest
 from openpyxl import load_workbook
 
 from lib import cli, config
+from lib.db import session_scope
 from lib.errors import NotFound, ValidationFailed
 from lib.kpis.common import KpiFilter
+from lib.schema import init_db
 from lib.services import explore, overview, reports, seed, targets
 from lib.services.targets import Target, colour
 
@@ -18,12 +20,15 @@ TODAY = date(2026, 11, 23)
 
 
 @pytest.fixture
-def demo(engine, session, monkeypatch):
-    seed.seed_demo(session=session, complaints=1200, seed=3, today=TODAY, employees=150, survey_per_month=45)
-    session.commit()
+def demo(engine, monkeypatch):
+    """Demo data, and a read-only session beside which the CLI (another connection) may run."""
+    init_db(engine)
+    with session_scope(engine) as writer:
+        seed.seed_demo(session=writer, complaints=1200, seed=3, today=TODAY, employees=150, survey_per_month=45)
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     config.get_settings.cache_clear()
-    yield session
+    with session_scope(engine, readonly=True) as reader:
+        yield reader
     config.get_settings.cache_clear()
 
 
