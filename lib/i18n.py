@@ -123,6 +123,15 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, **params: object) -> str:
     return text.format(**params) if params else text
 
 
+_MARKDOWN_SPECIAL = set("\\`*_{}[]()<>#|~:$!")
+
+
+def md_escape(value: str) -> str:
+    """User text made inert for Streamlit's markdown contexts (captions, messages, headers, labels):
+    links, images, HTML, emphasis, math and colour/icon directives all show as the characters typed."""
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in value)
+
+
 def kpi_label(name: str, lang: str) -> str:
     return t(f"kpi_{name}", lang)
 

@@ -15,7 +15,7 @@ from lib import auth, exports, privacy
 from lib.config import get_settings
 from lib.db import BUSINESS_TZ, make_engine, session_scope
 from lib.errors import DomainError
-from lib.i18n import LANGUAGES, STRINGS, t
+from lib.i18n import LANGUAGES, STRINGS, md_escape, t
 from lib.imports import registry
 from lib.imports.core import error_report, error_report_csv
 from lib.imports.reader import ImportRejected
@@ -47,7 +47,8 @@ def lang() -> str:
 
 
 def tr(key: str, **params: object) -> str:
-    return t(key, lang(), **params)
+    """A UI string in the user's language; text parameters (user data) are escaped for markdown."""
+    return t(key, lang(), **{k: md_escape(v) if isinstance(v, str) else v for k, v in params.items()})
 
 
 def _language_switch(engine: Engine, username: str | None) -> None:

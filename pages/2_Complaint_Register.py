@@ -8,6 +8,7 @@ import streamlit as st
 from lib import exports, privacy, ui
 from lib.db import local_now
 from lib.errors import DomainError
+from lib.i18n import md_escape
 from lib.pages import WRITERS
 from lib.services import complaints as svc
 from lib.vocab import CHANNELS, COMPLAINT_STATUSES, COMPLAINT_TRANSITIONS, SEVERITIES, label
@@ -99,7 +100,7 @@ except DomainError as exc:
 record = privacy.record_for_role(record, user.role)
 
 st.divider()
-st.subheader(f"{record['ref']} · {label('complaint_status', record['status'], lang)}")
+st.subheader(f"{md_escape(record['ref'])} · {label('complaint_status', record['status'], lang)}")
 facts = {
     tr("col_received_at"): record["received_at"], tr("col_company"): record["company"],
     tr("col_project"): record["project"], tr("channel"): label("channel", record["channel"], lang),

@@ -8,6 +8,7 @@ import streamlit as st
 from lib import exports, privacy, ui
 from lib.db import local_now
 from lib.errors import DomainError
+from lib.i18n import md_escape
 from lib.kpis.common import KpiFilter
 from lib.pages import WRITERS
 from lib.services import issues, supervision
@@ -133,7 +134,7 @@ except DomainError as exc:
     st.stop()
 
 st.divider()
-st.subheader(f"{record['ref']} · {label('issue_status', record['status'], lang)}")
+st.subheader(f"{md_escape(record['ref'])} · {label('issue_status', record['status'], lang)}")
 facts = {
     tr("iss_col_source"): tr(f"source_{record['source']}"), tr("iss_col_raised_on"): record["raised_on"],
     tr("col_company"): record["company"], tr("col_project"): record["project"],

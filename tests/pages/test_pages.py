@@ -341,3 +341,33 @@ def test_executive_gets_pivot_downloads_but_no_row_download():
     assert "exp_dl_csv" in keys and "exp_dl_xlsx" in keys and "exp_dl_rows" not in keys
     staff = app("pages/7_Explore.py", "staff1").run()
     assert "exp_dl_rows" in [b.key for b in staff.get("download_button")]
+
+
+HOSTILE = ["<script>alert(1)</script>", "[点我](javascript:alert(1))", ":red[假警报]", "**粗体**", "$$x$$"]
+
+
+def test_hostile_user_text_is_shown_as_typed_never_as_markup():
+    from lib.imports.registry import import_file
+
+    ref = "X" + "[链接](javascript:alert(1))"
+    text = " ".join(HOSTILE)
+    csv_text = ("ref,received_at,channel,company,city,project,severity,responsible,description,complainant_name\n"
+                f"\"{ref}\",2026-11-02 09:00,hotline,恶意公司,深圳,\"<b>项目</b>:red[x]\",ordinary,yes,"
+                f"\"{text}\",\"<img src=x onerror=alert(1)>\"\n")
+    with session_scope(make_engine(get_settings().database_url)) as session:
+        import_file("complaints", csv_text.encode("utf-8"), "hostile.csv", session=session, actor="t")
+    at = app("pages/2_Complaint_Register.py", "staff1")
+    at.session_state["reg_open_ref"] = ref
+    at.run()
+    assert not at.exception, at.exception
+    # Where markdown is rendered (headers, captions, messages), the user's text arrives escaped ...
+    rendered = [e.value for group in (at.markdown, at.caption, at.subheader, at.title, at.success, at.info,
+                                      at.warning, at.error) for e in group]
+    for value in rendered:
+        for needle in ("<script>", "](javascript", ":red[", "<b>", "<img"):
+            assert needle not in value, value
+    assert any("X\\[链接\\]\\(javascript\\:alert\\(1\\)\\)" in v for v in rendered)  # the heading, escaped
+    # ... and in plain-text widgets it is exactly what was typed.
+    assert at.text_area(key="reg_fact_description").value == text
+    facts = [w.value for w in at.text_input if w.key and w.key.startswith("reg_fact_")]
+    assert "<img src=x onerror=alert(1)>" in facts and "<b>项目</b>:red[x]" in facts
