@@ -609,3 +609,9 @@ STRINGS.update({
     "err_explore_no_rows": ("该数据集没有明细行下载。", "This dataset has no row download."),
     "err_view_name": ("请填写视图名称（最多 80 字）。", "Give the view a name (80 characters at most)."),
 })
+
+STRINGS.update({
+    "reveal_contact": ("显示投诉人联系方式", "Show the complainant's contact details"),
+    "reveal_help": ("列表中的姓名和电话均已脱敏；查看完整信息会记入审计日志。",
+                    "Names and phones are masked in lists; showing them in full is recorded in the audit log."),
+})

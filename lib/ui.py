@@ -22,6 +22,7 @@ from lib.imports.reader import ImportRejected
 from lib.kpis import complaints as complaints_kpis
 from lib.kpis.common import KpiFilter
 from lib.pages import BY_ID, WRITERS, may_open, menu_for
+from lib.services import audit as audit_service
 from lib.services import complaint_views, demo, org, overview, users
 from lib.services import complaints as complaint_service
 from lib.services import settings as app_settings
@@ -390,9 +391,10 @@ COMPLAINT_VOCAB = {"status": "complaint_status", "channel": "channel", "business
 
 
 def present_complaints(frame, role: str | None):
-    """Rows as the user may see them: personal data masked for executives, vocabularies labelled,
-    headers in the user's language. Values stay plain text (st.dataframe never renders HTML)."""
-    shown = privacy.for_role(frame, role).copy()
+    """Rows for a list: personal data masked for every role (staff reveal one record at a time, audited,
+    in the register's detail view), vocabularies labelled, headers in the user's language. Values stay
+    plain text (st.dataframe never renders HTML)."""
+    shown = privacy.masked(frame).copy()
     language = lang()
     for column, vocabulary in COMPLAINT_VOCAB.items():
         if column in shown:
@@ -400,6 +402,17 @@ def present_complaints(frame, role: str | None):
     if "responsible" in shown:
         shown["responsible"] = [tr("yes") if v else tr("no") for v in shown["responsible"]]
     return shown.rename(columns={c: tr(f"col_{c}") for c in shown.columns})
+
+
+def reveal(actor: str, role: str, entity: str, ref: str, state_key: str) -> None:
+    """on_click of "show contact details": staff and admin only (the page drew the button from the role
+    it read from the database; callback arguments never come from the browser), audited, one record."""
+    if role not in privacy.SEES_PERSONAL_DATA:
+        return
+    with session_scope(get_engine()) as session:
+        audit_service.record(session=session, actor=actor, action="reveal_personal_data", entity=entity,
+                             entity_id=ref)
+    st.session_state[state_key] = ref
 
 
 def audit_export(actor: str, kind: str, fmt: str, rows: int) -> None:

@@ -1,6 +1,7 @@
 """Complaint register (投诉台账): log a complaint, find one, see its history and move it along its lifecycle."""
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 import streamlit as st
@@ -97,7 +98,8 @@ try:
 except DomainError as exc:
     st.warning(ui.error_text(exc))
     st.stop()
-record = privacy.record_for_role(record, user.role)
+revealed = st.session_state.get("reg_revealed") == ref and user.role in privacy.SEES_PERSONAL_DATA
+record = privacy.record_for_role(record, user.role if revealed else None)
 
 st.divider()
 st.subheader(f"{md_escape(record['ref'])} · {label('complaint_status', record['status'], lang)}")
@@ -115,13 +117,20 @@ facts = {
     tr("col_followup_score"): record["followup_score"], tr("col_closed_at"): record["closed_at"],
     tr("col_reopen_count"): record["reopen_count"], tr("col_void_reason"): record["void_reason"],
 }
+# Read-only facts are keyed by record, version and reveal state: a keyed widget keeps its first value,
+# so a fixed key would show the previous record's facts after picking another one.
+stamp = hashlib.sha1(f"{ref}|{record['version']}|{revealed}".encode()).hexdigest()[:10]
 cols = st.columns(4)
 for i, (name, value) in enumerate(facts.items()):
-    cols[i % 4].text_input(name, value="—" if value is None else str(value), disabled=True, key=f"reg_fact_{i}")
-st.text_area(tr("col_description"), value=record["description"] or "", disabled=True, key="reg_fact_description")
+    cols[i % 4].text_input(name, value="—" if value is None else str(value), disabled=True, key=f"reg_fact_{i}_{stamp}")
+if user.role in privacy.SEES_PERSONAL_DATA and not revealed and (record["complainant_name"]
+                                                                 or record["complainant_phone"]):
+    st.button(tr("reveal_contact"), key="reg_reveal", icon=":material/visibility:", help=tr("reveal_help"),
+              on_click=ui.reveal, args=(user.username, user.role, "complaint", ref, "reg_revealed"))
+st.text_area(tr("col_description"), value=record["description"] or "", disabled=True, key=f"reg_fact_description_{stamp}")
 c1, c2 = st.columns(2)
-c1.text_area(tr("col_root_cause"), value=record["root_cause"] or "", disabled=True, key="reg_fact_root")
-c2.text_area(tr("col_corrective_action"), value=record["corrective_action"] or "", disabled=True, key="reg_fact_ca")
+c1.text_area(tr("col_root_cause"), value=record["root_cause"] or "", disabled=True, key=f"reg_fact_root_{stamp}")
+c2.text_area(tr("col_corrective_action"), value=record["corrective_action"] or "", disabled=True, key=f"reg_fact_ca_{stamp}")
 
 st.markdown(f"**{tr('history')}**")
 st.dataframe(ui.present_events(events), hide_index=True, key="reg_events")

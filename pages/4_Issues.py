@@ -1,6 +1,7 @@
 """Issue tracker (问题跟踪): supervisor feedback and listening improvement items, carried to closure."""
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import streamlit as st
@@ -144,10 +145,12 @@ facts = {
     tr("iss_col_resolved_on"): record["resolved_on"], tr("iss_col_closed_on"): record["closed_on"],
     tr("iss_col_feedback_score"): record["feedback_score"],
 }
+# Keyed by record and version: a keyed widget keeps its first value across records otherwise.
+stamp = hashlib.sha1(f"{record['ref']}|{record['version']}".encode()).hexdigest()[:10]
 cols = st.columns(4)
 for i, (name, value) in enumerate(facts.items()):
-    cols[i % 4].text_input(name, value="—" if value is None else str(value), disabled=True, key=f"iss_fact_{i}")
-st.text_area(tr("iss_col_description"), value=record["description"], disabled=True, key="iss_fact_description")
+    cols[i % 4].text_input(name, value="—" if value is None else str(value), disabled=True, key=f"iss_fact_{i}_{stamp}")
+st.text_area(tr("iss_col_description"), value=record["description"], disabled=True, key=f"iss_fact_description_{stamp}")
 if len(raisers):
     st.markdown(f"**{tr('iss_supervisors')}**")
     shown = privacy.for_role(raisers, user.role)

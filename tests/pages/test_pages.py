@@ -182,11 +182,40 @@ def test_executive_sees_masked_personal_data_and_no_row_export_or_actions():
     assert not [e for e in at.expander if "登记" in e.label]
 
 
-def test_staff_sees_full_personal_data_and_can_export():
+def test_staff_see_masked_lists_reveal_one_record_audited_and_can_export():
     at = app("pages/2_Complaint_Register.py", "staff1").run()
     table = at.dataframe[0].value
-    assert any(p and "*" not in p for p in table["联系电话"])
-    assert len(at.get("download_button")) == 2
+    phones = [p for p in table["联系电话"] if p]
+    assert phones and all("****" in p for p in phones)  # lists are masked for everyone
+    assert len(at.get("download_button")) == 2  # the export (audited) carries full data for staff
+    ref = next(r for r, p in zip(table["编号"], table["联系电话"], strict=True) if p)
+    at.session_state["reg_open_ref"] = ref
+    at.run()
+    phone = at.text_input(key=_fact_key(at, "联系电话"))
+    assert "****" in phone.value
+    at.button(key="reg_reveal").click().run()
+    assert not at.exception, at.exception
+    revealed = at.text_input(key=_fact_key(at, "联系电话")).value
+    assert "*" not in revealed and len(revealed) >= 8
+    with session_scope(make_engine(get_settings().database_url)) as session:
+        entries = session.execute(select(AuditLog.actor, AuditLog.entity_id).where(
+            AuditLog.action == "reveal_personal_data")).all()
+    assert ("staff1", ref) in entries
+    boss = app("pages/2_Complaint_Register.py", "exec1")
+    boss.session_state["reg_open_ref"] = ref
+    boss.run()
+    assert not [b for b in boss.button if b.key == "reg_reveal"]  # executives cannot reveal
+
+    # Picking another complaint shows that complaint's facts, not the previous one's.
+    other = next(r for r in table["编号"] if r != ref)
+    at.session_state["reg_open_ref"] = other
+    at.run()
+    assert at.subheader[-1].value.startswith(other) or other in at.subheader[-1].value
+    assert "****" in boss.text_input(key=_fact_key(boss, "联系电话")).value
+
+
+def _fact_key(at, label: str) -> str:
+    return next(w.key for w in at.text_input if w.key and w.key.startswith("reg_fact_") and w.label == label)
 
 
 def test_admin_changes_the_sla_and_due_times_follow():
@@ -367,7 +396,8 @@ def test_hostile_user_text_is_shown_as_typed_never_as_markup():
         for needle in ("<script>", "](javascript", ":red[", "<b>", "<img"):
             assert needle not in value, value
     assert any("X\\[链接\\]\\(javascript\\:alert\\(1\\)\\)" in v for v in rendered)  # the heading, escaped
-    # ... and in plain-text widgets it is exactly what was typed.
-    assert at.text_area(key="reg_fact_description").value == text
+    # ... and in plain-text widgets it is exactly what was typed (contact shown after an audited reveal).
+    at.button(key="reg_reveal").click().run()
+    assert [w.value for w in at.text_area if w.key.startswith("reg_fact_description_")] == [text]
     facts = [w.value for w in at.text_input if w.key and w.key.startswith("reg_fact_")]
     assert "<img src=x onerror=alert(1)>" in facts and "<b>项目</b>:red[x]" in facts
