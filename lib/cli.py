@@ -121,6 +121,39 @@ def cmd_report(args) -> int:
     return 0
 
 
+EXPORT_KINDS = ("complaints", "survey", "supervisor_issues", "supervisors", "audit")
+
+
+def cmd_export(args) -> int:
+    """Rows of one kind to CSV (UTF-8 with BOM) or .xlsx by the file's extension; formulas neutralised,
+    survey respondent keys left out, the export audited."""
+    from pathlib import Path
+
+    from lib.exports import record_export, to_bytes
+    from lib.services import audit, complaints, issues, supervision, survey_views
+
+    flt = common.KpiFilter(date.fromisoformat(args.date_from), date.fromisoformat(args.date_to))
+    fmt = "xlsx" if Path(args.file).suffix.lower() == ".xlsx" else "csv"
+    with session_scope(_engine()) as session:
+        if args.kind == "complaints":
+            frame = complaints.list_frame(flt, session=session, include_void=True, limit=None)
+        elif args.kind == "survey":
+            frame = survey_views.responses(flt, session=session, limit=None)
+        elif args.kind == "supervisor_issues":
+            frame = issues.list_frame(flt, session=session, limit=None)
+        elif args.kind == "supervisors":
+            frame = supervision.supervisors_frame(flt, session=session, serving_only=False)
+        else:
+            frame = audit.search(session=session, start=flt.start, end=flt.end, limit=None)
+        data = to_bytes(frame, fmt)
+        record_export(session=session, actor="cli", kind=args.kind, fmt=fmt, rows=len(frame),
+                      detail={"file": str(args.file)})
+    with open(args.file, "wb") as fh:
+        fh.write(data)
+    print(f"wrote {args.file}: {len(frame):,} rows ({fmt})")
+    return 0
+
+
 def cmd_backup(args) -> int:
     from lib.services import audit, backup
 
@@ -188,6 +221,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", choices=["month", "company", "city", "project", "business_line", "channel",
                                     "touchpoint", "category", "department"])
     p.set_defaults(func=cmd_kpi)
+
+    p = sub.add_parser("export", help="export rows of one kind to .csv or .xlsx (audited)")
+    p.add_argument("kind", choices=EXPORT_KINDS)
+    p.add_argument("file")
+    p.add_argument("--from", dest="date_from", default="2000-01-01", metavar="YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", default=date.today().isoformat(), metavar="YYYY-MM-DD")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("backup", help="write every table to a backup file (zip of JSON lines + checksums)")
     p.add_argument("file")
