@@ -1,6 +1,7 @@
 """Reference data as data: every vocabulary of SPEC §2–6 with zh/en labels, aliases and lifecycles."""
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -175,14 +176,19 @@ def normalise_text(value: str) -> str:
     return "".join(unicodedata.normalize("NFKC", value).split()).casefold()
 
 
+@functools.cache
+def _names(vocabulary: str) -> dict[str, str]:
+    """normalised name → code, for every code, label and alias of a vocabulary (built once)."""
+    out: dict[str, str] = {}
+    for term in VOCABULARIES[vocabulary].values():
+        for name in (term.code, term.zh, term.en, *term.aliases):
+            out.setdefault(normalise_text(name), term.code)
+    return out
+
+
 def lookup(vocabulary: str, value: str) -> str | None:
     """The canonical code for an English code/label or Chinese label/alias, else None."""
-    key = normalise_text(value)
-    for term in VOCABULARIES[vocabulary].values():
-        names = (term.code, term.zh, term.en, *term.aliases)
-        if key in {normalise_text(n) for n in names}:
-            return term.code
-    return None
+    return _names(vocabulary).get(normalise_text(value))
 
 
 def label(vocabulary: str, code: str | None, lang: str) -> str:

@@ -5,7 +5,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from lib.imports.base import Importer, Row, WriteContext, changed, run_import
@@ -62,8 +62,23 @@ def write(rows: list[Row], ctx: WriteContext) -> None:
     sla = ctx.cache.setdefault("sla", settings.get("sla", session=session))
     existing = {c.ref: c for c in session.scalars(select(Complaint).where(
         Complaint.ref.in_([r["ref"] for _, r in rows])))}
+    new = []
     for _, r in rows:
-        _upsert(session, r, existing.get(r["ref"]), ctx.resolver, sla, ctx.actor, ctx.result)
+        current = existing.get(r["ref"])
+        if current is None:
+            project = ctx.resolver.project(r["company"], r["city"], r["project"], r.get("business_line"))
+            new.append({"ref": r["ref"], **_values(r, project, sla)})
+        else:
+            _update(session, r, current, ctx.resolver, sla, ctx.actor, ctx.result)
+    if new:
+        # New complaints in one multi-row INSERT … RETURNING (Core), then their events the same way:
+        # the ORM's one-flush-per-row was the import's bottleneck.
+        table, events = Complaint.__table__, ComplaintEvent.__table__
+        ids = dict(session.execute(insert(table).returning(table.c.ref, table.c.id), new).all())  # ref → id
+        session.execute(insert(events), [
+            {"complaint_id": ids[row["ref"]], "actor": ctx.actor, "action": "import",
+             "changes": json.dumps({"status": [None, row["status"]]})} for row in new])
+        ctx.result.inserted += len(new)
 
 
 IMPORTER = Importer("complaints", "complaint", COLUMNS, write, key=("ref",), check=check)
@@ -95,17 +110,9 @@ def _values(r: dict[str, Any], project, sla) -> dict[str, Any]:
     }
 
 
-def _upsert(session, r, current, resolver, sla, actor, result) -> None:
+def _update(session, r, current, resolver, sla, actor, result) -> None:
     project = resolver.project(r["company"], r["city"], r["project"], r.get("business_line"))
     values = _values(r, project, sla)
-    if current is None:
-        complaint = Complaint(ref=r["ref"], **values)
-        session.add(complaint)
-        session.flush()
-        session.add(ComplaintEvent(complaint_id=complaint.id, actor=actor, action="import",
-                                   changes=json.dumps({"status": [None, values["status"]]})))
-        result.inserted += 1
-        return
     changes = changed(current, values)
     if not changes:
         result.unchanged += 1
