@@ -1,0 +1,382 @@
+"""Benchmark: `python -m lib.bench --complaints N --surveys N [--out docs/PERFORMANCE.md]`.
+
+Builds a database of that size with the demo generator, then measures — each as the median of several
+runs with min and max — (1) every page script under AppTest with caches cleared (cold) and warm,
+(2) each area's `kpi` for a 12-month filter and a one-project (listening: one-company) filter, plus the
+12-month "KPI set" of issue #9 (complaint KPIs by month × business line, survey KPIs by month ×
+touchpoint) against the naive baseline (whole tables into pandas, grouped there) in a separate process,
+(3) importing a 100,000-row complaints file and a 100,000-row survey file, (4) logging one complaint
+and one supervisor issue through the service layer (p50, p99), and (5) the peak memory of a real
+`streamlit run` process while a headless Chromium opens every page (skipped when no Chromium).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _stats(samples: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(samples), "min": min(samples), "max": max(samples), "n": len(samples)}
+
+
+def _timed(fn, runs: int) -> dict[str, float]:
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return _stats(samples)
+
+
+def machine() -> str:
+    mem = ""
+    try:
+        with open("/proc/meminfo") as fh:
+            kb = int(fh.readline().split()[1])
+        mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
+    except OSError:
+        pass
+    cpu = platform.processor() or platform.machine()
+    return f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}){mem}, Python {platform.python_version()}"
+
+
+def build(url: str, complaints: int, surveys: int, today: date) -> dict[str, float]:
+    from lib.db import make_engine, session_scope
+    from lib.schema import init_db
+    from lib.services import seed, users
+
+    engine = make_engine(url)
+    init_db(engine)
+    months = (today.year - (today.year - 2)) * 12 + today.month
+    started = time.perf_counter()
+    with session_scope(engine) as session:
+        seed.seed_demo(session=session, complaints=complaints, seed=7, today=today, employees=3000,
+                       survey_per_month=max(3, math.ceil(surveys / months)))
+        for username, role in (("bench_exec", "executive"), ("bench_staff", "staff"), ("bench_admin", "admin")):
+            users.add_user(session=session, username=username, role=role, name=username,
+                           password="bench-pass-1")
+    return {"seconds": time.perf_counter() - started}
+
+
+def kpi_timings(url: str, today: date, runs: int) -> dict[str, dict]:
+    from sqlalchemy import select
+
+    from lib.db import make_engine, session_scope
+    from lib.kpis import areas, surveys
+    from lib.kpis.common import KpiFilter
+    from lib.models import Project
+    from lib.services import explore
+
+    engine = make_engine(url)
+    year = KpiFilter(today - timedelta(days=364), today)
+    with session_scope(engine, readonly=True) as session:
+        project = session.scalar(select(Project.name).order_by(Project.id))
+    out: dict[str, dict] = {}
+    for area in areas.AREAS:
+        one = KpiFilter(year.start, year.end, companies=("深圳公司",)) if area == "listening" else \
+            KpiFilter(year.start, year.end, projects=(project,))
+        for label, flt in (("12 months", year), ("one project" if area != "listening" else "one company", one)):
+            def run(flt=flt, area=area):
+                with session_scope(engine, readonly=True) as session:
+                    areas.compute(area, flt, session=session)
+            out[f"kpi {area} · {label}"] = _timed(run, runs)
+
+    def kpi_set():
+        with session_scope(engine, readonly=True) as session:
+            explore.pivot("complaints", year, "kpi:resolution_rate", "month", "business_line", session=session)
+            surveys.grouped_stats(year, ("month", "touchpoint"), session=session)
+    out["KPI set (SQL): complaints month × business line + surveys month × touchpoint"] = _timed(kpi_set, runs)
+    return out
+
+
+NAIVE = r"""
+import json, resource, sys, time
+import pandas as pd
+from sqlalchemy import create_engine
+url, start, end = sys.argv[1], sys.argv[2], sys.argv[3]
+engine = create_engine(url)
+t = time.perf_counter()
+c = pd.read_sql_table("complaint", engine)
+p = pd.read_sql_table("project", engine)
+c = c[(c.received_at >= start) & (c.received_at < end) & (c.status != "void")]
+c = c.assign(month=c.received_at.dt.strftime("%Y-%m"), done=c.status.isin(["resolved", "verified", "closed"]))
+complaints = c.groupby(["month", "business_line"]).agg(n=("id", "size"), resolved=("done", "mean"))
+s = pd.read_sql_table("survey_response", engine)
+s = s[(s.surveyed_on >= pd.Timestamp(start)) & (s.surveyed_on < pd.Timestamp(end))]
+norm = s.overall.where(s.scale != 5, (s.overall - 1) * 25).where(s.scale != 10, (s.overall - 1) * 100 / 9)
+norm = norm.where(s.scale != 11, s.overall * 10)
+s = s.assign(score=norm, month=pd.to_datetime(s.surveyed_on).dt.strftime("%Y-%m"))
+surveys = s.groupby(["month", "touchpoint"]).score.mean()
+print(json.dumps({"seconds": time.perf_counter() - t,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "groups": len(complaints) + len(surveys)}))
+"""
+
+
+def naive_baseline(url: str, today: date, runs: int) -> dict[str, float]:
+    start = (today - timedelta(days=364)).isoformat()
+    end = (today + timedelta(days=1)).isoformat()
+    results = []
+    for _ in range(runs):
+        proc = subprocess.run([sys.executable, "-c", NAIVE, url, start, end], capture_output=True, text=True,
+                              cwd=ROOT, check=True)
+        results.append(json.loads(proc.stdout))
+    stats = _stats([r["seconds"] for r in results])
+    stats["peak_mb"] = max(r["peak_mb"] for r in results)
+    return stats
+
+
+def _complaint_file(n: int, seed: int) -> bytes:
+    rng = random.Random(seed)
+    lines = ["ref,received_at,channel,company,city,project,severity,responsible,status,category,description,"
+             "complainant_name,complainant_phone"]
+    for i in range(n):
+        at = datetime(2025, 1, 1) + timedelta(minutes=rng.randrange(600_000))
+        lines.append(f"BENCH{seed}-{i:07d},{at:%Y-%m-%d %H:%M},{rng.choice(['hotline', 'forum', 'wechat'])},"
+                     f"深圳公司,深圳,基准项目{i % 40},ordinary,yes,received,maintenance,漏水,张三,13800138000")
+    return "\n".join(lines).encode("gb18030")
+
+
+def _survey_file(n: int, seed: int) -> bytes:
+    rng = random.Random(seed)
+    lines = ["respondent_key,surveyed_on,company,city,project,touchpoint,scale,overall,housing_quality,"
+             "maintenance,recommend,vendor,method"]
+    tps = ["signing_1m", "delivery_1m", "delivery_6m", "delivery_2y"]
+    for i in range(n):
+        day = date(2025, 1, 1) + timedelta(days=rng.randrange(600))
+        lines.append(f"b{seed}k{i:08x},{day},深圳公司,深圳,基准项目{i % 40},{rng.choice(tps)},5,"
+                     f"{rng.randint(1, 5)},{rng.randint(1, 5)},,{rng.randint(0, 10)},基准调查,phone")
+    return "\n".join(lines).encode("utf-8")
+
+
+def import_timings(url: str, rows: int) -> dict[str, dict]:
+    from lib.db import make_engine, session_scope
+    from lib.imports.registry import import_file
+
+    engine = make_engine(url)
+    out = {}
+    for kind, data, name in (("complaints", _complaint_file(rows, 1), "bench.csv"),
+                             ("survey", _survey_file(rows, 2), "bench_survey.csv")):
+        started = time.perf_counter()
+        with session_scope(engine) as session:
+            result = import_file(kind, data, name, session=session, actor="bench")
+        seconds = time.perf_counter() - started
+        out[f"import {rows:,} {kind} rows"] = {"seconds": seconds, "rows_per_second": result.rows / seconds}
+    return out
+
+
+def service_timings(url: str, n: int) -> dict[str, dict]:
+    from sqlalchemy import select
+
+    from lib.db import local_now, make_engine, session_scope
+    from lib.models import Project, Supervisor
+    from lib.services import complaints, issues
+
+    engine = make_engine(url)
+    with session_scope(engine, readonly=True) as session:
+        project = session.scalar(select(Project.id).order_by(Project.id))
+        supervisor = session.scalar(select(Supervisor.id).order_by(Supervisor.id))
+    out = {}
+    for label, make in (
+        ("log one complaint", lambda s: complaints.create(complaints.NewComplaint(
+            received_at=local_now(), channel="hotline", project_id=project, category="maintenance",
+            responsible=True, severity="ordinary", description="基准测试"), session=s, actor="bench_staff")),
+        ("log one supervisor issue", lambda s: issues.create(issues.NewIssue(
+            raised_on=local_now().date(), supervisor_ids=[supervisor], category="maintenance",
+            description="基准测试", responsible_party="property"), session=s, actor="bench_staff")),
+    ):
+        samples = []
+        for _ in range(n):
+            started = time.perf_counter()
+            with session_scope(engine) as session:
+                make(session)
+            samples.append(time.perf_counter() - started)
+        samples.sort()
+        out[label] = {"p50": samples[len(samples) // 2], "p99": samples[min(len(samples) - 1, int(len(samples) * 0.99))],
+                      "n": n}
+    return out
+
+
+def page_timings(url: str, runs: int) -> dict[str, dict]:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from lib import config
+    from lib.pages import PAGES
+
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("CRHQ_COOKIE_KEY", "b" * 48)
+    config.get_settings.cache_clear()
+    out = {}
+    for spec in PAGES:
+        user = "bench_admin" if spec.page_id == "admin" else "bench_staff"
+
+        def fresh(spec=spec, user=user):
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+            if spec.path != "app.py":
+                at.switch_page(spec.path)
+            at.session_state["authentication_status"] = True
+            at.session_state["username"] = user
+            at.session_state["name"] = user
+            at.session_state["roles"] = ["staff"]
+            return at
+
+        cold, warm = [], []
+        for _ in range(runs):
+            st.cache_data.clear()
+            at = fresh()
+            started = time.perf_counter()
+            at.run()
+            cold.append(time.perf_counter() - started)
+            if at.exception:
+                raise RuntimeError(f"{spec.path}: {at.exception}")
+            at2 = fresh()
+            started = time.perf_counter()
+            at2.run()
+            warm.append(time.perf_counter() - started)
+        out[spec.path] = {"cold": _stats(cold), "warm": _stats(warm)}
+    return out
+
+
+def streamlit_peak_memory(url: str) -> dict[str, float] | None:
+    """Peak RSS (VmHWM) of `streamlit run app.py` while Chromium opens every page as staff."""
+    chromium = "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        return None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    import socket
+
+    from lib.pages import PAGES
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": url, "CRHQ_COOKIE_KEY": "b" * 48}
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.3)
+        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=flags)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.locator("iframe").first.wait_for(state="attached", timeout=60_000)
+            page.wait_for_timeout(1500)
+            page.get_by_label("用户名").fill("bench_admin")
+            page.get_by_label("密码").fill("bench-pass-1")
+            page.get_by_role("button", name="登录").click()
+            page.wait_for_timeout(3000)
+            for spec in PAGES:
+                path = "" if spec.path == "app.py" else Path(spec.path).stem.split("_", 1)[1]
+                page.goto(f"http://127.0.0.1:{port}/{path}")
+                page.wait_for_load_state("networkidle", timeout=300_000)
+                page.wait_for_timeout(4000)
+            browser.close()
+        with open(f"/proc/{proc.pid}/status") as fh:
+            fields = dict(line.split(":", 1) for line in fh)
+        return {"peak_mb": int(fields["VmHWM"].split()[0]) / 1024, "now_mb": int(fields["VmRSS"].split()[0]) / 1024}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _fmt(value: float, unit: str = "s") -> str:
+    if unit == "s":
+        return f"{value * 1000:,.0f} ms" if value < 1 else f"{value:,.2f} s"
+    return f"{value:,.0f} {unit}"
+
+
+def report(results: dict, args) -> str:
+    lines = [f"# Performance — {args.complaints:,} complaints, {args.surveys:,} survey answers",
+             "", f"Measured {results['when']} on {results['machine']}, database: {results['database']}.",
+             f"Built with the demo generator in {_fmt(results['build']['seconds'])}. "
+             f"Reproduce: `python -m lib.bench --complaints {args.complaints} --surveys {args.surveys}`.", "",
+             "## KPI queries (median of runs, min–max)", "", "| Query | Median | Min | Max |", "|---|---|---|---|"]
+    for name, s in results["kpi"].items():
+        lines.append(f"| {name} | {_fmt(s['median'])} | {_fmt(s['min'])} | {_fmt(s['max'])} |")
+    naive = results["naive"]
+    ours = results["kpi"]["KPI set (SQL): complaints month × business line + surveys month × touchpoint"]
+    lines += [f"| Naive baseline (whole tables into pandas, grouped there; own process) | {_fmt(naive['median'])} "
+              f"| {_fmt(naive['min'])} | {_fmt(naive['max'])} |", "",
+              f"The naive baseline peaked at {naive['peak_mb']:,.0f} MB. SQL GROUP BY was "
+              f"{naive['median'] / ours['median']:.1f}× faster for the same KPI set.", "",
+              "## Pages under AppTest (staff; admin page as admin)", "",
+              "| Page | Cold (caches cleared) | Warm |", "|---|---|---|"]
+    for path, s in results["pages"].items():
+        lines.append(f"| {path} | {_fmt(s['cold']['median'])} ({_fmt(s['cold']['min'])}–{_fmt(s['cold']['max'])}) "
+                     f"| {_fmt(s['warm']['median'])} ({_fmt(s['warm']['min'])}–{_fmt(s['warm']['max'])}) |")
+    lines += ["", "## Imports and writes", "", "| Operation | Result |", "|---|---|"]
+    for name, s in results["imports"].items():
+        lines.append(f"| {name} | {_fmt(s['seconds'])}, {s['rows_per_second']:,.0f} rows/s |")
+    for name, s in results["services"].items():
+        lines.append(f"| {name} (n={s['n']}) | p50 {_fmt(s['p50'])}, p99 {_fmt(s['p99'])} |")
+    memory = results.get("memory")
+    lines += ["", "## Streamlit process", ""]
+    lines.append(f"Peak RSS while Chromium opened every page as admin: {memory['peak_mb']:,.0f} MB "
+                 f"(at the end {memory['now_mb']:,.0f} MB)." if memory else "Not measured: no Chromium here.")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lib.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--complaints", type=int, default=100_000)
+    parser.add_argument("--surveys", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--import-rows", type=int, default=100_000)
+    parser.add_argument("--database", help="a database URL to build into (default: a new SQLite file)")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "PERFORMANCE.md"))
+    parser.add_argument("--skip-browser", action="store_true")
+    args = parser.parse_args(argv)
+    today = date.today()
+    workdir = Path(tempfile.mkdtemp(prefix="crhq-bench-"))
+    url = args.database or f"sqlite:///{workdir / 'bench.db'}"
+    results: dict = {"machine": machine(), "when": today.isoformat(), "database": url.split("://")[0]}
+    print("building…", flush=True)
+    results["build"] = build(url, args.complaints, args.surveys, today)
+    print("kpi…", flush=True)
+    results["kpi"] = kpi_timings(url, today, args.runs)
+    print("naive baseline…", flush=True)
+    results["naive"] = naive_baseline(url, today, min(args.runs, 3))
+    print("pages…", flush=True)
+    results["pages"] = page_timings(url, min(args.runs, 3))
+    print("memory…", flush=True)
+    results["memory"] = None if args.skip_browser else streamlit_peak_memory(url)
+    print("services…", flush=True)
+    results["services"] = service_timings(url, 100)
+    print("imports…", flush=True)
+    results["imports"] = import_timings(url, args.import_rows)
+    text = report(results, args)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(text, encoding="utf-8")
+    print(text)
+    (workdir / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
