@@ -36,7 +36,7 @@ def _secret_cookie_key() -> str | None:
 
 
 def _credentials(engine: Engine) -> dict:
-    with session_scope(engine) as session:
+    with session_scope(engine, readonly=True) as session:
         return {"usernames": users.active_credentials(session=session)}
 
 
@@ -62,7 +62,7 @@ def _cookie_is_revoked(engine: Engine) -> bool:
         token = jwt.decode(raw, config.cookie_key(_secret_cookie_key()), algorithms=["HS256"])
     except jwt.PyJWTError:
         return True
-    with session_scope(engine) as session:
+    with session_scope(engine, readonly=True) as session:
         info = users.get_user(session=session, username=str(token.get("username", "")))
     if info is None or not info.active:
         return True
@@ -88,7 +88,7 @@ def current_user(engine: Engine) -> CurrentUser | None:
             _clear_session()
     if not st.session_state.get("authentication_status"):
         return None
-    with session_scope(engine) as session:
+    with session_scope(engine, readonly=True) as session:
         info = users.get_user(session=session, username=st.session_state.get("username") or "")
     if st.session_state.get(AUTH_AT) is None:
         st.session_state[AUTH_AT] = time.time()
@@ -116,7 +116,7 @@ def login_form(engine: Engine, lang: str) -> CurrentUser | None:
         submitted = st.form_submit_button(t("login_button", lang))
     if not submitted:
         return None
-    with session_scope(engine) as session:
+    with session_scope(engine, readonly=True) as session:
         delay = users.failure_delay_seconds(users.failed_attempts(session=session, username=username))
     time.sleep(delay)  # slows guessing; the lock itself is enforced in users.authenticate
     try:

@@ -25,7 +25,7 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
+    with engine.execution_options(crhq_readonly=True).connect() as conn:  # a read: never the write lock
         return MigrationContext.configure(conn).get_current_revision()
 
 

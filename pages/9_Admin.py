@@ -35,7 +35,7 @@ tab_users, tab_sla, tab_targets, tab_types, tab_bench, tab_audit = st.tabs([
     tr("admin_audit")])
 
 with tab_users:
-    with session_scope(engine) as session:
+    with session_scope(engine, readonly=True) as session:
         table = admin_views.users_table(session=session)
     shown = table.assign(role=table.role.map(lambda r: label("role", r, lang)))
     st.dataframe(shown, hide_index=True, width="stretch", key="admin_users_table")
@@ -86,7 +86,7 @@ with tab_users:
 
 with tab_sla:
     st.caption(tr("sla_explain"))
-    with session_scope(engine) as session:
+    with session_scope(engine, readonly=True) as session:
         current_sla = settings.get("sla", session=session)
         due_days = settings.get("issue_due_days", session=session)
     with st.form("admin_sla_form"):
@@ -109,7 +109,7 @@ with tab_sla:
 
 with tab_types:
     st.caption(tr("activity_types_explain"))
-    with session_scope(engine) as session:
+    with session_scope(engine, readonly=True) as session:
         active = listening.activity_types(session=session)
         known = listening.type_labels(session=session)
     rows = pd.DataFrame([{"code": code, "zh": zh, "en": en, "active": code in active}
@@ -131,7 +131,7 @@ with tab_types:
 
 with tab_targets:
     st.caption(tr("targets_explain"))
-    with session_scope(engine) as session:
+    with session_scope(engine, readonly=True) as session:
         current_targets = targets.table(session=session).drop(columns=["direction"])
     company_names = ui.org_options()["company"]
     edited_targets = st.data_editor(
@@ -153,7 +153,7 @@ with tab_targets:
 
 with tab_bench:
     st.caption(tr("benchmarks_explain"))
-    with session_scope(engine) as session:
+    with session_scope(engine, readonly=True) as session:
         current = survey_views.benchmarks(session=session)
     dimension_codes = list(SURVEY_DIMENSIONS)
     edited_bench = st.data_editor(
@@ -175,7 +175,7 @@ with tab_bench:
             st.error(ui.error_text(exc))
 
 with tab_audit:
-    with session_scope(engine) as session:
+    with session_scope(engine, readonly=True) as session:
         known_actions = audit.actions(session=session)
     c1, c2, c3, c4 = st.columns(4)
     actor = c1.text_input(tr("actor"), key="admin_audit_actor")
@@ -183,7 +183,7 @@ with tab_audit:
                                  format_func=lambda a: a or tr("all"), key="admin_audit_action")
     start = c3.date_input(tr("date_from"), value=date.today() - timedelta(days=30), key="admin_audit_from")
     end = c4.date_input(tr("date_to"), value=date.today(), key="admin_audit_to")
-    with session_scope(engine) as session:
+    with session_scope(engine, readonly=True) as session:
         log = admin_views.audit_table(session=session, actor=actor.strip(), action=action_filter,
                                       start=start, end=end)
     st.dataframe(log.rename(columns={"at": tr("at"), "actor": tr("actor"), "action": tr("action"),

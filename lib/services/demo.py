@@ -25,13 +25,17 @@ def bootstrap(engine: Engine, *, demo_mode: bool, credentials_file: Path = DEMO_
         init_db(engine)
         if not demo_mode:
             return
-        with session_scope(engine) as session:
-            if seed.is_empty(session=session):
-                seed.seed_demo(session=session)
-        with session_scope(engine) as session:
-            if users.count_users(session=session) == 0:
-                creds = create_demo_users(session=session)
-                _write_private(credentials_file, json.dumps(creds, ensure_ascii=False, indent=1))
+        with session_scope(engine, readonly=True) as session:  # the usual case: nothing to do, no write lock
+            empty, no_users = seed.is_empty(session=session), users.count_users(session=session) == 0
+        if empty:
+            with session_scope(engine) as session:
+                if seed.is_empty(session=session):
+                    seed.seed_demo(session=session)
+        if no_users:
+            with session_scope(engine) as session:
+                if users.count_users(session=session) == 0:
+                    creds = create_demo_users(session=session)
+                    _write_private(credentials_file, json.dumps(creds, ensure_ascii=False, indent=1))
 
 
 def create_demo_users(*, session) -> list[dict[str, str]]:

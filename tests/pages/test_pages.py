@@ -401,3 +401,19 @@ def test_hostile_user_text_is_shown_as_typed_never_as_markup():
     assert [w.value for w in at.text_area if w.key.startswith("reg_fact_description_")] == [text]
     facts = [w.value for w in at.text_input if w.key and w.key.startswith("reg_fact_")]
     assert "<img src=x onerror=alert(1)>" in facts and "<b>项目</b>:red[x]" in facts
+
+
+@pytest.mark.parametrize("spec", [p for p in PAGES if p.page_id != "admin"], ids=lambda s: s.page_id)
+def test_pages_render_while_an_import_holds_the_write_lock(spec):
+    """Reading a page never waits for a writer: on SQLite every page read is a deferred (WAL) read."""
+    import time as clock
+
+    engine = make_engine(get_settings().database_url)
+    with engine.connect() as writer:
+        writer.exec_driver_sql("DELETE FROM saved_view WHERE 0")  # BEGIN IMMEDIATE: the write lock is ours
+        started = clock.perf_counter()
+        at = app(spec.path, "staff1").run()
+        seconds = clock.perf_counter() - started
+        writer.rollback()
+    assert not at.exception, at.exception
+    assert seconds < 8, f"{spec.path} waited {seconds:.1f} s for the write lock"  # busy timeout is 10 s
