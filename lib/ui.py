@@ -112,6 +112,7 @@ def page_path(page_id: str) -> str:
 
 
 # ---- period picker -------------------------------------------------------------------------
+EARLIEST = date(2000, 1, 1)  # date inputs otherwise stop ten years back; records are kept for good
 PERIODS = ("period_ytd", "period_month", "period_quarter", "period_last_year", "period_custom")
 
 
@@ -167,9 +168,9 @@ def period_picker(prefix: str) -> tuple[date, date]:
                                        **preset(f"{prefix}_period", "period_ytd")) or "period_ytd"
     start, end = period_bounds(choice, today)
     if choice == "period_custom":
-        start = cols[1].date_input(tr("date_from"), key=f"{prefix}_from",
+        start = cols[1].date_input(tr("date_from"), key=f"{prefix}_from", min_value=EARLIEST,
                                    **preset(f"{prefix}_from", today - timedelta(days=90)))
-        end = cols[2].date_input(tr("date_to"), key=f"{prefix}_to", **preset(f"{prefix}_to", today))
+        end = cols[2].date_input(tr("date_to"), key=f"{prefix}_to", min_value=EARLIEST, **preset(f"{prefix}_to", today))
     return start, end
 
 

@@ -181,8 +181,9 @@ with tab_audit:
     actor = c1.text_input(tr("actor"), key="admin_audit_actor")
     action_filter = c2.selectbox(tr("action"), ["", *known_actions],
                                  format_func=lambda a: a or tr("all"), key="admin_audit_action")
-    start = c3.date_input(tr("date_from"), value=date.today() - timedelta(days=30), key="admin_audit_from")
-    end = c4.date_input(tr("date_to"), value=date.today(), key="admin_audit_to")
+    start = c3.date_input(tr("date_from"), value=date.today() - timedelta(days=30), min_value=date(2000, 1, 1),
+                          key="admin_audit_from")
+    end = c4.date_input(tr("date_to"), value=date.today(), min_value=date(2000, 1, 1), key="admin_audit_to")
     with session_scope(engine, readonly=True) as session:
         log = admin_views.audit_table(session=session, actor=actor.strip(), action=action_filter,
                                       start=start, end=end)

@@ -417,3 +417,28 @@ def test_pages_render_while_an_import_holds_the_write_lock(spec):
         writer.rollback()
     assert not at.exception, at.exception
     assert seconds < 8, f"{spec.path} waited {seconds:.1f} s for the write lock"  # busy timeout is 10 s
+
+
+def _audit_table(at):
+    return next(d.value for d in at.dataframe if "操作人" in d.value.columns)
+
+
+def test_admin_searches_the_audit_log_by_user_action_and_date():
+    from lib.services import audit
+
+    with session_scope(make_engine(get_settings().database_url)) as session:
+        audit.record(session=session, actor="staff1", action="export", entity="complaint", detail={"rows": 3})
+        audit.record(session=session, actor="staff1", action="view_saved", entity="saved_view")
+        audit.record(session=session, actor="admin1", action="export", entity="complaint")
+    at = app("pages/9_Admin.py", "admin1").run()
+    at.text_input(key="admin_audit_actor").set_value("staff1").run()
+    assert not at.exception, at.exception
+    log = _audit_table(at)
+    assert len(log) > 0 and set(log["操作人"]) == {"staff1"}
+    action = log["操作"].iloc[0]
+    at.selectbox(key="admin_audit_action").set_value(action).run()
+    narrowed = _audit_table(at)
+    assert set(narrowed["操作"]) == {action} and set(narrowed["操作人"]) == {"staff1"}
+    at.date_input(key="admin_audit_from").set_value(date(2000, 1, 1))
+    at.date_input(key="admin_audit_to").set_value(date(2000, 1, 2)).run()
+    assert len(_audit_table(at)) == 0  # nothing happened in 2000
