@@ -612,6 +612,11 @@ STRINGS.update({
 
 STRINGS.update({
     "reveal_contact": ("显示投诉人联系方式", "Show the complainant's contact details"),
-    "reveal_help": ("列表中的姓名和电话均已脱敏；查看完整信息会记入审计日志。",
-                    "Names and phones are masked in lists; showing them in full is recorded in the audit log."),
+    "reveal_help": ("姓名和电话默认脱敏；查看完整信息会记入审计日志。",
+                    "Names and phones are masked by default; showing them in full is recorded in the audit log."),
+})
+
+STRINGS.update({
+    "reveal_phones": ("显示监督员电话", "Show supervisors' phones"),
+    "reveal_contact_supervisor": ("显示监督员联系方式", "Show the supervisors' contact details"),
 })

@@ -416,6 +416,17 @@ def reveal(actor: str, role: str, entity: str, ref: str, state_key: str) -> None
     st.session_state[state_key] = ref
 
 
+def reveal_toggled(actor: str, role: str, entity: str, what: str, state_key: str) -> None:
+    """on_change of a "show phones" toggle: turning it on is audited; off needs nothing."""
+    if role not in privacy.SEES_PERSONAL_DATA:
+        st.session_state[state_key] = False
+        return
+    if st.session_state.get(state_key):
+        with session_scope(get_engine()) as session:
+            audit_service.record(session=session, actor=actor, action="reveal_personal_data", entity=entity,
+                                 entity_id=what)
+
+
 def audit_export(actor: str, kind: str, fmt: str, rows: int) -> None:
     """on_click of a download button: the export is audited when the user actually takes it."""
     with session_scope(get_engine()) as session:

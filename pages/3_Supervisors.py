@@ -73,7 +73,11 @@ with tab_dash:
 with tab_registry:
     serving_only = st.toggle(tr("serving_only"), value=True, key="sup_serving_only")
     registry = ui.cached(supervision.supervisors_frame, flt, serving_only=serving_only)
-    shown = privacy.for_role(registry, user.role)
+    if writer:  # phones are masked for everyone until staff ask to see them (audited)
+        st.toggle(tr("reveal_phones"), key="sup_reveal_phones", help=tr("reveal_help"), on_change=ui.reveal_toggled,
+                  args=(user.username, user.role, "supervisor", "registry", "sup_reveal_phones"))
+    revealed = writer and bool(st.session_state.get("sup_reveal_phones"))
+    shown = registry if revealed else privacy.masked(registry)
     st.dataframe(shown.rename(columns={c: tr(f"sup_col_{c}") for c in shown.columns}), hide_index=True,
                  key="sup_registry", height=320)
     st.caption(tr("rows_count", n=len(registry)))

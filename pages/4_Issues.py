@@ -153,9 +153,14 @@ for i, (name, value) in enumerate(facts.items()):
 st.text_area(tr("iss_col_description"), value=record["description"], disabled=True, key=f"iss_fact_description_{stamp}")
 if len(raisers):
     st.markdown(f"**{tr('iss_supervisors')}**")
-    shown = privacy.for_role(raisers, user.role)
+    revealed = st.session_state.get("iss_revealed") == record["ref"] and user.role in privacy.SEES_PERSONAL_DATA
+    shown = raisers if revealed else privacy.masked(raisers)
     st.dataframe(shown.rename(columns={c: tr(f"sup_col_{c}") for c in shown.columns}), hide_index=True,
                  key="iss_raisers")
+    if user.role in privacy.SEES_PERSONAL_DATA and not revealed:
+        st.button(tr("reveal_contact_supervisor"), key="iss_reveal", icon=":material/visibility:",
+                  help=tr("reveal_help"), on_click=ui.reveal,
+                  args=(user.username, user.role, "supervisor_issue", record["ref"], "iss_revealed"))
 st.markdown(f"**{tr('iss_updates')}**")
 st.dataframe(ui.present_events(updates.rename(columns={"told_supervisor": "told"}), vocabulary="issue"),
              hide_index=True, key="iss_updates")

@@ -260,11 +260,23 @@ def test_staff_logs_a_supervisor_issue_and_the_executive_sees_it_counted():
     assert _issues_raised(app("pages/3_Supervisors.py", "exec1").run()) == before + 1
 
 
-def test_supervisor_phones_are_masked_for_executives():
+def test_supervisor_phones_are_masked_for_executives_and_revealed_for_staff_only_audited():
     at = app("pages/3_Supervisors.py", "exec1").run()
     registry = [d.value for d in at.dataframe if "联系电话" in d.value.columns][0]
     phones = [p for p in registry["联系电话"] if p]
     assert phones and all("****" in p for p in phones)
+    assert not [t for t in at.toggle if t.key == "sup_reveal_phones"]
+
+    staff = app("pages/3_Supervisors.py", "staff1").run()
+    masked = [d.value for d in staff.dataframe if "联系电话" in d.value.columns][0]
+    assert all("****" in p for p in masked["联系电话"] if p)  # masked by default for staff too
+    staff.toggle(key="sup_reveal_phones").set_value(True).run()
+    shown = [d.value for d in staff.dataframe if "联系电话" in d.value.columns][0]
+    assert any(p and "*" not in p for p in shown["联系电话"])
+    with session_scope(make_engine(get_settings().database_url)) as session:
+        entries = session.execute(select(AuditLog.actor, AuditLog.entity).where(
+            AuditLog.action == "reveal_personal_data")).all()
+    assert ("staff1", "supervisor") in entries
 
 
 def test_listening_page_shows_the_seed_documents_figures_like_the_cli():
