@@ -484,3 +484,29 @@ def test_no_full_phone_number_reaches_an_executive_anywhere_on_a_page(spec):
     assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", text), re.search(r".{40}1[3-9]\d{9}.{10}", text)
     if spec.page_id == "register":
         assert re.search(r"1[3-9]\d\*{4}\d{4}", text)  # the masked form is there: the check looked at real data
+
+
+@pytest.mark.parametrize("change", ["reset_password", "set_role", "logout_elsewhere"])
+def test_a_session_ends_when_the_account_changes(change):
+    engine = make_engine(get_settings().database_url)
+    username = f"temp_{change}"
+    with session_scope(engine) as session:
+        users.add_user(session=session, username=username, role="staff", name="临时", password="temp-pass-1")
+    at = app("app.py")
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = username
+    at.session_state["roles"] = ["staff"]
+    at.run()
+    assert at.metric  # signed in
+    import time as clock
+    clock.sleep(0.02)
+    with session_scope(engine) as session:
+        if change == "reset_password":
+            users.reset_password(session=session, username=username, password="other-pass-2", actor="admin1")
+        elif change == "set_role":
+            users.set_role(session=session, username=username, role="executive", actor="admin1")
+        else:
+            users.logout(session=session, username=username)  # e.g. the same user logged out in another tab
+    at.run()
+    assert not at.metric and at.session_state["authentication_status"] is None
+    assert "会话已失效，请重新登录。" in [w.value for w in at.warning]
