@@ -12,9 +12,14 @@ GROUPS = {"complaints": complaints.GROUPS, "surveys": surveys.GROUPS, "listening
           "supervisors": supervisors.GROUPS}
 
 
-def compute(area: str, flt: KpiFilter, *, session: Session, by: str | None = None) -> KpiResult:
+PERCENTILE_KPIS = frozenset({"median_hours_to_resolve", "p90_hours_to_resolve"})
+
+
+def compute(area: str, flt: KpiFilter, *, session: Session, by: str | None = None,
+            with_percentiles: bool = True) -> KpiResult:
+    """`with_percentiles=False`: callers that show none of PERCENTILE_KPIS skip their sorting passes."""
     if area == "complaints":
-        return complaints.compute(flt, session=session, by=by)
+        return complaints.compute(flt, session=session, by=by, with_percentiles=with_percentiles)
     if area == "surveys":
         return surveys.compute(flt, session=session, by=by)
     if area == "listening":

@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, func, literal, select
+from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -118,18 +118,17 @@ def percentiles(session: Session, value: ColumnElement, where: list[ColumnElemen
         .where(and_(*where))
         .subquery()
     )
+    # One pass over the ranked rows for every quantile: keep the two neighbours of each.
+    near = [and_(ranked.c.rn >= ((ranked.c.n - 1) * num) // den + 1,  # floor division in SQL on both databases
+                 ranked.c.rn <= ((ranked.c.n - 1) * num) // den + 2) for num, den in quantiles.values()]
+    rows = session.execute(select(ranked.c.g, ranked.c.n, ranked.c.rn, ranked.c.v).where(or_(*near))).all()
+    picked: dict[Any, dict[int, float]] = {}
+    sizes: dict[Any, int] = {}
+    for g, n, rn, v in rows:
+        picked.setdefault(g, {})[rn] = float(v)
+        sizes[g] = n
     out: dict[Any, dict[str, float | None]] = {}
     for name, (num, den) in quantiles.items():
-        lo = ((ranked.c.n - 1) * num) // den + 1  # floor division in SQL on both databases
-        rows = session.execute(
-            select(ranked.c.g, ranked.c.n, ranked.c.rn, ranked.c.v)
-            .where(and_(ranked.c.rn >= lo, ranked.c.rn <= lo + 1))
-        ).all()
-        picked: dict[Any, dict[int, float]] = {}
-        sizes: dict[Any, int] = {}
-        for g, n, rn, v in rows:
-            picked.setdefault(g, {})[rn] = float(v)
-            sizes[g] = n
         for g, values in picked.items():
             n = sizes[g]
             pos_num = (n - 1) * num

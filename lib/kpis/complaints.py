@@ -80,7 +80,9 @@ def joined():
 
 
 def compute(flt: KpiFilter, *, session: Session, by: str | None = None,
-            now: datetime | None = None) -> KpiResult:
+            now: datetime | None = None, with_percentiles: bool = True) -> KpiResult:
+    """All complaint KPIs; `with_percentiles=False` skips the two sorting passes behind the median and
+    p90 hours (they come back as None) for callers that do not show them."""
     now = now or local_now()
     group = _group_column(session, by)
     where = conditions(flt)
@@ -111,11 +113,12 @@ def compute(flt: KpiFilter, *, session: Session, by: str | None = None,
     rows = session.execute(stmt).mappings().all()
     pct = percentiles(session, hours_between(session, C.received_at, C.resolved_at),
                       [*where, resolved, C.resolved_at.is_not(None)], joined(), group,
-                      {"median_hours_to_resolve": (1, 2), "p90_hours_to_resolve": (9, 10)})
+                      {"median_hours_to_resolve": (1, 2), "p90_hours_to_resolve": (9, 10)}) \
+        if with_percentiles else {}
     if group is None:
         row = rows[0] if rows else {}
         return KpiResult("complaints", flt.as_json(), _kpis(row, pct.get("_all", {})), [])
-    total = compute(flt, session=session, now=now)
+    total = compute(flt, session=session, now=now, with_percentiles=with_percentiles)
     groups = [{"key": r["g"], "kpis": _kpis(r, pct.get(r["g"], {}))} for r in rows]
     return KpiResult("complaints", flt.as_json(), total.kpis, groups)
 

@@ -11,7 +11,7 @@ from lib.models import Complaint
 
 
 def breakdown(flt: KpiFilter, by: str, *, session: Session) -> pd.DataFrame:
-    result = complaints.compute(flt, session=session, by=by)
+    result = complaints.compute(flt, session=session, by=by, with_percentiles=False)  # bars show no medians
     return pd.DataFrame([{"key": g["key"], **g["kpis"]} for g in result.groups])
 
 

@@ -88,7 +88,8 @@ def _narrowed(flt: KpiFilter, dimension: str, value: Any) -> KpiFilter:
 
 
 def _kpi_groups(area: str, flt: KpiFilter, kpi: str, by: str, session: Session) -> list[tuple[Any, Any]]:
-    return [(g["key"], g["kpis"].get(kpi)) for g in areas.compute(area, flt, session=session, by=by).groups]
+    result = areas.compute(area, flt, session=session, by=by, with_percentiles=kpi in areas.PERCENTILE_KPIS)
+    return [(g["key"], g["kpis"].get(kpi)) for g in result.groups]
 
 
 def pivot(dataset: str, flt: KpiFilter, measure: str, by: str, by2: str | None = None, *,

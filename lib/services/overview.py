@@ -34,7 +34,7 @@ class Card:
 
 
 def _area_kpis(flt: KpiFilter, session: Session) -> dict[str, dict[str, Any]]:
-    return {area: areas.compute(area, flt, session=session).kpis for area in areas.AREAS}
+    return {area: areas.compute(area, flt, session=session, with_percentiles=False).kpis for area in areas.AREAS}
 
 
 def cards(flt: KpiFilter, *, session: Session) -> list[Card]:
@@ -65,7 +65,8 @@ def _only(values: tuple[str, ...]) -> str | None:
 
 def _by_company(flt: KpiFilter, session: Session) -> dict[str, dict[str, dict[str, Any]]]:
     """area → company → kpis."""
-    return {area: {g["key"]: g["kpis"] for g in areas.compute(area, flt, session=session, by="company").groups}
+    return {area: {g["key"]: g["kpis"] for g in areas.compute(area, flt, session=session, by="company",
+                                                               with_percentiles=False).groups}
             for area in areas.AREAS}
 
 
@@ -162,7 +163,7 @@ def open_issues(*, session: Session) -> int:
 
 def complaints_trend(flt: KpiFilter, *, session: Session) -> pd.DataFrame:
     """Monthly volume and resolution rate (already aggregated: charts never get raw rows)."""
-    result = areas.compute("complaints", flt, session=session, by="month")
+    result = areas.compute("complaints", flt, session=session, by="month", with_percentiles=False)
     return pd.DataFrame(
         [{"month": g["key"], "complaints": g["kpis"]["complaints"],
           "resolution_rate": g["kpis"]["resolution_rate"]} for g in result.groups],
