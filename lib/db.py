@@ -82,9 +82,9 @@ def flush_with_ref(session: Session, record, make_ref, *, explicit: bool) -> Non
 
     from lib.errors import ValidationFailed
 
-    for _ in range(10):
+    for attempt in range(10):
         if not explicit:
-            record.ref = make_ref()
+            record.ref = make_ref(attempt)
         try:
             with session.begin_nested():
                 session.add(record)

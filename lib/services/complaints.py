@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -64,11 +64,19 @@ def _validate(data: NewComplaint, categories: list[str]) -> None:
         raise ValidationFailed("err_fields", fields=", ".join(problems))
 
 
-def next_ref(session: Session, received_at: datetime) -> str:
-    """TS + yyyymmdd + a 4-digit running number for that day, e.g. TS202510080003."""
+def next_ref(session: Session, received_at: datetime, attempt: int = 0) -> str:
+    """TS + yyyymmdd + a 4-digit running number for that day, e.g. TS202510080003.
+
+    The highest number of the day + 1 (+ the retry attempt, so a writer that lost a race jumps past the
+    winner instead of queueing behind it again). The range runs up to the next day's prefix — letters
+    and digits only, so it sorts the same under any collation — and uses the unique ref index (LIKE is
+    case-insensitive on SQLite and would scan every ref)."""
     prefix = f"TS{received_at:%Y%m%d}"
-    taken = session.scalar(select(func.count()).where(Complaint.ref.like(f"{prefix}%")))
-    return f"{prefix}{taken + 1:04d}"
+    following = f"TS{received_at + timedelta(days=1):%Y%m%d}"
+    refs = session.scalars(select(Complaint.ref).where(Complaint.ref >= prefix, Complaint.ref < following)
+                           .order_by(func.length(Complaint.ref).desc(), Complaint.ref.desc()).limit(50)).all()
+    numbers = [int(r[len(prefix):]) for r in refs if r[len(prefix):].isdigit()]
+    return f"{prefix}{max(numbers, default=0) + 1 + attempt:04d}"
 
 
 def create(data: NewComplaint, *, session: Session, actor: str) -> Complaint:
@@ -90,7 +98,8 @@ def create(data: NewComplaint, *, session: Session, actor: str) -> Complaint:
         escalation_level=0, reopen_count=0,
         first_response_due_at=due.first_response_due_at, resolution_due_at=due.resolution_due_at,
     )
-    flush_with_ref(session, complaint, lambda: next_ref(session, data.received_at), explicit=bool(ref))
+    flush_with_ref(session, complaint, lambda attempt: next_ref(session, data.received_at, attempt),
+                   explicit=bool(ref))
     _log(session, complaint, actor, "create", {"status": [None, "received"]})
     return complaint
 

@@ -53,12 +53,12 @@ class NewIssue:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def next_ref(session: Session, raised_on: date, prefix: str = "JD") -> str:
+def next_ref(session: Session, raised_on: date, prefix: str = "JD", attempt: int = 0) -> str:
     """JD + year + a 5-digit running number, e.g. JD202500042 (GS… for listening improvement items)."""
     stem = f"{prefix}{raised_on.year}"
     taken = session.scalars(select(I.ref).where(I.ref.like(f"{stem}%"))).all()
     numbers = [int(r[len(stem):]) for r in taken if r[len(stem):].isdigit()]
-    return f"{stem}{max(numbers, default=0) + 1:05d}"
+    return f"{stem}{max(numbers, default=0) + 1 + attempt:05d}"  # + attempt: a retry jumps past the winner
 
 
 def _validate(data: NewIssue) -> None:
@@ -98,7 +98,8 @@ def create(data: NewIssue, *, session: Session, actor: str) -> SupervisorIssue:
         first_responder=data.first_responder or None, due_on=data.due_on or data.raised_on + timedelta(days=due_days),
         status="open",
     )
-    flush_with_ref(session, issue, lambda: next_ref(session, data.raised_on, prefix), explicit=bool(ref))
+    flush_with_ref(session, issue, lambda attempt: next_ref(session, data.raised_on, prefix, attempt),
+                   explicit=bool(ref))
     session.add_all(SupervisorIssueRaiser(issue_id=issue.id, supervisor_id=s.id, position=i)
                     for i, s in enumerate(raisers))
     _log(session, issue, actor, "create", {"status": [None, "open"], "first_responder": [None, issue.first_responder]})
