@@ -92,6 +92,7 @@ def text(value: Any) -> str | None:
 _DT_FORMATS = ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S",
                "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M")
 EXCEL_EPOCH = datetime(1899, 12, 30)
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?")
 
 
 def parse_datetime(value: Any) -> datetime | None:
@@ -107,6 +108,11 @@ def parse_datetime(value: Any) -> datetime | None:
         if 1 <= value < 2958466:  # an Excel serial date
             return EXCEL_EPOCH + timedelta(days=float(value))
     raw = str(value).strip()
+    if _ISO.fullmatch(raw):  # the common case, without trying formats one by one
+        try:
+            return datetime.fromisoformat(raw)
+        except ValueError:
+            pass  # e.g. month 13: the formats below refuse it with the usual message
     if re.fullmatch(r"\d{4,5}(\.\d+)?", raw):
         return EXCEL_EPOCH + timedelta(days=float(raw))
     for fmt in _DT_FORMATS:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import insert, select
 
 from lib.imports.base import Importer, Row, WriteContext, changed
 from lib.imports.core import (
@@ -91,16 +91,19 @@ def _wave(ctx: WriteContext, row: dict[str, Any]) -> SurveyWave:
 def write(rows: list[Row], ctx: WriteContext) -> None:
     session = ctx.session
     keys = [(r["respondent_key"], r["touchpoint"], r["surveyed_on"]) for _, r in rows]
-    existing = {(s.respondent_key, s.touchpoint, s.surveyed_on): s for s in session.scalars(
-        select(SurveyResponse).where(tuple_(SurveyResponse.respondent_key, SurveyResponse.touchpoint,
-                                            SurveyResponse.surveyed_on).in_(keys)))}
+    # IN on the key's leading column uses the unique index on every database (a row-value IN made
+    # SQLite scan the table once per chunk); the other two columns are matched here.
+    wanted = set(keys)
+    existing = {k: s for s in session.scalars(select(SurveyResponse).where(
+        SurveyResponse.respondent_key.in_({k[0] for k in keys})))
+        if (k := (s.respondent_key, s.touchpoint, s.surveyed_on)) in wanted}
+    new = []
     for key, (_, r) in zip(keys, rows, strict=True):
         project = ctx.resolver.project(r["company"], r["city"], r["project"], None)
         values = {name: r.get(name) for name in FIELDS} | {"project_id": project.id}
         current = existing.get(key)
         if current is None:
-            session.add(SurveyResponse(wave_id=_wave(ctx, r).id, respondent_key=key[0], touchpoint=key[1],
-                                       **values))
+            new.append({"wave_id": _wave(ctx, r).id, "respondent_key": key[0], "touchpoint": key[1], **values})
             ctx.result.inserted += 1
         elif changed(current, values):
             for name, value in values.items():
@@ -108,6 +111,8 @@ def write(rows: list[Row], ctx: WriteContext) -> None:
             ctx.result.updated += 1
         else:
             ctx.result.unchanged += 1
+    if new:  # one executemany (Core): the ORM inserted these one statement per row on SQLite
+        session.execute(insert(SurveyResponse.__table__), new)
 
 
 IMPORTER = Importer("survey", "survey_response", COLUMNS, write,
