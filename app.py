@@ -12,7 +12,7 @@ from lib import charts, ui
 from lib.i18n import format_number, format_rate, kpi_label
 from lib.kpis.common import KpiFilter
 from lib.services import overview, reports
-from lib.services.targets import HEADLINES
+from lib.services.targets import HEADLINES, KIND_OF
 
 user = ui.page_setup("overview")
 tr, lang = ui.tr, ui.lang()
@@ -46,8 +46,8 @@ def change(kind: str, now: float | None, then: float | None) -> str | None:
     return f"{(now - then) * 100:+.1f} pt" if kind == "rate" else f"{now - then:+.1f}"
 
 
-cards = ui.cached(overview.cards, flt)
-volumes = ui.cached(overview.counts, flt)
+board = ui.cached(overview.board, flt)
+cards, volumes = board.cards, board.counts
 for area in ("complaints", "surveys", "listening", "supervisors"):
     area_cards = [c for c in cards if c.area == area]
     st.markdown(f"**{tr('area_' + area)}**")
@@ -68,7 +68,7 @@ for area in ("complaints", "surveys", "listening", "supervisors"):
 
 st.subheader(tr("league_title"))
 st.caption(tr("league_note"))
-league = ui.cached(overview.league, flt)
+league = board.league
 if league.empty:
     st.info(tr("no_data"))
 else:
@@ -95,16 +95,16 @@ else:
 
 st.subheader(tr("movers_title"))
 st.caption(tr("movers_note"))
-moves = ui.cached(overview.movers, flt)
+moves = board.movers
 if moves.empty:
     st.info(tr("movers_none"))
 else:
     shown_moves = pd.DataFrame({
         tr("area"): [tr("area_" + a) for a in moves["area"]], "KPI": [kpi_label(k, lang) for k in moves["kpi"]],
         tr("company"): moves["company"],
-        tr("previous"): [shown(overview.targets.KIND_OF[k], v) for k, v in zip(moves["kpi"], moves["previous"],
+        tr("previous"): [shown(KIND_OF[k], v) for k, v in zip(moves["kpi"], moves["previous"],
                                                                                strict=True)],
-        tr("current"): [shown(overview.targets.KIND_OF[k], v) for k, v in zip(moves["kpi"], moves["value"],
+        tr("current"): [shown(KIND_OF[k], v) for k, v in zip(moves["kpi"], moves["value"],
                                                                               strict=True)],
         tr("change"): [("▲ " if d > 0 else "▼ ") + f"{d:+.1f}" for d in moves["change_points"]],
         "p": [f"{p:.3f}" for p in moves["p_value"]]})

@@ -7,9 +7,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import Integer, MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from lib.errors import ValidationFailed
 
 # Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING = {
@@ -78,10 +81,6 @@ def flush_with_ref(session: Session, record, make_ref, *, explicit: bool) -> Non
     """Flush a new record numbered by a running reference (TS…, JD…). Two writers may pick the same
     number at once; the loser retries with the next one inside a savepoint. An explicit reference that
     is taken is the caller's error."""
-    from sqlalchemy.exc import IntegrityError
-
-    from lib.errors import ValidationFailed
-
     for attempt in range(10):
         if not explicit:
             record.ref = make_ref(attempt)
@@ -101,9 +100,7 @@ def reset_sequences(conn) -> None:
     inserted with explicit ids: demo data, restore). Identifiers come from our metadata, never input."""
     if conn.dialect.name != "postgresql":
         return
-    from sqlalchemy import Integer, text
-
-    import lib.models  # noqa: F401
+    import lib.models  # noqa: F401  (registers every table; lib.models imports this module)
     for table in Base.metadata.sorted_tables:
         pk = list(table.primary_key.columns)
         if len(pk) == 1 and isinstance(pk[0].type, Integer):

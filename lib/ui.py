@@ -1,7 +1,6 @@
 """Shared page setup: engine, login gate, role check, sidebar menu, language, cached readers."""
 from __future__ import annotations
 
-import calendar
 import importlib
 import json
 from dataclasses import replace
@@ -23,7 +22,7 @@ from lib.kpis import complaints as complaints_kpis
 from lib.kpis.common import KpiFilter
 from lib.pages import BY_ID, WRITERS, may_open, menu_for
 from lib.services import audit as audit_service
-from lib.services import complaint_views, demo, org, overview, users
+from lib.services import complaint_views, demo, org, overview, reports, users
 from lib.services import complaints as complaint_service
 from lib.services import settings as app_settings
 from lib.vocab import BUSINESS_LINES, CATEGORIES, CHANNELS, SEVERITIES, VOCABULARIES, label
@@ -203,9 +202,8 @@ def picked(event, field: str):
 
 def month_filter(flt: KpiFilter, month: str) -> KpiFilter:
     """The filter narrowed to one "YYYY-MM" month (and still inside its own period)."""
-    year, mon = (int(p) for p in month.split("-"))
-    first, last = date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])
-    return replace(flt, start=max(first, flt.start), end=min(last, flt.end))
+    whole = reports.month_filter(month)
+    return replace(flt, start=max(whole.start, flt.start), end=min(whole.end, flt.end))
 
 
 def delta(current, previous, decimals: int = 0) -> str | None:

@@ -57,12 +57,18 @@ def _line(row) -> str:
     return json.dumps([_encode(v) for v in row], ensure_ascii=False, separators=(",", ":"))
 
 
-def table_digest(conn: Connection, table) -> tuple[int, str]:
-    """(rows, SHA-256) of a table's rows in primary-key order, as backup lines."""
-    digest, n = hashlib.sha256(), 0
+def _lines(conn: Connection, table):
+    """A table's rows in primary-key order, each as one encoded backup line."""
     order = list(table.primary_key.columns) or list(table.columns)
     for row in conn.execute(select(*table.columns).order_by(*order)).yield_per(BATCH):
-        digest.update(_line(row).encode("utf-8") + b"\n")
+        yield _line(row).encode("utf-8") + b"\n"
+
+
+def table_digest(conn: Connection, table) -> tuple[int, str]:
+    """(rows, SHA-256) of a table's rows as backup lines."""
+    digest, n = hashlib.sha256(), 0
+    for line in _lines(conn, table):
+        digest.update(line)
         n += 1
     return n, digest.hexdigest()
 
@@ -74,10 +80,8 @@ def backup(engine: Engine, path: str | Path) -> dict[str, Any]:
     with engine.connect() as conn, zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for table in _tables():
             digest, n = hashlib.sha256(), 0
-            order = list(table.primary_key.columns) or list(table.columns)
             with zf.open(f"{table.name}.jsonl", "w") as fh:
-                for row in conn.execute(select(*table.columns).order_by(*order)).yield_per(BATCH):
-                    line = _line(row).encode("utf-8") + b"\n"
+                for line in _lines(conn, table):
                     fh.write(line)
                     digest.update(line)
                     n += 1

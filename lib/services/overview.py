@@ -37,10 +37,32 @@ def _area_kpis(flt: KpiFilter, session: Session) -> dict[str, dict[str, Any]]:
     return {area: areas.compute(area, flt, session=session, with_percentiles=False).kpis for area in areas.AREAS}
 
 
+@dataclass(frozen=True)
+class Board:
+    """Everything the overview shows for one filter, each figure computed once."""
+    cards: list[Card]
+    counts: dict[str, int]
+    league: pd.DataFrame
+    movers: pd.DataFrame
+
+
+def board(flt: KpiFilter, *, session: Session) -> Board:
+    """The overview page's one read: the period's area KPIs and its by-company KPIs are shared by the
+    cards, the volumes, the league table and the movers."""
+    now = _area_kpis(flt, session)
+    table = targets.lookup_table(session=session)
+    companies = _by_company(flt, session)
+    return Board(_cards(flt, now, session, table), _counts(now, session), _league(companies, table),
+                 _movers(flt, companies, session))
+
+
 def cards(flt: KpiFilter, *, session: Session) -> list[Card]:
     """One card per headline KPI: value, previous period, same period last year, target and colour."""
-    now, before, year_ago = (_area_kpis(f, session) for f in (flt, flt.previous_period(), flt.shifted(years=-1)))
-    table = targets.lookup_table(session=session)
+    return _cards(flt, _area_kpis(flt, session), session, targets.lookup_table(session=session))
+
+
+def _cards(flt: KpiFilter, now: dict, session: Session, table: dict) -> list[Card]:
+    before, year_ago = (_area_kpis(f, session) for f in (flt.previous_period(), flt.shifted(years=-1)))
     out = []
     for h in targets.HEADLINES:
         value = now[h.area][h.kpi]
@@ -53,7 +75,10 @@ def cards(flt: KpiFilter, *, session: Session) -> list[Card]:
 
 def counts(flt: KpiFilter, *, session: Session) -> dict[str, int]:
     """Volumes shown beside the cards (sample sizes behind the rates)."""
-    k = _area_kpis(flt, session)
+    return _counts(_area_kpis(flt, session), session)
+
+
+def _counts(k: dict, session: Session) -> dict[str, int]:
     return {"complaints": k["complaints"]["complaints"], "responses": k["surveys"]["responses"],
             "headcount": k["listening"]["headcount"], "issues_raised": k["supervisors"]["issues_raised"],
             "issues_open": open_issues(session=session)}
@@ -73,8 +98,10 @@ def _by_company(flt: KpiFilter, session: Session) -> dict[str, dict[str, dict[st
 def league(flt: KpiFilter, *, session: Session) -> pd.DataFrame:
     """Companies ranked by a composite: the mean over headline KPIs of value ÷ target (capped at 120%),
     over the KPIs that have both a value and a target. Each KPI also carries its colour."""
-    data = _by_company(flt, session)
-    table = targets.lookup_table(session=session)
+    return _league(_by_company(flt, session), targets.lookup_table(session=session))
+
+
+def _league(data: dict, table: dict) -> pd.DataFrame:
     companies = sorted({c for per in data.values() for c in per if c is not None})
     rows = []
     for company in companies:
@@ -120,8 +147,12 @@ def movers(flt: KpiFilter, *, session: Session, limit: int = 5) -> pd.DataFrame:
     Rates are tested with the two-proportion z-test, the satisfaction score with Welch's t-test (both
     two-sided at 5%); size of a change is in points (percentage points for rates). KPIs whose
     denominator is not a count we hold (on-time rates, follow-up satisfaction) are not ranked."""
+    return _movers(flt, _by_company(flt, session), session, limit)
+
+
+def _movers(flt: KpiFilter, now_k: dict, session: Session, limit: int = 5) -> pd.DataFrame:
     prev = flt.previous_period()
-    now_k, before_k = _by_company(flt, session), _by_company(prev, session)
+    before_k = _by_company(prev, session)
     survey_now = {r["g"]: r for r in survey_kpis.raw_stats(flt, session=session, by="company")}
     survey_before = {r["g"]: r for r in survey_kpis.raw_stats(prev, session=session, by="company")}
     from lib.services.survey_views import change as survey_change

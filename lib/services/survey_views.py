@@ -119,14 +119,14 @@ def heatmap(flt: KpiFilter, *, session: Session, by: str = "project") -> pd.Data
 def drivers(flt: KpiFilter, *, session: Session) -> pd.DataFrame:
     """Importance (Pearson r with overall, over answers that have both) vs performance (mean score)."""
     sums = kpis.driver_sums(flt, session=session)
-    now = _totals(flt, session)
     out = []
     for name in SCORES[1:]:
         dim = DIMENSION_OF[name]
         s = sums[dim]
-        out.append({"dimension": dim, "n": int(s["n"]),
-                    "importance": stats.pearson(int(s["n"]), s["sx"], s["sy"], s["sxx"], s["syy"], s["sxy"]),
-                    "performance": estimate(name, now).value})
+        n = int(s["n"])  # overall is never blank, so these are all the answers to the dimension
+        out.append({"dimension": dim, "n": n,
+                    "importance": stats.pearson(n, s["sx"], s["sy"], s["sxx"], s["syy"], s["sxy"]),
+                    "performance": s["sx"] / n if n else None})
     return pd.DataFrame(out, columns=["dimension", "n", "importance", "performance"])
 
 
