@@ -8,6 +8,7 @@ import sys
 import time
 from datetime import date
 
+from lib import analytics
 from lib.config import get_settings
 from lib.db import make_engine, session_scope
 from lib.errors import DomainError
@@ -85,6 +86,13 @@ def cmd_kpi(args) -> int:
     return 0
 
 
+def cmd_analytics(args) -> int:
+    engine = _engine()
+    init_db(engine)
+    print(json.dumps(analytics.build(engine)))
+    return 0
+
+
 def cmd_import(args) -> int:
     from lib.imports.core import error_report
     from lib.imports.reader import ImportRejected
@@ -97,6 +105,7 @@ def cmd_import(args) -> int:
     try:
         with session_scope(engine) as session:
             result = import_file(args.kind, data, args.file, session=session, actor="cli", dry_run=args.dry_run)
+        analytics.refresh(engine)
     except ImportRejected as exc:
         print(f"{t(exc.key, 'zh', **exc.params)}\n{t(exc.key, 'en', **exc.params)}", file=sys.stderr)
         if exc.errors:
@@ -211,6 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("analytics", help="rebuild the analytic mirror of complaints and survey answers now")
+    p.add_argument("action", choices=["rebuild"])
+    p.set_defaults(func=cmd_analytics)
 
     p = sub.add_parser("kpi", help="print the KPIs of an area as JSON")
     p.add_argument("area", choices=["complaints", "surveys", "listening", "supervisors"])

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from lib import auth, exports, privacy
+from lib import analytics, auth, exports, privacy
 from lib.config import get_settings
 from lib.db import BUSINESS_TZ, make_engine, session_scope
 from lib.errors import DomainError
@@ -261,6 +261,7 @@ def escalation_funnel(flt: KpiFilter):
 def import_file(kind: str, data: bytes, filename: str, actor: str, progress):
     with session_scope(get_engine()) as session:
         result = registry.import_file(kind, data, filename, session=session, actor=actor, progress=progress)
+    analytics.refresh(get_engine())  # a big import: the importer, not the next reader, pays for a new snapshot
     clear_caches()
     return result
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 
@@ -13,6 +14,8 @@ from lib.db import make_engine, session_scope
 from lib.schema import init_db
 
 PG_URL = os.environ.get("CRHQ_TEST_PG_URL")
+# Analytic snapshots of test databases go to a throwaway folder, never to data/.
+os.environ.setdefault("CRHQ_ANALYTICS_DIR", tempfile.mkdtemp(prefix="crhq-analytics-"))
 
 
 def _postgres_engine() -> Iterator[Engine]:

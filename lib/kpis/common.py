@@ -81,19 +81,26 @@ def count_if(condition: ColumnElement) -> ColumnElement:
 
 
 def month_key(session: Session, column) -> ColumnElement:
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         return func.to_char(column, "YYYY-MM")
+    if dialect == "duckdb":  # the analytic mirror (lib.analytics)
+        return func.strftime(column, "%Y-%m")
     return func.strftime("%Y-%m", column)
 
 
 def hours_between(session: Session, start_col, end_col) -> ColumnElement:
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         return func.extract("epoch", end_col - start_col) / 3600.0
+    if dialect == "duckdb":
+        return func.date_diff("microsecond", start_col, end_col) / 3_600_000_000.0
     return (func.julianday(end_col) - func.julianday(start_col)) * 24.0
 
 
 def days_between(session: Session, start_col, end_col) -> ColumnElement:
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "duckdb"):
         return cast(end_col - start_col, Integer)
     return cast(func.julianday(end_col) - func.julianday(start_col), Integer)
 

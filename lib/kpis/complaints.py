@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from lib import analytics
 from lib.db import local_now
 from lib.kpis.common import (
     FilterError,
@@ -82,8 +83,14 @@ def joined():
 def compute(flt: KpiFilter, *, session: Session, by: str | None = None,
             now: datetime | None = None, with_percentiles: bool = True) -> KpiResult:
     """All complaint KPIs; `with_percentiles=False` skips the two sorting passes behind the median and
-    p90 hours (they come back as None) for callers that do not show them."""
-    now = now or local_now()
+    p90 hours (they come back as None) for callers that do not show them. Large tables are read
+    through the analytic mirror (lib.analytics), which sees exactly what `session` sees."""
+    with analytics.reading(session, "complaint") as reader:
+        return _compute(flt, session=reader, by=by, now=now or local_now(), with_percentiles=with_percentiles)
+
+
+def _compute(flt: KpiFilter, *, session: Session, by: str | None, now: datetime,
+             with_percentiles: bool) -> KpiResult:
     group = _group_column(session, by)
     where = conditions(flt)
     resolved = C.status.in_(COMPLAINT_RESOLVED)
@@ -118,7 +125,7 @@ def compute(flt: KpiFilter, *, session: Session, by: str | None = None,
     if group is None:
         row = rows[0] if rows else {}
         return KpiResult("complaints", flt.as_json(), _kpis(row, pct.get("_all", {})), [])
-    total = compute(flt, session=session, now=now, with_percentiles=with_percentiles)
+    total = _compute(flt, session=session, by=None, now=now, with_percentiles=with_percentiles)
     groups = [{"key": r["g"], "kpis": _kpis(r, pct.get(r["g"], {}))} for r in rows]
     return KpiResult("complaints", flt.as_json(), total.kpis, groups)
 

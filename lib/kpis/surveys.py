@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from lib import analytics
 from lib.kpis.common import FilterError, KpiFilter, KpiResult, count_if, month_key, ratio
 from lib.models import Benchmark, Company, Project, SurveyResponse, SurveyWave
 
@@ -85,6 +86,7 @@ def _aggregates() -> list:
     return parts
 
 
+@analytics.through_mirror("survey_response")
 def raw_stats(flt: KpiFilter, *, session: Session, by: str | None = None) -> list[dict[str, Any]]:
     """Sufficient statistics (n, Σx, Σx², counts) per group, for KPIs, intervals and tests."""
     group = _group_column(session, by)
@@ -95,6 +97,7 @@ def raw_stats(flt: KpiFilter, *, session: Session, by: str | None = None) -> lis
     return [dict(r) for r in session.execute(stmt).mappings().all()]
 
 
+@analytics.through_mirror("survey_response")
 def grouped_stats(flt: KpiFilter, by: tuple[str, ...], *, session: Session) -> list[dict[str, Any]]:
     """raw_stats grouped by several dimensions at once; each row names its keys after them."""
     columns = [_group_column(session, b).label(b) for b in by]
@@ -103,6 +106,7 @@ def grouped_stats(flt: KpiFilter, by: tuple[str, ...], *, session: Session) -> l
     return [dict(r) for r in session.execute(stmt).mappings().all()]
 
 
+@analytics.through_mirror("survey_response")
 def driver_sums(flt: KpiFilter, *, session: Session) -> dict[str, dict[str, float]]:
     """Per dimension, the sums a Pearson correlation with normalised overall needs (answers with both)."""
     y = normalised(R.overall)
@@ -140,6 +144,7 @@ def benchmark(year: int, dimension: str, *, session: Session) -> float | None:
                                                         Benchmark.dimension == dimension))
 
 
+@analytics.through_mirror("survey_response")
 def compute(flt: KpiFilter, *, session: Session, by: str | None = None) -> KpiResult:
     total_rows = raw_stats(flt, session=session)
     kpis = kpis_from_stats(total_rows[0] if total_rows else {})

@@ -34,7 +34,8 @@ class BackupError(RuntimeError):
 
 def _tables():
     import lib.models  # noqa: F401  (registers every table)
-    return list(Base.metadata.sorted_tables)
+    # The analytic mirror's bookkeeping is not data: a restored database starts its own.
+    return [t for t in Base.metadata.sorted_tables if t.info.get("backup", True)]
 
 
 def _encode(value: Any) -> Any:

@@ -5,6 +5,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lib import analytics
 from lib.kpis import complaints
 from lib.kpis.common import KpiFilter
 from lib.models import Complaint
@@ -15,6 +16,7 @@ def breakdown(flt: KpiFilter, by: str, *, session: Session) -> pd.DataFrame:
     return pd.DataFrame([{"key": g["key"], **g["kpis"]} for g in result.groups])
 
 
+@analytics.through_mirror("complaint")
 def escalation_funnel(flt: KpiFilter, *, session: Session) -> pd.DataFrame:
     """Complaints that reached at least each level: local company (all) → HQ → group leadership."""
     stmt = (select(Complaint.escalation_level, func.count()).select_from(complaints.joined())

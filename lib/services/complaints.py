@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from lib import analytics
 from lib.db import flush_with_ref, local_now
 from lib.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from lib.kpis import complaints as kpis
@@ -312,6 +313,7 @@ def detail(ref: str, *, session: Session) -> tuple[dict[str, Any], pd.DataFrame]
     return record, events
 
 
+@analytics.through_mirror("complaint")
 def ageing(flt: KpiFilter, *, session: Session, now: datetime | None = None) -> pd.DataFrame:
     """Open backlog by age since received: ≤1 day, 1–3, 3–7, 7–15, 15–30, >30 days (counted in SQL)."""
     now = now or local_now()

@@ -1,0 +1,401 @@
+"""KPI reads over a column-store mirror of the two large fact tables, exact and up to date.
+
+Complaints and survey answers grow by about a million rows a year each, and HQ looks back years.
+A row store answers "12 months of complaint KPIs" by visiting every row of the period (seconds at a
+million rows); DuckDB scanning a few Parquet columns does it in tens of milliseconds. The mirror:
+
+- **Snapshot**: Parquet files holding only the KPI columns of ``complaint`` and ``survey_response``
+  (no names, phones or respondent keys), written under ``data/analytics/<token>/`` together with
+  ``manifest.json``, which records the snapshot's position in the change log (``_position``).
+- **Delta**: database triggers (migration 0004) note every inserted, updated or deleted row in
+  ``analytics_change``. At every read, the rows noted after that position are read from the database *in the
+  caller's own session* and replace their snapshot versions (a deleted row simply disappears).
+- **Small tables** (project, company, survey_wave, benchmark) are copied whole at every read.
+
+So a KPI computed through the mirror sees exactly what the caller's session sees; DuckDB only does
+the scanning, and the KPI modules run their very own SQLAlchemy statements on it (``reading``).
+The snapshot is rebuilt when the delta passes ``REBUILD_AFTER`` rows (an import calls ``refresh``).
+
+Used when ``CRHQ_ANALYTICS`` is ``on``, or ``auto`` (default) and the table has at least
+``CRHQ_ANALYTICS_MIN_ROWS`` rows (below that the database answers in milliseconds by itself).
+"""
+from __future__ import annotations
+
+import atexit
+import fcntl
+import functools
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+from duckdb_engine import ConnectionWrapper
+from sqlalchemy import Boolean, Date, DateTime, Float, Integer, String, create_engine, delete, func, select, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql import type_coerce
+
+from lib.config import DATA_DIR
+from lib.db import session_scope
+from lib.models import (
+    AnalyticsChange,
+    AnalyticsState,
+    Benchmark,
+    Company,
+    Complaint,
+    Project,
+    SurveyResponse,
+    SurveyWave,
+)
+
+# The KPI columns of each large table; nothing personal is ever copied out of the database.
+MIRRORED = {
+    "complaint": (Complaint.__table__, (
+        "id", "received_at", "channel", "project_id", "business_line", "category", "severity", "responsible",
+        "status", "first_response_at", "resolved_at", "followup_at", "followup_score", "escalation_level",
+        "reopen_count", "first_response_due_at", "resolution_due_at")),
+    "survey_response": (SurveyResponse.__table__, (
+        "id", "wave_id", "surveyed_on", "project_id", "touchpoint", "scale", "overall", "housing_quality",
+        "maintenance", "property_service", "complaint_handling", "recommend")),
+}
+SMALL = (Project.__table__, Company.__table__, SurveyWave.__table__, Benchmark.__table__)
+REBUILD_AFTER = 50_000  # noted changes after which a fresh snapshot is cheaper than the delta
+CHUNK = 250_000
+
+
+def _mode() -> str:
+    return os.environ.get("CRHQ_ANALYTICS", "auto").strip().lower()
+
+
+def _min_rows() -> int:
+    return int(os.environ.get("CRHQ_ANALYTICS_MIN_ROWS", "100000"))
+
+
+def _root() -> Path:
+    return Path(os.environ.get("CRHQ_ANALYTICS_DIR") or DATA_DIR / "analytics")
+
+
+def _duck_type(column) -> str:
+    kind = column.type
+    if isinstance(kind, DateTime):
+        return "TIMESTAMP"
+    if isinstance(kind, Date):
+        return "DATE"
+    if isinstance(kind, Boolean):
+        return "BOOLEAN"
+    if isinstance(kind, Float):
+        return "DOUBLE"
+    if isinstance(kind, Integer):
+        return "BIGINT"
+    return "VARCHAR"
+
+
+def _select_raw(table, names, dialect: str):
+    """SELECT of the named columns as the driver returns them; on SQLite dates and times stay text
+    (DuckDB parses millions of them far faster than Python does) and booleans stay 0/1."""
+    columns = []
+    for name in names:
+        column = table.c[name]
+        if dialect == "sqlite" and isinstance(column.type, (DateTime, Date)):
+            columns.append(type_coerce(column, String).label(name))
+        elif dialect == "sqlite" and isinstance(column.type, Boolean):
+            columns.append(type_coerce(column, Integer).label(name))
+        else:
+            columns.append(column)
+    return select(*columns)
+
+
+def _casts(table, names) -> str:
+    return ", ".join(f'CAST("{n}" AS {_duck_type(table.c[n])}) AS "{n}"' for n in names)
+
+
+def _schema(table, names) -> str:
+    return ", ".join(f'"{n}" {_duck_type(table.c[n])}' for n in names)
+
+
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _engine_of(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind.engine if isinstance(bind, Connection) else bind
+
+
+def wanted(session: Session, table: str) -> bool:
+    """Whether reads of `table` go through the mirror for this database."""
+    mode = _mode()
+    if mode == "off" or session.get_bind().dialect.name == "duckdb":
+        return False
+    if mode == "on":
+        return True
+    biggest = session.scalar(select(func.max(MIRRORED[table][0].c.id)))
+    return (biggest or 0) >= _min_rows()
+
+
+# ---- snapshot ------------------------------------------------------------------------------
+
+@contextmanager
+def _build_lock(directory: Path) -> Iterator[None]:
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".build.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _read_manifest(directory: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+@contextmanager
+def _snapshot_connection(engine: Engine) -> Iterator[Connection]:
+    """One read transaction for the whole snapshot (REPEATABLE READ on PostgreSQL)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
+            yield conn
+        return
+    with engine.connect().execution_options(crhq_readonly=True) as conn, conn.begin():
+        yield conn
+
+
+def _position(conn: Connection) -> dict[str, Any]:
+    """Where the snapshot stands in the change log. SQLite has one writer at a time, so seq order
+    is commit order and the highest seq says it all. PostgreSQL commits out of seq order: there the
+    snapshot itself (which transactions it sees) is kept, and a change is "after" it when the
+    transaction that made it is not visible in it."""
+    if conn.dialect.name == "postgresql":  # the first statement fixes the REPEATABLE READ snapshot
+        snapshot = conn.scalar(text("SELECT pg_current_snapshot()::text"))
+        return {"mark": conn.scalar(select(func.max(AnalyticsChange.seq))) or 0, "pg_snapshot": snapshot}
+    return {"mark": conn.scalar(select(func.max(AnalyticsChange.seq))) or 0}
+
+
+def _after(position: dict[str, Any]):
+    """Condition on analytics_change: the change is not in the snapshot at `position`."""
+    if "pg_snapshot" in position:
+        return text("analytics_change.xid >= pg_snapshot_xmin(CAST(:snap AS pg_snapshot)) "
+                    "AND NOT pg_visible_in_snapshot(analytics_change.xid, CAST(:snap AS pg_snapshot))"
+                    ).bindparams(snap=position["pg_snapshot"])
+    return AnalyticsChange.seq > position["mark"]
+
+
+def _before(position: dict[str, Any]):
+    """Condition on analytics_change: the change is certainly in the snapshot at `position`."""
+    if "pg_snapshot" in position:
+        return text("analytics_change.xid < pg_snapshot_xmin(CAST(:snap AS pg_snapshot))"
+                    ).bindparams(snap=position["pg_snapshot"])
+    return AnalyticsChange.seq <= position["mark"]
+
+
+def build(engine: Engine, *, compact: bool = True) -> dict[str, Any]:
+    """Write a fresh snapshot of both tables and publish its manifest; returns the manifest.
+
+    `compact` then deletes the change notes no reader needs any more: a write, so a reader (which may
+    sit inside someone's write transaction) builds without it and leaves that to the next refresh."""
+    started = time.perf_counter()
+    with _snapshot_connection(engine) as conn:
+        token = conn.scalar(select(AnalyticsState.token))
+        directory = _root() / token
+        with _build_lock(directory):
+            position = _position(conn)
+            previous = _read_manifest(directory)
+            if previous and previous.get("position") == position:
+                return previous  # another process built this very state while we waited
+            generation = (previous or {}).get("generation", 0) + 1
+            tables: dict[str, Any] = {}
+            duck = duckdb.connect(":memory:", config={"threads": 2, "memory_limit": "512MB"})
+            try:
+                for name, (table, names) in MIRRORED.items():
+                    folder = directory / f"{name}-{generation}"
+                    shutil.rmtree(folder, ignore_errors=True)
+                    folder.mkdir(parents=True)
+                    rows = 0
+                    result = conn.execution_options(yield_per=CHUNK).execute(
+                        _select_raw(table, names, engine.dialect.name).order_by(table.c.id))
+                    for part, chunk in enumerate(result.partitions()):
+                        frame = pd.DataFrame.from_records(chunk, columns=list(names))
+                        duck.register("chunk", frame)
+                        duck.execute(f"COPY (SELECT {_casts(table, names)} FROM chunk) TO "
+                                     f"{_quote(folder / f'part-{part:05d}.parquet')} (FORMAT parquet)")
+                        duck.unregister("chunk")
+                        rows += len(frame)
+                    tables[name] = {"folder": folder.name, "rows": rows}
+            finally:
+                duck.close()
+            manifest = {"token": token, "position": position, "generation": generation, "tables": tables,
+                        "built_seconds": round(time.perf_counter() - started, 2)}
+            tmp = directory / "manifest.json.tmp"
+            tmp.write_text(json.dumps(manifest), encoding="utf-8")
+            os.replace(tmp, directory / "manifest.json")
+    if compact:
+        _compact(engine, directory, previous or manifest)
+    return manifest
+
+
+def _compact(engine: Engine, directory: Path, keep: dict[str, Any]) -> None:
+    """Forget the changes that snapshot `keep` already has and remove the snapshots older than it.
+    `keep` is the previous snapshot (a reader may still be on it), or the first one ever built."""
+    with engine.begin() as conn:
+        conn.execute(delete(AnalyticsChange).where(_before(keep["position"])))
+    for folder in directory.iterdir():
+        name, _, generation = folder.name.rpartition("-")
+        if folder.is_dir() and name in MIRRORED and generation.isdigit() and int(generation) < keep["generation"]:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def refresh(engine: Engine) -> dict[str, Any] | None:
+    """After a bulk write: rebuild if the mirror is in use and its delta has grown past REBUILD_AFTER."""
+    with session_scope(engine, readonly=True) as session:
+        if not any(wanted(session, t) for t in MIRRORED):
+            return None
+        token = session.scalar(select(AnalyticsState.token))
+        manifest = _read_manifest(_root() / token)
+        pending = manifest and session.scalar(
+            select(func.count()).select_from(AnalyticsChange).where(_after(manifest["position"])))
+    if manifest is None or pending > REBUILD_AFTER:
+        return build(engine)
+    return manifest
+
+
+# ---- reading -------------------------------------------------------------------------------
+
+class _Mirror:
+    """One process's DuckDB view of one database's snapshot plus its current delta."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.directory = _root() / token
+        self.lock = threading.RLock()
+        self.con = duckdb.connect(":memory:", config={"threads": 2, "memory_limit": "512MB"})
+        self.engine = create_engine("duckdb:///:memory:", poolclass=StaticPool,
+                                    creator=lambda: ConnectionWrapper(self.con.cursor()))
+        self.manifest: dict[str, Any] | None = None
+        self.manifest_stamp: tuple[int, int] | None = None
+        self.delta_key: dict[str, tuple[int, int]] = {}
+        self.small: dict[str, list] = {}
+        for name, (table, names) in MIRRORED.items():
+            self._replace(f"{name}__delta", table, names, None)
+            self.con.execute(f"CREATE OR REPLACE TABLE {name}__changed (id BIGINT)")
+
+    def _replace(self, target: str, table, names, frame: pd.DataFrame | None) -> None:
+        self.con.execute(f"CREATE OR REPLACE TABLE {target} ({_schema(table, names)})")
+        if frame is not None and len(frame):
+            self.con.register("incoming", frame)
+            self.con.execute(f"INSERT INTO {target} SELECT {_casts(table, names)} FROM incoming")
+            self.con.unregister("incoming")
+
+    def _load_manifest(self, engine: Engine) -> None:
+        path = self.directory / "manifest.json"
+        try:
+            stat = path.stat()
+            stamp = (stat.st_mtime_ns, stat.st_ino)
+        except OSError:
+            stamp = None
+        if stamp is not None and stamp == self.manifest_stamp:
+            return
+        manifest = _read_manifest(self.directory)
+        if manifest is None or manifest.get("token") != self.token:
+            manifest = build(engine, compact=False)
+        self.manifest, self.manifest_stamp, self.delta_key = manifest, stamp, {}
+        for name in MIRRORED:
+            files = _quote(self.directory / manifest["tables"][name]["folder"] / "*.parquet")
+            source = (f"read_parquet({files})" if manifest["tables"][name]["rows"]
+                      else f"(SELECT * FROM {name}__delta WHERE false)")
+            self.con.execute(
+                f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {source} "
+                f"WHERE id NOT IN (SELECT id FROM {name}__changed) UNION ALL SELECT * FROM {name}__delta")
+        if stamp is None:  # built just now: remember the file we wrote
+            stat = path.stat()
+            self.manifest_stamp = (stat.st_mtime_ns, stat.st_ino)
+
+    def sync(self, session: Session) -> None:
+        engine = _engine_of(session)
+        self._load_manifest(engine)
+        after = _after(self.manifest["position"])
+        pending = {name: (n, top) for name, n, top in session.execute(
+            select(AnalyticsChange.table_name, func.count(), func.max(AnalyticsChange.seq))
+            .where(after).group_by(AnalyticsChange.table_name)).all()}
+        if sum(n for n, _ in pending.values()) > REBUILD_AFTER:
+            build(engine, compact=False)
+            self._load_manifest(engine)
+            return self.sync(session)
+        for name, (table, names) in MIRRORED.items():
+            key = pending.get(name, (0, 0))
+            if self.delta_key.get(name) == key:
+                continue  # nothing committed since the last read (a new change always adds a row)
+            changed = select(AnalyticsChange.row_id).where(after, AnalyticsChange.table_name == name)
+            ids = pd.DataFrame({"id": [r for (r,) in session.execute(changed.distinct())]}, dtype="int64")
+            rows = session.execute(_select_raw(table, names, session.get_bind().dialect.name)
+                                   .where(table.c.id.in_(changed))).all()
+            self.con.register("ids", ids)
+            self.con.execute(f"CREATE OR REPLACE TABLE {name}__changed AS SELECT id FROM ids")
+            self.con.unregister("ids")
+            self._replace(f"{name}__delta", table, names, pd.DataFrame.from_records(rows, columns=list(names)))
+            self.delta_key[name] = key
+        for table in SMALL:  # a few hundred rows: read whole every time, so a rename shows at once
+            names = [c.name for c in table.columns]
+            rows = session.execute(_select_raw(table, names, session.get_bind().dialect.name)
+                                   .order_by(table.c.id)).all()
+            if self.small.get(table.name) != rows:
+                self._replace(table.name, table, names, pd.DataFrame.from_records(rows, columns=names))
+                self.small[table.name] = rows
+
+
+_mirrors: dict[str, _Mirror] = {}
+_registry_lock = threading.Lock()
+
+
+@atexit.register
+def close_all() -> None:
+    """Close every mirror (DuckDB's bindings complain at exit about connections left open)."""
+    with _registry_lock:
+        for mirror in _mirrors.values():
+            mirror.engine.dispose()
+            mirror.con.close()
+        _mirrors.clear()
+
+
+def _mirror_for(session: Session) -> _Mirror:
+    token = session.scalar(select(AnalyticsState.token))
+    with _registry_lock:
+        if token not in _mirrors:
+            _mirrors[token] = _Mirror(token)
+        return _mirrors[token]
+
+
+@contextmanager
+def reading(session: Session, table: str) -> Iterator[Session]:
+    """A session to run KPI statements on: the mirror's (synced to what `session` sees) when it is in
+    use for `table`, else `session` itself. Nested use passes the mirror's session straight through."""
+    if not wanted(session, table):
+        yield session
+        return
+    mirror = _mirror_for(session)
+    with mirror.lock:
+        mirror.sync(session)
+        with Session(mirror.engine) as duck:
+            yield duck
+
+
+def through_mirror(table: str):
+    """Decorator for a read function taking `session=`: runs it on `reading(session, table)`."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, session: Session, **kwargs):
+            with reading(session, table) as reader:
+                return fn(*args, session=reader, **kwargs)
+        return wrapper
+    return decorate

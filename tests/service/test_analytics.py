@@ -1,0 +1,165 @@
+"""The analytic mirror (lib.analytics) gives the hand-worked answers of tests/fixtures.py, sees every
+write at once (insert, update, delete, uncommitted in the reader's own transaction), rebuilds and
+forgets old change notes, never copies personal data, and is never shared between databases."""
+from datetime import date, datetime
+
+import duckdb
+import pytest
+from sqlalchemy import delete, func, select, update
+
+from lib import analytics
+from lib.db import make_engine, session_scope
+from lib.kpis import complaints, surveys
+from lib.kpis.common import KpiFilter
+from lib.models import AnalyticsChange, AnalyticsState, Complaint, SurveyResponse
+from lib.schema import init_db
+from lib.services import backup
+from tests import fixtures
+
+NOW = datetime(2025, 3, 1)
+JAN_FEB = KpiFilter(date(2025, 1, 1), date(2025, 2, 28))
+YEAR = KpiFilter(date(2025, 1, 1), date(2025, 12, 31))
+
+
+@pytest.fixture(autouse=True)
+def mirror_on(monkeypatch, tmp_path):
+    monkeypatch.setenv("CRHQ_ANALYTICS", "on")
+    monkeypatch.setenv("CRHQ_ANALYTICS_DIR", str(tmp_path / "analytics"))
+
+
+def _through_mirror(session) -> bool:
+    with analytics.reading(session, "complaint") as reader:
+        return reader.get_bind().dialect.name == "duckdb"
+
+
+def _complaint_kpis(engine, flt=JAN_FEB):
+    with session_scope(engine, readonly=True) as session:
+        assert _through_mirror(session)
+        return complaints.compute(flt, session=session, now=NOW).kpis
+
+
+def test_hand_worked_answers_through_the_mirror(engine):
+    with session_scope(engine) as session:
+        fixtures.complaints_fixture(session)
+    analytics.build(engine)
+    k = _complaint_kpis(engine)
+    assert k["complaints"] == 5                                       # C5 is void
+    assert k["resolution_rate"] == pytest.approx(3 / 5)
+    assert k["first_response_on_time_rate"] == pytest.approx(2 / 5)
+    assert k["resolution_on_time_rate"] == pytest.approx(2 / 5)
+    assert k["median_hours_to_resolve"] == pytest.approx(24, abs=1e-6)  # 12, 24, 96
+    assert k["p90_hours_to_resolve"] == pytest.approx(81.6, abs=1e-6)   # 24 + 0.8 × 72
+    assert k["reopen_rate"] == pytest.approx(1 / 4)
+    assert k["open_backlog"] == 2 and k["overdue_open"] == 2
+    with session_scope(engine, readonly=True) as session:
+        by_company = {g["key"]: g["kpis"] for g in
+                      complaints.compute(JAN_FEB, session=session, by="company", now=NOW).groups}
+        by_month = {g["key"]: g["kpis"]["complaints"] for g in
+                    complaints.compute(JAN_FEB, session=session, by="month", now=NOW).groups}
+    assert by_company["B公司"]["median_hours_to_resolve"] == pytest.approx(12, abs=1e-6)
+    assert by_company["A公司"]["resolution_rate"] == pytest.approx(2 / 3)
+    assert by_month == {"2025-01": 4, "2025-02": 1}
+
+
+def test_survey_answers_through_the_mirror(engine):
+    with session_scope(engine) as session:
+        fixtures.surveys_fixture(session)
+    analytics.build(engine)
+    with session_scope(engine, readonly=True) as session:
+        k = surveys.compute(YEAR, session=session).kpis
+    assert k["responses"] == 4
+    assert k["satisfaction_score"] == pytest.approx((100 + 0 + 70 + 75) / 4)
+    assert k["satisfaction_rate"] == pytest.approx(2 / 4)
+    assert k["nps"] == pytest.approx(100 * (2 - 1) / 3)
+    assert k["yoy_change"] == pytest.approx(61.25 - 50.0)
+
+
+def test_every_kind_of_write_shows_at_once(engine):
+    with session_scope(engine) as session:
+        fixtures.complaints_fixture(session)
+    built = analytics.build(engine)
+    assert _complaint_kpis(engine)["complaints"] == 5
+    with session_scope(engine) as session:  # update: C6 (received) is resolved 24 h later
+        session.execute(update(Complaint).where(Complaint.ref == "C6").values(
+            status="resolved", resolved_at=datetime(2025, 2, 11, 10), first_response_at=datetime(2025, 2, 10, 11)))
+    k = _complaint_kpis(engine)
+    assert k["resolution_rate"] == pytest.approx(4 / 5) and k["open_backlog"] == 1
+    assert k["median_hours_to_resolve"] == pytest.approx((24 + 24) / 2, abs=1e-6)  # 12, 24, 24, 96
+    with session_scope(engine) as session:  # delete: C4 goes
+        session.execute(delete(Complaint).where(Complaint.ref == "C4"))
+    assert _complaint_kpis(engine)["complaints"] == 4
+    with session_scope(engine) as session:  # insert, read back inside the same, uncommitted transaction
+        p1 = session.scalar(select(fixtures.Project).order_by(fixtures.Project.id))
+        fixtures.complaint(session, p1, "C7", datetime(2025, 2, 20, 9), "hotline", "ordinary", True, "received")
+        session.flush()
+        assert complaints.compute(JAN_FEB, session=session, now=NOW).kpis["complaints"] == 5
+        session.rollback()
+    assert _complaint_kpis(engine)["complaints"] == 4  # the rollback is honoured too
+    with session_scope(engine, readonly=True) as session:
+        assert analytics._read_manifest(analytics._root() / session.scalar(select(AnalyticsState.token))) == built
+
+
+def test_rebuild_after_many_changes_forgets_old_notes(engine, monkeypatch):
+    with session_scope(engine) as session:
+        fixtures.complaints_fixture(session)
+    first = analytics.build(engine)
+    with session_scope(engine, readonly=True) as session:
+        assert session.scalar(select(func.count()).select_from(AnalyticsChange)) == 0  # the first build keeps none
+    monkeypatch.setattr(analytics, "REBUILD_AFTER", 3)
+    with session_scope(engine) as session:
+        p1 = session.scalar(select(fixtures.Project).order_by(fixtures.Project.id))
+        for i in range(4):
+            fixtures.complaint(session, p1, f"N{i}", datetime(2025, 2, 1 + i, 9), "hotline", "ordinary", True,
+                               "received")
+    second = analytics.refresh(engine)
+    assert second["generation"] == first["generation"] + 1
+    assert _complaint_kpis(engine)["complaints"] == 9
+    with session_scope(engine) as session:
+        session.execute(update(Complaint).where(Complaint.ref.like("N%")).values(status="void"))
+    third = analytics.refresh(engine)
+    assert third["generation"] == second["generation"] + 1
+    with session_scope(engine, readonly=True) as session:
+        notes = session.scalar(select(func.count()).select_from(AnalyticsChange))
+    assert notes == 4  # the 4 voids are kept for readers still on the second snapshot; the inserts are gone
+    assert _complaint_kpis(engine)["complaints"] == 5
+
+
+def test_snapshot_holds_no_personal_data(engine):
+    with session_scope(engine) as session:
+        fixtures.complaints_fixture(session)
+    manifest = analytics.build(engine)
+    folder = analytics._root() / manifest["token"] / manifest["tables"]["complaint"]["folder"]
+    columns = {r[0] for r in duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{folder}/*.parquet')").fetchall()}
+    assert "received_at" in columns and "status" in columns
+    assert not columns & {"complainant_name", "complainant_phone", "description", "root_cause", "assignee"}
+    assert "respondent_key" not in analytics.MIRRORED["survey_response"][1]
+
+
+def test_a_restored_database_has_its_own_mirror(engine, tmp_path):
+    with session_scope(engine) as session:
+        fixtures.complaints_fixture(session)
+    analytics.build(engine)
+    backup.backup(engine, tmp_path / "b.zip")
+    other = make_engine(f"sqlite:///{tmp_path / 'restored.db'}")
+    init_db(other)
+    backup.restore(other, tmp_path / "b.zip")
+    with session_scope(engine, readonly=True) as a, session_scope(other, readonly=True) as b:
+        assert a.scalar(select(AnalyticsState.token)) != b.scalar(select(AnalyticsState.token))
+    with session_scope(other) as session:  # change only the copy: the original's mirror must not see it
+        session.execute(update(Complaint).where(Complaint.ref == "C6").values(status="void"))
+    assert _complaint_kpis(other)["complaints"] == 4
+    assert _complaint_kpis(engine)["complaints"] == 5
+    other.dispose()
+
+
+def test_survey_delete_and_update_show_at_once(engine):
+    with session_scope(engine) as session:
+        fixtures.surveys_fixture(session)
+    analytics.build(engine)
+    with session_scope(engine) as session:
+        session.execute(delete(SurveyResponse).where(SurveyResponse.respondent_key == "k2"))  # the 0 score
+        session.execute(update(SurveyResponse).where(SurveyResponse.respondent_key == "k3").values(overall=10))
+    with session_scope(engine, readonly=True) as session:
+        k = surveys.compute(YEAR, session=session).kpis
+    assert k["responses"] == 3
+    assert k["satisfaction_score"] == pytest.approx((100 + 100 + 75) / 3)
