@@ -66,9 +66,11 @@ MIRRORED = {
         "id", "wave_id", "surveyed_on", "project_id", "touchpoint", "scale", "overall", "housing_quality",
         "maintenance", "property_service", "complaint_handling", "recommend")),
 }
+SORT_BY = {"complaint": "received_at", "survey_response": "surveyed_on"}  # the date every KPI filters on
 SMALL = (Project.__table__, Company.__table__, SurveyWave.__table__, Benchmark.__table__)
+FORMAT = 2  # of manifest.json and the Parquet layout; another value is rebuilt
 REBUILD_AFTER = 50_000  # noted changes after which a fresh snapshot is cheaper than the delta
-CHUNK = 250_000
+CHUNK = 100_000
 
 
 def _mode() -> str:
@@ -200,7 +202,7 @@ def _before(position: dict[str, Any]):
     return AnalyticsChange.seq <= position["mark"]
 
 
-def build(engine: Engine, *, compact: bool = True) -> dict[str, Any]:
+def build(engine: Engine, *, compact: bool = True, force: bool = False) -> dict[str, Any]:
     """Write a fresh snapshot of both tables and publish its manifest; returns the manifest.
 
     `compact` then deletes the change notes no reader needs any more: a write, so a reader (which may
@@ -212,30 +214,38 @@ def build(engine: Engine, *, compact: bool = True) -> dict[str, Any]:
         with _build_lock(directory):
             position = _position(conn)
             previous = _read_manifest(directory)
-            if previous and previous.get("position") == position:
+            generation = (previous or {}).get("generation", 0) + 1  # never reuse a folder a reader may be on
+            if previous and previous.get("format") != FORMAT:
+                previous = None  # written by another version: rebuilt, and not trusted for compaction
+            if previous and previous.get("position") == position and not force:
                 return previous  # another process built this very state while we waited
-            generation = (previous or {}).get("generation", 0) + 1
             tables: dict[str, Any] = {}
-            duck = duckdb.connect(":memory:", config={"threads": 2, "memory_limit": "512MB"})
+            # Rows go first into a scratch DuckDB file (spills to disk, bounded memory), then out to Parquet
+            # sorted by the KPI date, so that a date filter skips the row groups outside its period.
+            scratch = directory / f"build-{generation}.duckdb"
+            scratch.unlink(missing_ok=True)
+            duck = duckdb.connect(str(scratch), config={"threads": 2, "memory_limit": "512MB"})
             try:
                 for name, (table, names) in MIRRORED.items():
                     folder = directory / f"{name}-{generation}"
                     shutil.rmtree(folder, ignore_errors=True)
                     folder.mkdir(parents=True)
-                    rows = 0
+                    duck.execute(f"CREATE TABLE {name} ({_schema(table, names)})")
                     result = conn.execution_options(yield_per=CHUNK).execute(
-                        _select_raw(table, names, engine.dialect.name).order_by(table.c.id))
-                    for part, chunk in enumerate(result.partitions()):
-                        frame = pd.DataFrame.from_records(chunk, columns=list(names))
-                        duck.register("chunk", frame)
-                        duck.execute(f"COPY (SELECT {_casts(table, names)} FROM chunk) TO "
-                                     f"{_quote(folder / f'part-{part:05d}.parquet')} (FORMAT parquet)")
+                        _select_raw(table, names, engine.dialect.name))
+                    for chunk in result.partitions():
+                        duck.register("chunk", pd.DataFrame.from_records(chunk, columns=list(names)))
+                        duck.execute(f"INSERT INTO {name} SELECT {_casts(table, names)} FROM chunk")
                         duck.unregister("chunk")
-                        rows += len(frame)
+                    rows = duck.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+                    duck.execute(f"COPY (SELECT * FROM {name} ORDER BY {SORT_BY[name]}, id) TO "
+                                 f"{_quote(folder / 'part-00000.parquet')} (FORMAT parquet, ROW_GROUP_SIZE 100000)")
                     tables[name] = {"folder": folder.name, "rows": rows}
             finally:
                 duck.close()
-            manifest = {"token": token, "position": position, "generation": generation, "tables": tables,
+                scratch.unlink(missing_ok=True)
+                Path(f"{scratch}.wal").unlink(missing_ok=True)
+            manifest = {"format": FORMAT, "token": token, "position": position, "generation": generation, "tables": tables,
                         "built_seconds": round(time.perf_counter() - started, 2)}
             tmp = directory / "manifest.json.tmp"
             tmp.write_text(json.dumps(manifest), encoding="utf-8")
@@ -263,6 +273,8 @@ def refresh(engine: Engine) -> dict[str, Any] | None:
             return None
         token = session.scalar(select(AnalyticsState.token))
         manifest = _read_manifest(_root() / token)
+        if manifest and manifest.get("format") != FORMAT:
+            manifest = None
         pending = manifest and session.scalar(
             select(func.count()).select_from(AnalyticsChange).where(_after(manifest["position"])))
     if manifest is None or pending > REBUILD_AFTER:
@@ -297,6 +309,16 @@ class _Mirror:
             self.con.execute(f"INSERT INTO {target} SELECT {_casts(table, names)} FROM incoming")
             self.con.unregister("incoming")
 
+    def _view(self, name: str, *, with_delta: bool) -> None:
+        """`name` as the KPI statements see it: the snapshot, with the delta merged in when there is one
+        (an empty delta would still cost DuckDB an anti-join per read)."""
+        files = _quote(self.directory / self.manifest["tables"][name]["folder"] / "*.parquet")
+        source = (f"read_parquet({files})" if self.manifest["tables"][name]["rows"]
+                  else f"(SELECT * FROM {name}__delta WHERE false)")
+        merge = (f" WHERE id NOT IN (SELECT id FROM {name}__changed) UNION ALL SELECT * FROM {name}__delta"
+                 if with_delta else "")
+        self.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {source}{merge}")
+
     def _load_manifest(self, engine: Engine) -> None:
         path = self.directory / "manifest.json"
         try:
@@ -307,16 +329,12 @@ class _Mirror:
         if stamp is not None and stamp == self.manifest_stamp:
             return
         manifest = _read_manifest(self.directory)
-        if manifest is None or manifest.get("token") != self.token:
+        if manifest is None or manifest.get("token") != self.token or manifest.get("format") != FORMAT:
             manifest = build(engine, compact=False)
         self.manifest, self.manifest_stamp, self.delta_key = manifest, stamp, {}
-        for name in MIRRORED:
-            files = _quote(self.directory / manifest["tables"][name]["folder"] / "*.parquet")
-            source = (f"read_parquet({files})" if manifest["tables"][name]["rows"]
-                      else f"(SELECT * FROM {name}__delta WHERE false)")
-            self.con.execute(
-                f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {source} "
-                f"WHERE id NOT IN (SELECT id FROM {name}__changed) UNION ALL SELECT * FROM {name}__delta")
+        for name, (table, names) in MIRRORED.items():
+            self._replace(f"{name}__delta", table, names, None)
+            self._view(name, with_delta=False)
         if stamp is None:  # built just now: remember the file we wrote
             stat = path.stat()
             self.manifest_stamp = (stat.st_mtime_ns, stat.st_ino)
@@ -344,6 +362,7 @@ class _Mirror:
             self.con.execute(f"CREATE OR REPLACE TABLE {name}__changed AS SELECT id FROM ids")
             self.con.unregister("ids")
             self._replace(f"{name}__delta", table, names, pd.DataFrame.from_records(rows, columns=list(names)))
+            self._view(name, with_delta=key != (0, 0))
             self.delta_key[name] = key
         for table in SMALL:  # a few hundred rows: read whole every time, so a rename shows at once
             names = [c.name for c in table.columns]

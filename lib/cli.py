@@ -89,7 +89,7 @@ def cmd_kpi(args) -> int:
 def cmd_analytics(args) -> int:
     engine = _engine()
     init_db(engine)
-    print(json.dumps(analytics.build(engine)))
+    print(json.dumps(analytics.build(engine, force=True)))
     return 0
 
 

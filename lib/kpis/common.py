@@ -105,21 +105,38 @@ def days_between(session: Session, start_col, end_col) -> ColumnElement:
     return cast(func.julianday(end_col) - func.julianday(start_col), Integer)
 
 
+def _group_list(group) -> list[ColumnElement]:
+    if group is None:
+        return []
+    return list(group) if isinstance(group, (list, tuple)) else [group]
+
+
+def _key(row: Any, n: int, single: bool) -> Any:
+    """A group's key: "_all" without groups, the value for one, a tuple of values for several."""
+    if n == 0:
+        return "_all"
+    return row[0] if single else tuple(row[:n])
+
+
 def percentiles(session: Session, value: ColumnElement, where: list[ColumnElement],
-                froms, group: ColumnElement | None,
+                froms, group: ColumnElement | list[ColumnElement] | None,
                 quantiles: dict[str, tuple[int, int]]) -> dict[Any, dict[str, float | None]]:
-    """Continuous percentiles (as PostgreSQL percentile_cont) per group, computed in SQL.
+    """Continuous percentiles (as PostgreSQL percentile_cont) per group, computed in SQL. `group` is
+    one column (keys are its values), a list of columns (keys are tuples) or None (key "_all").
 
     Each quantile is a fraction num/den so that the ranks around it are plain integer arithmetic
     on both databases; only the two neighbouring rows per group and quantile leave the database.
     """
-    gkey = group if group is not None else literal("_all")
+    groups, single = _group_list(group), not isinstance(group, (list, tuple))
+    if session.get_bind().dialect.name == "duckdb":  # the analytic mirror has the aggregate itself
+        return _quantile_cont(session, value, where, froms, groups, single, quantiles)
+    partition = groups or [literal("_all")]
     ranked = (
         select(
-            gkey.label("g"),
+            *[g.label(f"g{i}") for i, g in enumerate(groups)],
             value.label("v"),
-            func.row_number().over(partition_by=gkey, order_by=value).label("rn"),
-            func.count().over(partition_by=gkey).label("n"),
+            func.row_number().over(partition_by=partition, order_by=value).label("rn"),
+            func.count().over(partition_by=partition).label("n"),
         )
         .select_from(froms)
         .where(and_(*where))
@@ -128,10 +145,12 @@ def percentiles(session: Session, value: ColumnElement, where: list[ColumnElemen
     # One pass over the ranked rows for every quantile: keep the two neighbours of each.
     near = [and_(ranked.c.rn >= ((ranked.c.n - 1) * num) // den + 1,  # floor division in SQL on both databases
                  ranked.c.rn <= ((ranked.c.n - 1) * num) // den + 2) for num, den in quantiles.values()]
-    rows = session.execute(select(ranked.c.g, ranked.c.n, ranked.c.rn, ranked.c.v).where(or_(*near))).all()
+    keys = [ranked.c[f"g{i}"] for i in range(len(groups))]
+    rows = session.execute(select(*keys, ranked.c.n, ranked.c.rn, ranked.c.v).where(or_(*near))).all()
     picked: dict[Any, dict[int, float]] = {}
     sizes: dict[Any, int] = {}
-    for g, n, rn, v in rows:
+    for row in rows:
+        g, (n, rn, v) = _key(row, len(groups), single), row[len(groups):]
         picked.setdefault(g, {})[rn] = float(v)
         sizes[g] = n
     out: dict[Any, dict[str, float | None]] = {}
@@ -145,6 +164,19 @@ def percentiles(session: Session, value: ColumnElement, where: list[ColumnElemen
             v_hi = values.get(lo_rank + 1, v_lo)
             out.setdefault(g, {})[name] = v_lo + (v_hi - v_lo) * frac
     return out
+
+
+def _quantile_cont(session: Session, value: ColumnElement, where: list[ColumnElement], froms,
+                   groups: list[ColumnElement], single: bool,
+                   quantiles: dict[str, tuple[int, int]]) -> dict[Any, dict[str, float | None]]:
+    """DuckDB's quantile_cont is percentile_cont: the same linear interpolation, in one hash aggregate."""
+    parts = [func.quantile_cont(value, num / den).label(name) for name, (num, den) in quantiles.items()]
+    stmt = select(*groups, *parts).select_from(froms).where(and_(*where))
+    if groups:
+        stmt = stmt.group_by(*groups)
+    return {_key(row, len(groups), single): {name: None if v is None else float(v)
+                                              for name, v in zip(quantiles, row[len(groups):], strict=True)}
+            for row in session.execute(stmt).all()}
 
 
 @dataclass

@@ -89,13 +89,10 @@ def compute(flt: KpiFilter, *, session: Session, by: str | None = None,
         return _compute(flt, session=reader, by=by, now=now or local_now(), with_percentiles=with_percentiles)
 
 
-def _compute(flt: KpiFilter, *, session: Session, by: str | None, now: datetime,
-             with_percentiles: bool) -> KpiResult:
-    group = _group_column(session, by)
-    where = conditions(flt)
+def _parts(now: datetime) -> list:
     resolved = C.status.in_(COMPLAINT_RESOLVED)
     ever_resolved = or_(resolved, C.reopen_count >= 1)
-    parts = [
+    return [
         func.count().label("complaints"),
         count_if(C.responsible.is_(True)).label("responsible"),
         count_if(resolved).label("resolved"),
@@ -114,20 +111,50 @@ def _compute(flt: KpiFilter, *, session: Session, by: str | None, now: datetime,
         count_if(~resolved).label("open_backlog"),
         count_if(and_(~resolved, C.resolution_due_at < now)).label("overdue_open"),
     ]
-    stmt = select(*( [group.label("g")] if group is not None else []), *parts).select_from(joined()).where(*where)
+
+
+def _percentiles(session: Session, where: list, group) -> dict[Any, dict[str, float | None]]:
+    return percentiles(session, hours_between(session, C.received_at, C.resolved_at),
+                       [*where, C.status.in_(COMPLAINT_RESOLVED), C.resolved_at.is_not(None)], joined(), group,
+                       {"median_hours_to_resolve": (1, 2), "p90_hours_to_resolve": (9, 10)})
+
+
+def _compute(flt: KpiFilter, *, session: Session, by: str | None, now: datetime,
+             with_percentiles: bool) -> KpiResult:
+    group = _group_column(session, by)
+    where = conditions(flt)
+    stmt = select(*([group.label("g")] if group is not None else []), *_parts(now)).select_from(joined()).where(*where)
     if group is not None:
         stmt = stmt.group_by(group).order_by(group)
     rows = session.execute(stmt).mappings().all()
-    pct = percentiles(session, hours_between(session, C.received_at, C.resolved_at),
-                      [*where, resolved, C.resolved_at.is_not(None)], joined(), group,
-                      {"median_hours_to_resolve": (1, 2), "p90_hours_to_resolve": (9, 10)}) \
-        if with_percentiles else {}
+    pct = _percentiles(session, where, group) if with_percentiles else {}
     if group is None:
         row = rows[0] if rows else {}
         return KpiResult("complaints", flt.as_json(), _kpis(row, pct.get("_all", {})), [])
-    total = _compute(flt, session=session, by=None, now=now, with_percentiles=with_percentiles)
     groups = [{"key": r["g"], "kpis": _kpis(r, pct.get(r["g"], {}))} for r in rows]
-    return KpiResult("complaints", flt.as_json(), total.kpis, groups)
+    # Every count is a sum over groups (each complaint is in exactly one), so the totals need no second
+    # scan; only their median and p90 do.
+    summed = {name: sum(int(r[name] or 0) for r in rows) for name in rows[0].keys() if name != "g"} if rows else {}
+    total_pct = _percentiles(session, where, None).get("_all", {}) if with_percentiles else {}
+    return KpiResult("complaints", flt.as_json(), _kpis(summed, total_pct), groups)
+
+
+def grid(flt: KpiFilter, by: tuple[str, ...], *, session: Session, now: datetime | None = None,
+         with_percentiles: bool = True) -> list[dict[str, Any]]:
+    """Every KPI per combination of several dimensions, in one GROUP BY: [{"keys": (…), "kpis": {…}}]."""
+    with analytics.reading(session, "complaint") as reader:
+        columns = [_group_column(reader, b) for b in by]
+        where = conditions(flt)
+        keys = [c.label(f"key_{i}") for i, c in enumerate(columns)]
+        stmt = (select(*keys, *_parts(now or local_now())).select_from(joined()).where(*where)
+                .group_by(*columns).order_by(*columns))
+        rows = reader.execute(stmt).all()
+        pct = _percentiles(reader, where, columns) if with_percentiles else {}
+    out = []
+    for row in rows:
+        keys, values = tuple(row[:len(by)]), row._mapping
+        out.append({"keys": keys, "kpis": _kpis(values, pct.get(keys, {}))})
+    return out
 
 
 def _kpis(r: Any, pct: dict[str, float | None]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from lib import analytics
 from lib.errors import NotFound, ValidationFailed
 from lib.kpis import areas
 from lib.kpis import complaints as complaint_kpis
@@ -94,8 +95,9 @@ def _kpi_groups(area: str, flt: KpiFilter, kpi: str, by: str, session: Session) 
 
 def pivot(dataset: str, flt: KpiFilter, measure: str, by: str, by2: str | None = None, *,
           session: Session) -> pd.DataFrame:
-    """Long table [by, (by2,) value]. KPI measures go through the KPI modules (one query per value of the
-    second dimension, at most SECOND_LIMIT); column measures are a single GROUP BY."""
+    """Long table [by, (by2,) value], at most SECOND_LIMIT values of by2. KPI measures go through the KPI
+    modules (complaints and surveys: one GROUP BY of both dimensions; listening and supervisors: one
+    query per value of the second); column measures are a single GROUP BY."""
     ds = DATASETS[dataset]
     if by not in ds.dimensions or (by2 is not None and (by2 not in ds.dimensions or by2 == by)):
         raise ValidationFailed("err_explore_dimension")
@@ -103,22 +105,50 @@ def pivot(dataset: str, flt: KpiFilter, measure: str, by: str, by2: str | None =
         raise ValidationFailed("err_explore_measure")
     if by2 is not None and by2 != "month" and by2 not in NARROW:
         raise ValidationFailed("err_explore_dimension")
+    if measure.startswith("kpi:") and by2 is not None and ds.area in MIRRORED_AREAS:
+        return _kpi_grid(ds, flt, measure[4:], by, by2, session)
     if measure.startswith("kpi:"):
-        kpi = measure[4:]
-        if by2 is None:
-            rows = [{by: k, "value": v} for k, v in _kpi_groups(ds.area, flt, kpi, by, session)]
-            return pd.DataFrame(rows, columns=[by, "value"])
-        seconds = [k for k, _ in _kpi_groups(ds.area, flt, kpi, by2, session) if k is not None][:SECOND_LIMIT]
-        rows = []
-        for second in seconds:
-            for k, v in _kpi_groups(ds.area, _narrowed(flt, by2, second), kpi, by, session):
-                rows.append({by: k, by2: second, "value": v})
-        return pd.DataFrame(rows, columns=[by, by2, "value"])
+        return _kpi_pivot(ds, flt, measure[4:], by, by2, session)
     return _column_pivot(ds, flt, measure, by, by2, session)
+
+
+MIRRORED_AREAS = {"complaints": "complaint", "surveys": "survey_response"}
+
+
+def _kpi_grid(ds: Dataset, flt: KpiFilter, kpi: str, by: str, by2: str, session: Session) -> pd.DataFrame:
+    if ds.area == "complaints":
+        cells = [(c["keys"], c["kpis"].get(kpi)) for c in complaint_kpis.grid(
+            flt, (by, by2), session=session, with_percentiles=kpi in areas.PERCENTILE_KPIS)]
+    else:
+        cells = [((r[by], r[by2]), survey_kpis.kpis_from_stats(r).get(kpi))
+                 for r in survey_kpis.grouped_stats(flt, (by, by2), session=session)]
+    seconds = sorted({second for (_, second), _ in cells if second is not None})[:SECOND_LIMIT]
+    order = {second: i for i, second in enumerate(seconds)}
+    rows = sorted(({by: first, by2: second, "value": value} for (first, second), value in cells if second in order),
+                  key=lambda r: (order[r[by2]], r[by] is None, r[by] if r[by] is not None else ""))
+    return pd.DataFrame(rows, columns=[by, by2, "value"])
+
+
+def _kpi_pivot(ds: Dataset, flt: KpiFilter, kpi: str, by: str, by2: str | None, session: Session) -> pd.DataFrame:
+    if by2 is None:
+        rows = [{by: k, "value": v} for k, v in _kpi_groups(ds.area, flt, kpi, by, session)]
+        return pd.DataFrame(rows, columns=[by, "value"])
+    seconds = [k for k, _ in _kpi_groups(ds.area, flt, kpi, by2, session) if k is not None][:SECOND_LIMIT]
+    rows = []
+    for second in seconds:
+        for k, v in _kpi_groups(ds.area, _narrowed(flt, by2, second), kpi, by, session):
+            rows.append({by: k, by2: second, "value": v})
+    return pd.DataFrame(rows, columns=[by, by2, "value"])
 
 
 def _column_pivot(ds: Dataset, flt: KpiFilter, measure: str, by: str, by2: str | None,
                   session: Session) -> pd.DataFrame:
+    with analytics.reading(session, MIRRORED_AREAS[ds.area]) as reader:
+        return _column_pivot_on(ds, flt, measure, by, by2, reader)
+
+
+def _column_pivot_on(ds: Dataset, flt: KpiFilter, measure: str, by: str, by2: str | None,
+                     session: Session) -> pd.DataFrame:
     module = complaint_kpis if ds.area == "complaints" else survey_kpis
     dims = [d for d in (by, by2) if d]
     groups = [module._group_column(session, d).label(d) for d in dims]
