@@ -37,7 +37,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 from duckdb_engine import ConnectionWrapper
+from duckdb_engine import Dialect as DuckDBDialect
 from sqlalchemy import Boolean, Date, DateTime, Float, Integer, String, create_engine, delete, func, select, text
+from sqlalchemy.dialects import registry
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
@@ -68,7 +70,7 @@ MIRRORED = {
 }
 SORT_BY = {"complaint": "received_at", "survey_response": "surveyed_on"}  # the date every KPI filters on
 SMALL = (Project.__table__, Company.__table__, SurveyWave.__table__, Benchmark.__table__)
-FORMAT = 2  # of manifest.json and the Parquet layout; another value is rebuilt
+FORMAT = 3  # of manifest.json and the Parquet layout; another value is rebuilt
 REBUILD_AFTER = 50_000  # noted changes after which a fresh snapshot is cheaper than the delta
 CHUNK = 100_000
 
@@ -115,12 +117,39 @@ def _select_raw(table, names, dialect: str):
     return select(*columns)
 
 
-def _casts(table, names) -> str:
-    return ", ".join(f'CAST("{n}" AS {_duck_type(table.c[n])}) AS "{n}"' for n in names)
+@functools.cache
+def _derived(name: str) -> tuple[tuple[str, str, str], ...]:
+    """Columns the mirror stores ready-computed: (name, DuckDB type, SQL over the raw columns). Survey
+    scores on 0–100 and the top-2-box flag, compiled from lib.kpis.surveys itself so the formula lives
+    in one place; evaluating the scale CASE at every read was most of a survey query's time."""
+    if name != "survey_response":
+        return ()
+    from sqlalchemy import column
+
+    from lib.kpis import surveys
+    dialect = CachedDuckDBDialect()
+
+    def sql(expr) -> str:
+        return str(expr.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    scale = column("scale")
+    out = [(f"{dim}_score", "DOUBLE", sql(surveys.normalised(column(dim), scale=scale))) for dim in surveys.DIMENSIONS]
+    out.append(("overall_top2", "BOOLEAN", sql(surveys.top2(column("overall"), scale=scale))))
+    return tuple(out)
+
+
+def _typed_select(table, names, frame: str) -> str:
+    """SELECT turning the raw values of a registered frame into typed columns, then adding the derived
+    columns of a mirrored table (computed over the typed ones)."""
+    typed = ", ".join(f'CAST("{n}" AS {_duck_type(table.c[n])}) AS "{n}"' for n in names)
+    derived = _derived(table.name) if table.name in MIRRORED else ()
+    if not derived:
+        return f"SELECT {typed} FROM {frame}"
+    return f"SELECT *, {', '.join(f'{expr} AS {col}' for col, _, expr in derived)} FROM (SELECT {typed} FROM {frame})"
 
 
 def _schema(table, names) -> str:
-    return ", ".join(f'"{n}" {_duck_type(table.c[n])}' for n in names)
+    derived = _derived(table.name) if table.name in MIRRORED else ()
+    return ", ".join([f'"{n}" {_duck_type(table.c[n])}' for n in names] + [f"{c} {kind}" for c, kind, _ in derived])
 
 
 def _quote(path: Path) -> str:
@@ -235,7 +264,7 @@ def build(engine: Engine, *, compact: bool = True, force: bool = False) -> dict[
                         _select_raw(table, names, engine.dialect.name))
                     for chunk in result.partitions():
                         duck.register("chunk", pd.DataFrame.from_records(chunk, columns=list(names)))
-                        duck.execute(f"INSERT INTO {name} SELECT {_casts(table, names)} FROM chunk")
+                        duck.execute(f"INSERT INTO {name} {_typed_select(table, names, 'chunk')}")
                         duck.unregister("chunk")
                     rows = duck.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
                     duck.execute(f"COPY (SELECT * FROM {name} ORDER BY {SORT_BY[name]}, id) TO "
@@ -284,6 +313,15 @@ def refresh(engine: Engine) -> dict[str, Any] | None:
 
 # ---- reading -------------------------------------------------------------------------------
 
+class CachedDuckDBDialect(DuckDBDialect):
+    """duckdb_engine turns SQLAlchemy's compiled-statement cache off for every use; ours are plain
+    SELECTs with bound parameters, and compiling each KPI statement afresh cost ~15 ms a read."""
+    supports_statement_cache = True
+
+
+registry.register("duckdb.crhq", __name__, "CachedDuckDBDialect")
+
+
 class _Mirror:
     """One process's DuckDB view of one database's snapshot plus its current delta."""
 
@@ -292,7 +330,7 @@ class _Mirror:
         self.directory = _root() / token
         self.lock = threading.RLock()
         self.con = duckdb.connect(":memory:", config={"threads": 2, "memory_limit": "512MB"})
-        self.engine = create_engine("duckdb:///:memory:", poolclass=StaticPool,
+        self.engine = create_engine("duckdb+crhq:///:memory:", poolclass=StaticPool,
                                     creator=lambda: ConnectionWrapper(self.con.cursor()))
         self.manifest: dict[str, Any] | None = None
         self.manifest_stamp: tuple[int, int] | None = None
@@ -306,7 +344,7 @@ class _Mirror:
         self.con.execute(f"CREATE OR REPLACE TABLE {target} ({_schema(table, names)})")
         if frame is not None and len(frame):
             self.con.register("incoming", frame)
-            self.con.execute(f"INSERT INTO {target} SELECT {_casts(table, names)} FROM incoming")
+            self.con.execute(f"INSERT INTO {target} {_typed_select(table, names, 'incoming')}")
             self.con.unregister("incoming")
 
     def _view(self, name: str, *, with_delta: bool) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Boolean, Float, and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from lib import analytics
@@ -15,17 +15,30 @@ DIMENSIONS = ("overall", "housing_quality", "maintenance", "property_service", "
 GROUPS = ("month", "company", "city", "project", "business_line", "touchpoint", "method")
 
 
-def normalised(column):
+def normalised(column, scale=R.scale):
     """SPEC §7: scale 5 → (x−1)×25, scale 10 → (x−1)×100/9, scale 11 (0–10) → x×10."""
     return case(
-        (R.scale == 5, (column - 1) * 25.0),
-        (R.scale == 10, (column - 1) * 100.0 / 9.0),
-        (R.scale == 11, column * 10.0),
+        (scale == 5, (column - 1) * 25.0),
+        (scale == 10, (column - 1) * 100.0 / 9.0),
+        (scale == 11, column * 10.0),
     )
 
 
-def top2(column):
-    return or_(and_(R.scale == 5, column >= 4), and_(R.scale.in_((10, 11)), column >= 9))
+def top2(column, scale=R.scale):
+    return or_(and_(scale == 5, column >= 4), and_(scale.in_((10, 11)), column >= 9))
+
+
+def _score(session: Session, dim: str):
+    """A dimension on 0–100: the analytic mirror stores it ready (lib.analytics.DERIVED), else computed."""
+    if session.get_bind().dialect.name == "duckdb":
+        return literal_column(f"survey_response.{dim}_score", Float)
+    return normalised(getattr(R, dim))
+
+
+def _top2_overall(session: Session):
+    if session.get_bind().dialect.name == "duckdb":
+        return literal_column("survey_response.overall_top2", Boolean)
+    return top2(R.overall)
 
 
 def _group_column(session: Session, by: str | None):
@@ -70,15 +83,15 @@ def joined():
             .join(SurveyWave, SurveyWave.id == R.wave_id))
 
 
-def _aggregates() -> list:
+def _aggregates(session: Session) -> list:
     parts = [func.count().label("responses")]
     for dim in DIMENSIONS:
         col = getattr(R, dim)
-        norm = normalised(col)
+        norm = _score(session, dim)
         parts += [func.count(col).label(f"{dim}_n"), func.sum(norm).label(f"{dim}_sum"),
                   func.sum(norm * norm).label(f"{dim}_sumsq")]
     parts += [
-        count_if(top2(R.overall)).label("top2"),
+        count_if(_top2_overall(session)).label("top2"),
         func.count(R.recommend).label("recommend_n"),
         count_if(R.recommend >= 9).label("promoters"),
         count_if(R.recommend <= 6).label("detractors"),
@@ -90,7 +103,7 @@ def _aggregates() -> list:
 def raw_stats(flt: KpiFilter, *, session: Session, by: str | None = None) -> list[dict[str, Any]]:
     """Sufficient statistics (n, Σx, Σx², counts) per group, for KPIs, intervals and tests."""
     group = _group_column(session, by)
-    stmt = select(*([group.label("g")] if group is not None else []), *_aggregates()).select_from(
+    stmt = select(*([group.label("g")] if group is not None else []), *_aggregates(session)).select_from(
         joined()).where(*conditions(flt))
     if group is not None:
         stmt = stmt.group_by(group).order_by(group)
@@ -101,7 +114,7 @@ def raw_stats(flt: KpiFilter, *, session: Session, by: str | None = None) -> lis
 def grouped_stats(flt: KpiFilter, by: tuple[str, ...], *, session: Session) -> list[dict[str, Any]]:
     """raw_stats grouped by several dimensions at once; each row names its keys after them."""
     columns = [_group_column(session, b).label(b) for b in by]
-    stmt = (select(*columns, *_aggregates()).select_from(joined()).where(*conditions(flt))
+    stmt = (select(*columns, *_aggregates(session)).select_from(joined()).where(*conditions(flt))
             .group_by(*columns).order_by(*columns))
     return [dict(r) for r in session.execute(stmt).mappings().all()]
 
@@ -109,10 +122,10 @@ def grouped_stats(flt: KpiFilter, by: tuple[str, ...], *, session: Session) -> l
 @analytics.through_mirror("survey_response")
 def driver_sums(flt: KpiFilter, *, session: Session) -> dict[str, dict[str, float]]:
     """Per dimension, the sums a Pearson correlation with normalised overall needs (answers with both)."""
-    y = normalised(R.overall)
+    y = _score(session, "overall")
     parts = []
     for dim in DIMENSIONS[1:]:
-        x = normalised(getattr(R, dim))
+        x = _score(session, dim)
         both = getattr(R, dim).is_not(None)
         parts += [count_if(both).label(f"{dim}_n"), func.sum(x).label(f"{dim}_sx"),
                   func.sum(case((both, y))).label(f"{dim}_sy"), func.sum(x * x).label(f"{dim}_sxx"),
