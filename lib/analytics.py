@@ -22,6 +22,7 @@ Used when ``CRHQ_ANALYTICS`` is ``on``, or ``auto`` (default) and the table has 
 from __future__ import annotations
 
 import atexit
+import copy
 import fcntl
 import functools
 import json
@@ -29,6 +30,7 @@ import os
 import shutil
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -336,6 +338,8 @@ class _Mirror:
         self.manifest_stamp: tuple[int, int] | None = None
         self.delta_key: dict[str, tuple[int, int]] = {}
         self.small: dict[str, list] = {}
+        self.small_version = 0
+        self.memo: OrderedDict[Any, Any] = OrderedDict()  # results for the current state (see `state`)
         for name, (table, names) in MIRRORED.items():
             self._replace(f"{name}__delta", table, names, None)
             self.con.execute(f"CREATE OR REPLACE TABLE {name}__changed (id BIGINT)")
@@ -409,6 +413,14 @@ class _Mirror:
             if self.small.get(table.name) != rows:
                 self._replace(table.name, table, names, pd.DataFrame.from_records(rows, columns=names))
                 self.small[table.name] = rows
+                self.small_version += 1
+        state = self.state()
+        if self.memo and next(iter(self.memo))[0] != state:
+            self.memo.clear()
+
+    def state(self) -> tuple:
+        """Everything a read through the mirror depends on: snapshot, delta per table, small tables."""
+        return (self.manifest["generation"], tuple(sorted(self.delta_key.items())), self.small_version)
 
 
 _mirrors: dict[str, _Mirror] = {}
@@ -443,16 +455,42 @@ def reading(session: Session, table: str) -> Iterator[Session]:
     mirror = _mirror_for(session)
     with mirror.lock:
         mirror.sync(session)
-        with Session(mirror.engine) as duck:
-            yield duck
+        try:
+            with Session(mirror.engine, info={"mirror": mirror}) as duck:
+                yield duck
+        finally:
+            if not session.get_bind().get_execution_options().get("crhq_readonly"):
+                # A writing caller's delta may hold rows it never commits: the next reader fetches afresh.
+                mirror.delta_key.clear()
+
+
+MEMO_SIZE = 256
 
 
 def through_mirror(table: str):
-    """Decorator for a read function taking `session=`: runs it on `reading(session, table)`."""
+    """Decorator for a read function taking `session=`: runs it on `reading(session, table)`.
+
+    For a read-only caller its result is also remembered for the mirror's current state, so the
+    overview's cards, league and movers asking for the same survey statistics pay once. A writing
+    caller (whose uncommitted rows are in the delta) is never served from or stored in the memo."""
     def decorate(fn):
         @functools.wraps(fn)
         def wrapper(*args, session: Session, **kwargs):
+            readonly = session.info.get("memo_ok",  # a nested call: as its outermost caller
+                                        bool(session.get_bind().get_execution_options().get("crhq_readonly")))
             with reading(session, table) as reader:
-                return fn(*args, session=reader, **kwargs)
+                mirror = reader.info.get("mirror")
+                reader.info.setdefault("memo_ok", readonly)
+                if mirror is None or not readonly:
+                    return fn(*args, session=reader, **kwargs)
+                key = (mirror.state(), fn.__module__, fn.__qualname__, args, tuple(sorted(kwargs.items())))
+                if key in mirror.memo:
+                    mirror.memo.move_to_end(key)
+                    return copy.deepcopy(mirror.memo[key])
+                result = fn(*args, session=reader, **kwargs)
+                mirror.memo[key] = copy.deepcopy(result)
+                while len(mirror.memo) > MEMO_SIZE:
+                    mirror.memo.popitem(last=False)
+                return result
         return wrapper
     return decorate
