@@ -73,7 +73,8 @@ MIRRORED = {
 SORT_BY = {"complaint": "received_at", "survey_response": "surveyed_on"}  # the date every KPI filters on
 SMALL = (Project.__table__, Company.__table__, SurveyWave.__table__, Benchmark.__table__)
 FORMAT = 3  # of manifest.json and the Parquet layout; another value is rebuilt
-REBUILD_AFTER = 50_000  # noted changes after which a fresh snapshot is cheaper than the delta
+REBUILD_AFTER = 50_000  # noted changes after which `refresh` writes a fresh snapshot
+READER_REBUILDS_AFTER = 4 * REBUILD_AFTER  # a reader only rebuilds itself when nobody refreshed for long
 CHUNK = 100_000
 
 
@@ -297,6 +298,13 @@ def _compact(engine: Engine, directory: Path, keep: dict[str, Any]) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def refresh_in_background(engine: Engine) -> threading.Thread:
+    """`refresh` on a thread: the page that imported answers at once, readers merge the delta meanwhile."""
+    thread = threading.Thread(target=refresh, args=(engine,), name="crhq-analytics-refresh", daemon=True)
+    thread.start()
+    return thread
+
+
 def refresh(engine: Engine) -> dict[str, Any] | None:
     """After a bulk write: rebuild if the mirror is in use and its delta has grown past REBUILD_AFTER."""
     with session_scope(engine, readonly=True) as session:
@@ -388,7 +396,7 @@ class _Mirror:
         pending = {name: (n, top) for name, n, top in session.execute(
             select(AnalyticsChange.table_name, func.count(), func.max(AnalyticsChange.seq))
             .where(after).group_by(AnalyticsChange.table_name)).all()}
-        if sum(n for n, _ in pending.values()) > REBUILD_AFTER:
+        if sum(n for n, _ in pending.values()) > READER_REBUILDS_AFTER:
             build(engine, compact=False)
             self._load_manifest(engine)
             return self.sync(session)

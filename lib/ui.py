@@ -261,7 +261,7 @@ def escalation_funnel(flt: KpiFilter):
 def import_file(kind: str, data: bytes, filename: str, actor: str, progress):
     with session_scope(get_engine()) as session:
         result = registry.import_file(kind, data, filename, session=session, actor=actor, progress=progress)
-    analytics.refresh(get_engine())  # a big import: the importer, not the next reader, pays for a new snapshot
+    analytics.refresh_in_background(get_engine())  # past 50,000 changes: a new snapshot, off the request
     clear_caches()
     return result
 
