@@ -475,6 +475,14 @@ def reading(session: Session, table: str) -> Iterator[Session]:
 MEMO_SIZE = 256
 
 
+def forget_results() -> None:
+    """Drop every remembered result (the benchmark's "cold" runs; nothing else needs it)."""
+    with _registry_lock:
+        for mirror in _mirrors.values():
+            with mirror.lock:
+                mirror.memo.clear()
+
+
 def through_mirror(table: str):
     """Decorator for a read function taking `session=`: runs it on `reading(session, table)`.
 

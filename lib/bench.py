@@ -78,6 +78,7 @@ def build(url: str, complaints: int, surveys: int, today: date) -> dict[str, flo
 def kpi_timings(url: str, today: date, runs: int) -> dict[str, dict]:
     from sqlalchemy import select
 
+    from lib import analytics
     from lib.db import make_engine, session_scope
     from lib.kpis import areas, surveys
     from lib.kpis.common import KpiFilter
@@ -94,11 +95,13 @@ def kpi_timings(url: str, today: date, runs: int) -> dict[str, dict]:
             KpiFilter(year.start, year.end, projects=(project,))
         for label, flt in (("12 months", year), ("one project" if area != "listening" else "one company", one)):
             def run(flt=flt, area=area):
+                analytics.forget_results()  # a real query each run, not the mirror's memo
                 with session_scope(engine, readonly=True) as session:
                     areas.compute(area, flt, session=session)
             out[f"kpi {area} · {label}"] = _timed(run, runs)
 
     def kpi_set():
+        analytics.forget_results()
         with session_scope(engine, readonly=True) as session:
             explore.pivot("complaints", year, "kpi:resolution_rate", "month", "business_line", session=session)
             surveys.grouped_stats(year, ("month", "touchpoint"), session=session)
@@ -230,7 +233,8 @@ def service_timings(url: str, n: int) -> dict[str, dict]:
 
 def page_timings(url: str, runs: int) -> dict[str, dict]:
     import streamlit as st
-    from streamlit.testing.v1 import AppTest
+
+    from lib import analytics    from streamlit.testing.v1 import AppTest
 
     from lib import config
     from lib.pages import PAGES
@@ -255,6 +259,7 @@ def page_timings(url: str, runs: int) -> dict[str, dict]:
         cold, warm = [], []
         for _ in range(runs):
             st.cache_data.clear()
+            analytics.forget_results()
             at = fresh()
             started = time.perf_counter()
             at.run()
