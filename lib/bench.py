@@ -234,9 +234,9 @@ def service_timings(url: str, n: int) -> dict[str, dict]:
 def page_timings(url: str, runs: int) -> dict[str, dict]:
     import streamlit as st
 
-    from lib import analytics    from streamlit.testing.v1 import AppTest
+    from streamlit.testing.v1 import AppTest
 
-    from lib import config
+    from lib import analytics, config
     from lib.pages import PAGES
 
     os.environ["DATABASE_URL"] = url
