@@ -233,7 +233,6 @@ def service_timings(url: str, n: int) -> dict[str, dict]:
 
 def page_timings(url: str, runs: int) -> dict[str, dict]:
     import streamlit as st
-
     from streamlit.testing.v1 import AppTest
 
     from lib import analytics, config
