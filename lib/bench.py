@@ -391,28 +391,27 @@ def main(argv: list[str] | None = None) -> int:
     if not args.reuse:  # a new database's snapshots live beside it, not in data/
         os.environ.setdefault("CRHQ_ANALYTICS_DIR", str(workdir / "analytics"))
     results: dict = {"machine": machine(), "when": today.isoformat(), "database": url.split("://")[0]}
+    print(f"results so far: {workdir / 'results.json'}", flush=True)
     if args.reuse and args.database:
         results["build"] = {"seconds": 0.0, "reused": True}
     else:
         print("building…", flush=True)
         results["build"] = build(url, args.complaints, args.surveys, today)
-    print("kpi…", flush=True)
-    results["kpi"] = kpi_timings(url, today, args.runs)
-    print("naive baseline…", flush=True)
-    results["naive"] = naive_baseline(url, today, min(args.runs, 3))
-    print("pages…", flush=True)
-    results["pages"] = page_timings(url, min(args.runs, 3))
-    print("memory…", flush=True)
-    results["memory"] = None if args.skip_browser else streamlit_peak_memory(url)
-    print("services…", flush=True)
-    results["services"] = service_timings(url, 100)
-    print("imports…", flush=True)
-    results["imports"] = import_timings(url, args.import_rows)
+    stages = (("kpi", lambda: kpi_timings(url, today, args.runs)),
+              ("naive", lambda: naive_baseline(url, today, min(args.runs, 3))),
+              ("pages", lambda: page_timings(url, min(args.runs, 3))),
+              ("memory", lambda: None if args.skip_browser else streamlit_peak_memory(url)),
+              ("services", lambda: service_timings(url, 100)),
+              ("imports", lambda: import_timings(url, args.import_rows)))
+    for name, stage in stages:
+        print(f"{name}…", flush=True)
+        results[name] = stage()
+        # Each stage's figures are kept as they come: a long run cut short still leaves them.
+        (workdir / "results.json").write_text(json.dumps(results, indent=1, default=str))
     text = report(results, args)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text, encoding="utf-8")
     print(text)
-    (workdir / "results.json").write_text(json.dumps(results, indent=1, default=str))
     return 0
 
 
