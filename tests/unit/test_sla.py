@@ -1,5 +1,6 @@
 """SLA clocks on the statutory calendar; expected times worked out by hand from the 2025 schedule."""
-from datetime import date, datetime
+import random
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -71,3 +72,27 @@ def test_working_hours_between_counts_only_working_time():
 def test_admin_settings_override_defaults():
     d = due_times(datetime(2025, 3, 3), "hotline", "ordinary", True, {"first_response_working_hours": 12})
     assert d.first_response_due_at == datetime(2025, 3, 3, 12)
+
+
+def _walk_day_by_day(start: datetime, hours: float) -> datetime:
+    """The obvious algorithm, kept as the reference: walk day by day, spending working days."""
+    remaining, cursor = timedelta(hours=hours), start
+    while True:
+        next_midnight = datetime.combine(cursor.date() + timedelta(days=1), time.min)
+        if is_working_day(cursor.date()):
+            if remaining <= next_midnight - cursor:
+                return cursor + remaining
+            remaining -= next_midnight - cursor
+        cursor = next_midnight
+
+
+def test_add_working_hours_agrees_with_a_day_by_day_walk():
+    # Starts across four years (holidays, make-up days, the year the library may not cover yet,
+    # year ends), at exact midnights and odd seconds, for every SLA length a setting can give.
+    rng = random.Random(20261123)
+    starts = [datetime(2024, 1, 1) + timedelta(seconds=rng.randrange(4 * 366 * 86400)) for _ in range(3000)]
+    starts += [datetime(2025, 9, 30), datetime(2025, 10, 1), datetime(2025, 12, 31, 23, 59, 59),
+               datetime(2026, 12, 31, 12), datetime(2025, 1, 25), datetime(2025, 2, 4, 0, 0, 0, 1)]
+    for start in starts:
+        for hours in (0, 0.1, 0.5, 1 / 3, 2, 12.25, 24, 48, 72, 168, 24 * 30):
+            assert add_working_hours(start, hours) == _walk_day_by_day(start, hours), (start, hours)
