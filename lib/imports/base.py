@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from lib.db import big_page_cache
 from lib.imports.core import Column, ImportResult, RowError, validate_rows
 from lib.imports.reader import ImportRejected, read_table
 from lib.services import audit
@@ -55,11 +56,12 @@ def run_import(importer: Importer, data: bytes, filename: str, *, session: Sessi
         raise ImportRejected("imp_err_rows", errors=errors, n=len({e.row for e in errors}))
     result = ImportResult(importer.kind, len(rows), dry_run=dry_run)
     ctx = WriteContext(session, actor, result, ProjectResolver(session), {"filename": filename})
-    for start in range(0, len(rows), CHUNK):
-        importer.write(rows[start:start + CHUNK], ctx)
-        session.flush()
-        if progress:
-            progress(min(1.0, (start + CHUNK) / len(rows)))
+    with big_page_cache(session):
+        for start in range(0, len(rows), CHUNK):
+            importer.write(rows[start:start + CHUNK], ctx)
+            session.flush()
+            if progress:
+                progress(min(1.0, (start + CHUNK) / len(rows)))
     result.created_projects = ctx.resolver.created
     audit.record(session=session, actor=actor, action="import", entity=importer.entity,
                  detail={"kind": importer.kind, "file": filename, "rows": result.rows,

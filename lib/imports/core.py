@@ -182,41 +182,83 @@ def validate_rows(frame: pd.DataFrame, columns: list[Column], key: tuple[str, ..
                   ) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
     """Parse every cell of every row and collect every problem, so the user gets them all at once.
 
-    Returns (line, parsed row) pairs — line as a spreadsheet shows it, header = 1 — and the errors.
-    `key` names the columns that must be unique within the file (the natural key, when it is not
-    the whole row).
+    Returns (line, parsed row) pairs — line as a spreadsheet shows it, header = 1 — and the errors,
+    in line order. `key` names the columns that must be unique within the file (the natural key,
+    when it is not the whole row). Works column by column, parsing each distinct value once.
     """
     specs = {c.name: c for c in columns}
     mapping, errors = map_headers(list(frame.columns), columns)
     if errors:
         return [], errors
     frame = frame.rename(columns=mapping)[list(dict.fromkeys(mapping.values()))]
-    rows: list[tuple[int, dict[str, Any]]] = []
-    seen: dict[tuple, int] = {}
-    for offset, raw in enumerate(frame.to_dict("records")):
-        line = offset + 2
-        parsed: dict[str, Any] = {}
-        for name, value in raw.items():
-            value = blank_to_none(value)
-            spec = specs[name]
-            try:
-                parsed[name] = spec.parse(value)
-            except CellError as exc:
-                errors.append(RowError(line, name, str(value), exc.zh, exc.en))
-                parsed[name] = None
-                continue
-            if spec.required and parsed[name] is None:
-                errors.append(required_error(line, spec))
-        if key and all(parsed.get(k) is not None for k in key):
-            natural = tuple(parsed[k] for k in key)
-            if natural in seen:
-                shown = " / ".join(str(v) for v in natural)
-                errors.append(RowError(line, key[0], shown, f"与第 {seen[natural]} 行重复",
-                                       f"duplicate of line {seen[natural]}"))
-            else:
-                seen[natural] = line
-        rows.append((line, parsed))
+    names = list(frame.columns)
+    parsed_columns = []
+    for name in names:
+        spec = specs[name]
+        values, failures = parse_column(spec.parse, frame[name].tolist())
+        failed = set()
+        for offset, raw, exc in failures:
+            errors.append(RowError(offset + 2, name, str(raw), exc.zh, exc.en))
+            failed.add(offset)
+        if spec.required:
+            errors += [required_error(offset + 2, spec) for offset, value in enumerate(values)
+                       if value is None and offset not in failed]
+        parsed_columns.append(values)
+    rows = [(offset + 2, dict(zip(names, parsed, strict=True)))
+            for offset, parsed in enumerate(zip(*parsed_columns, strict=True))]
+    if key:
+        errors += duplicate_errors(rows, key)
+    errors.sort(key=lambda e: e.row)  # stable: within a line, columns in file order, duplicates last
     return rows, errors
+
+
+def parse_column(parse: Callable[[Any], Any], cells: list[Any]
+                 ) -> tuple[list[Any], list[tuple[int, Any, CellError]]]:
+    """One column's cells parsed, each distinct value once; failures as (offset, raw value, error)."""
+    parsed: list[Any] = [None] * len(cells)
+    failures = []
+    seen: dict[Any, Any] = {}  # text → result; other values keyed with their type (True == 1, read differently)
+    for offset, raw in enumerate(cells):
+        if raw is None:
+            continue
+        if raw.__class__ is str:
+            memo = raw
+        else:
+            raw = blank_to_none(raw)
+            if raw is None:
+                continue
+            memo = (raw.__class__, raw)
+        value = seen.get(memo, _UNSEEN)
+        if value is _UNSEEN:
+            try:
+                value = parse(raw)
+            except CellError as exc:
+                value = exc
+            seen[memo] = value
+        if isinstance(value, CellError):
+            failures.append((offset, raw, value))
+        else:
+            parsed[offset] = value
+    return parsed, failures
+
+
+_UNSEEN = object()
+
+
+def duplicate_errors(rows: list[tuple[int, dict[str, Any]]], key: tuple[str, ...]) -> list[RowError]:
+    seen: dict[tuple, int] = {}
+    errors = []
+    for line, parsed in rows:
+        natural = tuple(parsed[k] for k in key)
+        if None in natural:
+            continue
+        if natural in seen:
+            shown = " / ".join(str(v) for v in natural)
+            errors.append(RowError(line, key[0], shown, f"与第 {seen[natural]} 行重复",
+                                   f"duplicate of line {seen[natural]}"))
+        else:
+            seen[natural] = line
+    return errors
 
 
 def not_before(line: int, row: dict[str, Any], start: str, *names: str) -> list[RowError]:

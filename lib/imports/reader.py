@@ -44,9 +44,9 @@ def read_table(data: bytes, filename: str = "") -> pd.DataFrame:
             frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise ImportRejected("imp_err_unreadable", detail=str(exc).splitlines()[0]) from exc
-    frame.columns = [str(c).strip() for c in frame.columns]
-    frame = frame.astype(object)
-    frame = frame.map(lambda v: (v.strip() or None) if isinstance(v, str) else v)
+    names = [str(c).strip() for c in frame.columns]
+    frame = pd.concat([_cells(frame.iloc[:, i]) for i in range(len(names))], axis=1, ignore_index=True)
+    frame.columns = names
     frame = frame.dropna(how="all")
     if frame.empty:
         raise ImportRejected("imp_err_no_rows")
@@ -62,3 +62,11 @@ def _drop_title_rows(frame: pd.DataFrame) -> pd.DataFrame:
         frame.columns = [str(v).strip() if v is not None else f"Unnamed: {i}" for i, v in enumerate(frame.iloc[0])]
         frame = frame.iloc[1:].reset_index(drop=True)
     return frame
+
+
+def _cells(column: pd.Series) -> pd.Series:
+    """Text stripped, blank text as None; Excel's numbers and dates left as they are."""
+    if pd.api.types.is_string_dtype(column.dtype) and column.dtype != object:  # CSV: strip in one pass
+        stripped = column.str.strip()
+        return stripped.astype(object).where(stripped != "", None)
+    return column.astype(object).map(lambda v: (v.strip() or None) if isinstance(v, str) else v)

@@ -4,8 +4,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
+from lib.db import insert_many
 from lib.imports.base import Importer, Row, WriteContext, changed
 from lib.imports.core import (
     CellError,
@@ -111,8 +112,7 @@ def write(rows: list[Row], ctx: WriteContext) -> None:
             ctx.result.updated += 1
         else:
             ctx.result.unchanged += 1
-    if new:  # one executemany (Core): the ORM inserted these one statement per row on SQLite
-        session.execute(insert(SurveyResponse.__table__), new)
+    insert_many(session, SurveyResponse.__table__, new)  # at the driver's speed: see lib.db
 
 
 IMPORTER = Importer("survey", "survey_response", COLUMNS, write,

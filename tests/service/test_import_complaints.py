@@ -1,4 +1,5 @@
 """Complaint imports: the delivered samples, idempotence, updates and every kind of bad file."""
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -7,7 +8,7 @@ from sqlalchemy import func, select
 
 from lib.imports.complaints import import_complaints
 from lib.imports.reader import ImportRejected
-from lib.models import Complaint, Project
+from lib.models import Complaint, ComplaintEvent, Project
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"  # copies of ../shared/samples
 HEADER = "ref,received_at,channel,company,city,project,severity,responsible,status,resolved_at\n"
@@ -83,3 +84,26 @@ def test_excel_with_merged_title_row(session, tmp_path):
     path = tmp_path / "t.xlsx"
     wb.save(path)
     assert import_complaints(path.read_bytes(), "t.xlsx", session=session, actor="t").inserted == 1
+
+
+def test_bulk_written_rows_read_back_exactly_and_meet_date_boundaries(session):
+    # Imports write through the driver (lib.db.insert_many), not SQLAlchemy's parameter processing:
+    # what comes back, and how stored moments compare in SQL, must be what the ORM would have made.
+    text = ("ref,received_at,channel,company,city,project,severity,responsible,status,first_response_at,"
+            "resolved_at,followup_score,escalation_level\n"
+            "B1,2025-09-30 10:00,hotline,A公司,深圳,深圳花园,important,no,resolved,2025-09-30 10:00:00.5,"
+            "2025-10-09 09:00,5,\n")
+    import_complaints(text.encode(), "b.csv", session=session, actor="t")
+    c = session.scalar(select(Complaint))
+    assert (c.received_at, c.first_response_at, c.resolved_at) == (
+        datetime(2025, 9, 30, 10), datetime(2025, 9, 30, 10, 0, 0, 500000), datetime(2025, 10, 9, 9))
+    assert (c.responsible, c.followup_score, c.escalation_level, c.reopen_count, c.version) == (False, 5, 0, 0, 1)
+    assert c.created_at is not None and abs(c.updated_at - c.created_at).total_seconds() < 1
+    # Hotline: 14 h left on Tue 30 Sep, 1–8 Oct off, 10 h on Thu 9 Oct. Not responsible: 7 working days,
+    # 30 Sep (14 h), 9, 10, 11 (make-up Saturday), 13, 14, 15 Oct, and 10 h on the 16th.
+    assert (c.first_response_due_at, c.resolution_due_at) == (datetime(2025, 10, 9, 10), datetime(2025, 10, 16, 10))
+    at = datetime(2025, 9, 30, 10)
+    assert session.scalar(select(func.count()).select_from(Complaint).where(Complaint.received_at >= at)) == 1
+    assert session.scalar(select(func.count()).select_from(Complaint).where(Complaint.received_at > at)) == 0
+    assert [(e.complaint_id, e.action, e.actor) for e in session.scalars(select(ComplaintEvent))] == [
+        (c.id, "import", "t")]
