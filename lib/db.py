@@ -5,11 +5,12 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from itertools import repeat
 from operator import itemgetter, methodcaller
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, DateTime, Integer, MetaData, Table, create_engine, event, text
+from sqlalchemy import Date, DateTime, Integer, MetaData, Table, create_engine, event, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -111,19 +112,21 @@ def reset_sequences(conn) -> None:
                          {"t": table.name, "c": pk[0].name})
 
 
-def insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+def insert_many(session: Session, table: Table, rows: list[dict[str, Any]], *, ids: bool = False) -> list[int]:
     """Insert new rows at the driver's speed, inside the session's transaction.
 
     SQLAlchemy's executemany spends 10–50 µs a row in Python (parameter processing; on SQLite,
     insertmanyvalues compiling), five times what the database needs. Here the rows go to the
     driver as plain tuples: sqlite3's executemany, or COPY on PostgreSQL (psycopg). Every row has
     the keys of the first. Python-side column defaults are evaluated once for the batch (one import
-    is one moment); the primary key comes from the database, so read it back by a natural key.
+    is one moment). With `ids`, the primary keys are taken first (PostgreSQL: from the sequence;
+    SQLite: past the highest, under the write lock this transaction holds) and returned in row order.
     Only for tables whose columns are plain types (no TypeDecorator): values are sent as they are.
     """
     if not rows:
-        return
-    given = list(rows[0])
+        return []
+    keys = _reserve_ids(session, table, len(rows)) if ids else []
+    given = (["id"] if ids else []) + list(rows[0])
     defaults = {}
     for column in table.columns:
         if column.name not in given and column.default is not None and (column.default.is_scalar
@@ -131,7 +134,9 @@ def insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
             arg = column.default.arg
             defaults[column.name] = arg(None) if column.default.is_callable else arg
     columns = [table.c[name] for name in [*given, *defaults]]
-    picked = itemgetter(*given)
+    picked = itemgetter(*given[1:] if ids else given)
+    width = len(given) - 1 if ids else len(given)
+    heads = [(key,) for key in keys] if ids else repeat((), len(rows))  # the id, when we give it
     fixed = tuple(defaults.values())
     driver = session.connection().connection.driver_connection
     if session.get_bind().dialect.name == "postgresql":
@@ -139,14 +144,14 @@ def insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
             sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(c.name) for c in columns))
         with driver.cursor() as cursor, cursor.copy(copy) as stream:
-            for row in rows:
-                stream.write_row((*_as_tuple(picked(row), len(given)), *fixed))
-        return
+            for head, row in zip(heads, rows, strict=True):
+                stream.write_row((*head, *_as_tuple(picked(row), width), *fixed))
+        return keys
     # SQLite keeps DateTime and Date as text in SQLAlchemy's format, which isoformat writes too.
     texts = [(i, _SQLITE_TEXT[type(c.type)]) for i, c in enumerate(columns) if type(c.type) in _SQLITE_TEXT]
     values = []
-    for row in rows:
-        value = [*_as_tuple(picked(row), len(given)), *fixed]
+    for head, row in zip(heads, rows, strict=True):
+        value = [*head, *_as_tuple(picked(row), width), *fixed]
         for i, as_text in texts:
             if value[i] is not None:
                 value[i] = as_text(value[i])
@@ -154,6 +159,15 @@ def insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     names = ", ".join(f'"{c.name}"' for c in columns)  # identifiers from our metadata, never input
     marks = ", ".join("?" * len(columns))
     driver.cursor().executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', values)
+    return keys
+
+
+def _reserve_ids(session: Session, table: Table, n: int) -> list[int]:
+    if session.get_bind().dialect.name == "postgresql":
+        return list(session.scalars(text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+                                    {"t": table.name, "n": n}))
+    first = (session.scalar(select(func.max(table.c.id))) or 0) + 1
+    return list(range(first, first + n))
 
 
 @contextmanager

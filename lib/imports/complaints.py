@@ -73,14 +73,11 @@ def write(rows: list[Row], ctx: WriteContext) -> None:
             _update(session, r, current, ctx.resolver, sla, ctx.actor, ctx.result)
     if new:
         # New complaints at the driver's speed (the ORM's one flush per row, then Core's
-        # insertmanyvalues, were the import's bottleneck); their ids read back by reference.
-        table = Complaint.__table__
-        insert_many(session, table, new)
-        ids = dict(session.execute(select(table.c.ref, table.c.id).where(
-            table.c.ref.in_([row["ref"] for row in new]))).all())
+        # insertmanyvalues, were the import's bottleneck); ids taken first.
+        ids = insert_many(session, Complaint.__table__, new, ids=True)
         insert_many(session, ComplaintEvent.__table__, [
-            {"complaint_id": ids[row["ref"]], "actor": ctx.actor, "action": "import",
-             "changes": json.dumps({"status": [None, row["status"]]})} for row in new])
+            {"complaint_id": key, "actor": ctx.actor, "action": "import",
+             "changes": json.dumps({"status": [None, row["status"]]})} for key, row in zip(ids, new, strict=True)])
         ctx.result.inserted += len(new)
 
 
