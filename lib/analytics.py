@@ -7,9 +7,11 @@ million rows); DuckDB scanning a few Parquet columns does it in tens of millisec
 - **Snapshot**: Parquet files holding only the KPI columns of ``complaint`` and ``survey_response``
   (no names, phones or respondent keys), written under ``data/analytics/<token>/`` together with
   ``manifest.json``, which records the snapshot's position in the change log (``_position``).
-- **Delta**: database triggers (migration 0004) note every inserted, updated or deleted row in
-  ``analytics_change``. At every read, the rows noted after that position are read from the database *in the
-  caller's own session* and replace their snapshot versions (a deleted row simply disappears).
+- **Delta**: database triggers (migration 0004) note every updated or deleted row in ``analytics_change``,
+  and every inserted one on PostgreSQL; on SQLite a row inserted later is one whose id is above the
+  highest the snapshot saw (migration 0005). At every read, the rows changed after the snapshot's
+  position are read from the database *in the caller's own session* and replace their snapshot
+  versions (a deleted row simply disappears).
 - **Small tables** (project, company, survey_wave, benchmark) are copied whole at every read.
 
 So a KPI computed through the mirror sees exactly what the caller's session sees; DuckDB only does
@@ -40,7 +42,7 @@ import duckdb
 import pandas as pd
 from duckdb_engine import ConnectionWrapper
 from duckdb_engine import Dialect as DuckDBDialect
-from sqlalchemy import Boolean, Date, DateTime, Float, Integer, String, create_engine, delete, func, select, text
+from sqlalchemy import Boolean, Date, DateTime, Float, Integer, String, create_engine, delete, func, or_, select, text
 from sqlalchemy.dialects import registry
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
@@ -72,8 +74,8 @@ MIRRORED = {
 }
 SORT_BY = {"complaint": "received_at", "survey_response": "surveyed_on"}  # the date every KPI filters on
 SMALL = (Project.__table__, Company.__table__, SurveyWave.__table__, Benchmark.__table__)
-FORMAT = 3  # of manifest.json and the Parquet layout; another value is rebuilt
-REBUILD_AFTER = 50_000  # noted changes after which `refresh` writes a fresh snapshot
+FORMAT = 4  # of manifest.json and the Parquet layout; another value is rebuilt
+REBUILD_AFTER = 50_000  # changed rows after which `refresh` writes a fresh snapshot
 READER_REBUILDS_AFTER = 4 * REBUILD_AFTER  # a reader only rebuilds itself when nobody refreshed for long
 CHUNK = 100_000
 
@@ -214,7 +216,30 @@ def _position(conn: Connection) -> dict[str, Any]:
     if conn.dialect.name == "postgresql":  # the first statement fixes the REPEATABLE READ snapshot
         snapshot = conn.scalar(text("SELECT pg_current_snapshot()::text"))
         return {"mark": conn.scalar(select(func.max(AnalyticsChange.seq))) or 0, "pg_snapshot": snapshot}
-    return {"mark": conn.scalar(select(func.max(AnalyticsChange.seq))) or 0}
+    return {"mark": conn.scalar(select(func.max(AnalyticsChange.seq))) or 0,
+            "top": {name: conn.scalar(select(func.max(table.c.id))) or 0 for name, (table, _) in MIRRORED.items()}}
+
+
+def _inserted(position: dict[str, Any], name: str):
+    """Condition on mirrored table `name`: inserted after the snapshot without a note (SQLite: ids
+    only grow past the highest, one writer at a time), or None where every insert is noted."""
+    top = position.get("top")
+    return None if top is None else MIRRORED[name][0].c.id > top[name]
+
+
+def _pending(session: Session, position: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    """Per mirrored table, what changed after `position`: (notes, their highest seq, unnoted inserts,
+    their highest id). Any new change alters it, so it also keys the delta a reader holds."""
+    notes = {name: (n, top) for name, n, top in session.execute(
+        select(AnalyticsChange.table_name, func.count(), func.max(AnalyticsChange.seq))
+        .where(_after(position)).group_by(AnalyticsChange.table_name)).all()}
+    pending = {}
+    for name, (table, _) in MIRRORED.items():
+        inserted = _inserted(position, name)
+        added = (0, 0) if inserted is None else tuple(session.execute(
+            select(func.count(), func.coalesce(func.max(table.c.id), 0)).where(inserted)).one())
+        pending[name] = (*notes.get(name, (0, 0)), *added)
+    return pending
 
 
 def _after(position: dict[str, Any]):
@@ -305,6 +330,10 @@ def refresh_in_background(engine: Engine) -> threading.Thread:
     return thread
 
 
+def _changed_rows(pending: dict[str, tuple[int, ...]]) -> int:
+    return sum(notes + inserted for notes, _, inserted, _ in pending.values())
+
+
 def refresh(engine: Engine) -> dict[str, Any] | None:
     """After a bulk write: rebuild if the mirror is in use and its delta has grown past REBUILD_AFTER."""
     with session_scope(engine, readonly=True) as session:
@@ -314,8 +343,7 @@ def refresh(engine: Engine) -> dict[str, Any] | None:
         manifest = _read_manifest(_root() / token)
         if manifest and manifest.get("format") != FORMAT:
             manifest = None
-        pending = manifest and session.scalar(
-            select(func.count()).select_from(AnalyticsChange).where(_after(manifest["position"])))
+        pending = manifest and _changed_rows(_pending(session, manifest["position"]))
     if manifest is None or pending > REBUILD_AFTER:
         return build(engine)
     return manifest
@@ -344,7 +372,7 @@ class _Mirror:
                                     creator=lambda: ConnectionWrapper(self.con.cursor()))
         self.manifest: dict[str, Any] | None = None
         self.manifest_stamp: tuple[int, int] | None = None
-        self.delta_key: dict[str, tuple[int, int]] = {}
+        self.delta_key: dict[str, tuple[int, ...]] = {}
         self.small: dict[str, list] = {}
         self.small_version = 0
         self.memo: OrderedDict[Any, Any] = OrderedDict()  # results for the current state (see `state`)
@@ -392,27 +420,26 @@ class _Mirror:
     def sync(self, session: Session) -> None:
         engine = _engine_of(session)
         self._load_manifest(engine)
-        after = _after(self.manifest["position"])
-        pending = {name: (n, top) for name, n, top in session.execute(
-            select(AnalyticsChange.table_name, func.count(), func.max(AnalyticsChange.seq))
-            .where(after).group_by(AnalyticsChange.table_name)).all()}
-        if sum(n for n, _ in pending.values()) > READER_REBUILDS_AFTER:
+        position = self.manifest["position"]
+        pending = _pending(session, position)
+        if _changed_rows(pending) > READER_REBUILDS_AFTER:
             build(engine, compact=False)
             self._load_manifest(engine)
             return self.sync(session)
         for name, (table, names) in MIRRORED.items():
-            key = pending.get(name, (0, 0))
+            key = pending[name]
             if self.delta_key.get(name) == key:
                 continue  # nothing committed since the last read (a new change always adds a row)
-            changed = select(AnalyticsChange.row_id).where(after, AnalyticsChange.table_name == name)
+            changed = select(AnalyticsChange.row_id).where(_after(position), AnalyticsChange.table_name == name)
             ids = pd.DataFrame({"id": [r for (r,) in session.execute(changed.distinct())]}, dtype="int64")
-            rows = session.execute(_select_raw(table, names, session.get_bind().dialect.name)
-                                   .where(table.c.id.in_(changed))).all()
+            inserted = _inserted(position, name)
+            rows = session.execute(_select_raw(table, names, session.get_bind().dialect.name).where(
+                table.c.id.in_(changed) if inserted is None else or_(table.c.id.in_(changed), inserted))).all()
             self.con.register("ids", ids)
             self.con.execute(f"CREATE OR REPLACE TABLE {name}__changed AS SELECT id FROM ids")
             self.con.unregister("ids")
             self._replace(f"{name}__delta", table, names, pd.DataFrame.from_records(rows, columns=list(names)))
-            self._view(name, with_delta=key != (0, 0))
+            self._view(name, with_delta=any(key))
             self.delta_key[name] = key
         for table in SMALL:  # a few hundred rows: read whole every time, so a rename shows at once
             names = [c.name for c in table.columns]
