@@ -149,6 +149,10 @@ def insert_many(session: Session, table: Table, rows: list[dict[str, Any]], *, i
         return keys
     # SQLite keeps DateTime and Date as text in SQLAlchemy's format, which isoformat writes too.
     texts = [(i, _SQLITE_TEXT[type(c.type)]) for i, c in enumerate(columns) if type(c.type) in _SQLITE_TEXT]
+    varying, convert = len(columns) - len(fixed), dict(texts)
+    fixed = tuple(convert[varying + j](value) if value is not None and varying + j in convert else value
+                  for j, value in enumerate(fixed))  # the defaults, converted once
+    texts = [(i, as_text) for i, as_text in texts if i < varying]
     values = []
     for head, row in zip(heads, rows, strict=True):
         value = [*head, *_as_tuple(picked(row), width), *fixed]

@@ -1,6 +1,7 @@
 """Complaint files (SPEC §9): validate every row first, then upsert on `ref` in one transaction."""
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -76,8 +77,8 @@ def write(rows: list[Row], ctx: WriteContext) -> None:
         # insertmanyvalues, were the import's bottleneck); ids taken first.
         ids = insert_many(session, Complaint.__table__, new, ids=True)
         insert_many(session, ComplaintEvent.__table__, [
-            {"complaint_id": key, "actor": ctx.actor, "action": "import",
-             "changes": json.dumps({"status": [None, row["status"]]})} for key, row in zip(ids, new, strict=True)])
+            {"complaint_id": key, "actor": ctx.actor, "action": "import", "changes": _created(row["status"])}
+            for key, row in zip(ids, new, strict=True)])
         ctx.result.inserted += len(new)
 
 
@@ -87,6 +88,11 @@ IMPORTER = Importer("complaints", "complaint", COLUMNS, write, key=("ref",), che
 def import_complaints(data: bytes, filename: str, *, session: Session, actor: str, dry_run: bool = False,
                       progress: Callable[[float], None] | None = None) -> ImportResult:
     return run_import(IMPORTER, data, filename, session=session, actor=actor, dry_run=dry_run, progress=progress)
+
+
+@functools.lru_cache(maxsize=32)
+def _created(status: str) -> str:
+    return json.dumps({"status": [None, status]})
 
 
 def _values(r: dict[str, Any], project, sla) -> dict[str, Any]:

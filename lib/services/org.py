@@ -15,6 +15,7 @@ class ProjectResolver:
         self.session = session
         self.companies = {normalise_text(c.name): c for c in session.scalars(select(Company))}
         self.projects = {(p.company_id, p.name_norm): p for p in session.scalars(select(Project))}
+        self.as_written: dict[tuple[str, str, str], Project] = {}
         self.created = 0
 
     def company(self, name: str, city: str) -> Company:
@@ -28,6 +29,14 @@ class ProjectResolver:
         return company
 
     def project(self, company_name: str, city: str, name: str, business_line: str | None) -> Project:
+        raw = (company_name, city, name)
+        known = self.as_written.get(raw)  # an import names the same few projects row after row
+        if known is not None:
+            return known
+        self.as_written[raw] = project = self._project(company_name, city, name, business_line)
+        return project
+
+    def _project(self, company_name: str, city: str, name: str, business_line: str | None) -> Project:
         company = self.company(company_name, city)
         key = (company.id, normalise_text(name))
         project = self.projects.get(key)
