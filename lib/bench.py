@@ -340,38 +340,47 @@ def _fmt(value: float, unit: str = "s") -> str:
 
 
 def report(results: dict, args) -> str:
+    """The markdown tables of the stages that ran (`--only` may have left some out)."""
     lines = [f"# Performance — {args.complaints:,} complaints, {args.surveys:,} survey answers",
              "", f"Measured {results['when']} on {results['machine']}, database: {results['database']}.",
              ("Reused a database built earlier by this benchmark (it also holds the rows earlier runs imported). "
               if results["build"].get("reused") else
               f"Built with the demo generator in {_fmt(results['build']['seconds'])}, then the analytic mirror's "
               f"first snapshot in {_fmt(results['build'].get('mirror_seconds', 0))}. ") +
-             f"Reproduce: `python -m lib.bench --complaints {args.complaints} --surveys {args.surveys}`.", "",
-             "## KPI queries (median of runs, min–max)", "", "| Query | Median | Min | Max |", "|---|---|---|---|"]
-    for name, s in results["kpi"].items():
-        lines.append(f"| {name} | {_fmt(s['median'])} | {_fmt(s['min'])} | {_fmt(s['max'])} |")
-    naive = results["naive"]
-    ours = results["kpi"][KPI_SET]
-    lines += [f"| Naive baseline (whole tables into pandas, grouped there; own process) | {_fmt(naive['median'])} "
-              f"| {_fmt(naive['min'])} | {_fmt(naive['max'])} |", "",
-              f"The naive baseline peaked at {naive['peak_mb']:,.0f} MB. Ours was "
-              f"{naive['median'] / ours['median']:.1f}× faster for the same KPI set.", "",
-              "## Pages under AppTest (staff; admin page as admin)", "",
-              "| Page | Cold (caches cleared) | Warm |", "|---|---|---|"]
-    for path, s in results["pages"].items():
-        lines.append(f"| {path} | {_fmt(s['cold']['median'])} ({_fmt(s['cold']['min'])}–{_fmt(s['cold']['max'])}) "
-                     f"| {_fmt(s['warm']['median'])} ({_fmt(s['warm']['min'])}–{_fmt(s['warm']['max'])}) |")
-    lines += ["", "## Imports and writes", "", "| Operation | Result |", "|---|---|"]
-    for name, s in results["imports"].items():
-        lines.append(f"| {name} | {_fmt(s['seconds'])}, {s['rows_per_second']:,.0f} rows/s; then the analytic "
-                     f"mirror's refresh {_fmt(s.get('refresh_seconds', 0))} |")
-    for name, s in results["services"].items():
-        lines.append(f"| {name} (n={s['n']}) | p50 {_fmt(s['p50'])}, p99 {_fmt(s['p99'])} |")
-    memory = results.get("memory")
-    lines += ["", "## Streamlit process", ""]
-    lines.append(f"Peak RSS while Chromium opened every page as admin: {memory['peak_mb']:,.0f} MB "
-                 f"(at the end {memory['now_mb']:,.0f} MB)." if memory else "Not measured: no Chromium here.")
-    return "\n".join(lines) + "\n"
+             f"Reproduce: `python -m lib.bench --complaints {args.complaints} --surveys {args.surveys}`.", ""]
+    if "kpi" in results:
+        lines += ["## KPI queries (median of runs, min–max)", "", "| Query | Median | Min | Max |", "|---|---|---|---|"]
+        for name, s in results["kpi"].items():
+            lines.append(f"| {name} | {_fmt(s['median'])} | {_fmt(s['min'])} | {_fmt(s['max'])} |")
+    if "naive" in results:
+        naive = results["naive"]
+        lines += [f"| Naive baseline (whole tables into pandas, grouped there; own process) | {_fmt(naive['median'])} "
+                  f"| {_fmt(naive['min'])} | {_fmt(naive['max'])} |", "",
+                  f"The naive baseline peaked at {naive['peak_mb']:,.0f} MB."]
+        if "kpi" in results:
+            lines[-1] += f" Ours was {naive['median'] / results['kpi'][KPI_SET]['median']:.1f}× faster for the same KPI set."
+        lines.append("")
+    if "pages" in results:
+        lines += ["## Pages under AppTest (staff; admin page as admin)", "",
+                  "| Page | Cold (caches cleared) | Warm |", "|---|---|---|"]
+        for path, s in results["pages"].items():
+            lines.append(f"| {path} | {_fmt(s['cold']['median'])} ({_fmt(s['cold']['min'])}–{_fmt(s['cold']['max'])}) "
+                         f"| {_fmt(s['warm']['median'])} ({_fmt(s['warm']['min'])}–{_fmt(s['warm']['max'])}) |")
+        lines.append("")
+    if "imports" in results or "services" in results:
+        lines += ["## Imports and writes", "", "| Operation | Result |", "|---|---|"]
+        for name, s in results.get("imports", {}).items():
+            lines.append(f"| {name} | {_fmt(s['seconds'])}, {s['rows_per_second']:,.0f} rows/s; then the analytic "
+                         f"mirror's refresh {_fmt(s.get('refresh_seconds', 0))} |")
+        for name, s in results.get("services", {}).items():
+            lines.append(f"| {name} (n={s['n']}) | p50 {_fmt(s['p50'])}, p99 {_fmt(s['p99'])} |")
+        lines.append("")
+    if "memory" in results:
+        memory = results["memory"]
+        lines += ["## Streamlit process", ""]
+        lines.append(f"Peak RSS while Chromium opened every page as admin: {memory['peak_mb']:,.0f} MB "
+                     f"(at the end {memory['now_mb']:,.0f} MB)." if memory else "Not measured: no Chromium here.")
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -384,6 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "docs" / "PERFORMANCE.md"))
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="--database already holds a bench database: skip building")
+    parser.add_argument("--only", help="comma-separated stages to run (kpi, naive, pages, memory, services, imports)")
     args = parser.parse_args(argv)
     today = date.today()
     workdir = Path(tempfile.mkdtemp(prefix="crhq-bench-"))
@@ -403,7 +413,10 @@ def main(argv: list[str] | None = None) -> int:
               ("memory", lambda: None if args.skip_browser else streamlit_peak_memory(url)),
               ("services", lambda: service_timings(url, 100)),
               ("imports", lambda: import_timings(url, args.import_rows)))
+    wanted = set(args.only.split(",")) if args.only else {name for name, _ in stages}
     for name, stage in stages:
+        if name not in wanted:
+            continue
         print(f"{name}…", flush=True)
         results[name] = stage()
         # Each stage's figures are kept as they come: a long run cut short still leaves them.
