@@ -403,6 +403,9 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {"machine": machine(), "when": today.isoformat(), "database": url.split("://")[0]}
     print(f"results so far: {workdir / 'results.json'}", flush=True)
     if args.reuse and args.database:
+        from lib.db import make_engine
+        from lib.schema import init_db
+        init_db(make_engine(url))  # what the app does at start: a database built by older code is upgraded
         results["build"] = {"seconds": 0.0, "reused": True}
     else:
         print("building…", flush=True)
