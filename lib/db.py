@@ -125,37 +125,36 @@ def insert_many(session: Session, table: Table, rows: list[dict[str, Any]], *, i
     """
     if not rows:
         return []
-    keys = _reserve_ids(session, table, len(rows)) if ids else []
-    given = (["id"] if ids else []) + list(rows[0])
+    fields = list(rows[0])
     defaults = {}
     for column in table.columns:
-        if column.name not in given and column.default is not None and (column.default.is_scalar
-                                                                          or column.default.is_callable):
-            arg = column.default.arg
-            defaults[column.name] = arg(None) if column.default.is_callable else arg
-    columns = [table.c[name] for name in [*given, *defaults]]
-    picked = itemgetter(*given[1:] if ids else given)
-    width = len(given) - 1 if ids else len(given)
+        default = column.default
+        if column.name not in fields and default is not None and (default.is_scalar or default.is_callable):
+            defaults[column.name] = default.arg(None) if default.is_callable else default.arg
+    keys = _reserve_ids(session, table, len(rows)) if ids else []
     heads = [(key,) for key in keys] if ids else repeat((), len(rows))  # the id, when we give it
-    fixed = tuple(defaults.values())
+    columns = [table.c[name] for name in [*(["id"] if ids else []), *fields, *defaults]]
+    picked = itemgetter(*fields)
+    if len(fields) == 1:  # itemgetter of one key gives the value, not a tuple
+        picked = lambda row, one=picked: (one(row),)  # noqa: E731
     driver = session.connection().connection.driver_connection
-    if session.get_bind().dialect.name == "postgresql":
+    if not is_sqlite(session.get_bind()):  # PostgreSQL
         from psycopg import sql
         copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
             sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(c.name) for c in columns))
+        fixed = tuple(defaults.values())
         with driver.cursor() as cursor, cursor.copy(copy) as stream:
             for head, row in zip(heads, rows, strict=True):
-                stream.write_row((*head, *_as_tuple(picked(row), width), *fixed))
+                stream.write_row((*head, *picked(row), *fixed))
         return keys
     # SQLite keeps DateTime and Date as text in SQLAlchemy's format, which isoformat writes too.
-    texts = [(i, _SQLITE_TEXT[type(c.type)]) for i, c in enumerate(columns) if type(c.type) in _SQLITE_TEXT]
-    varying, convert = len(columns) - len(fixed), dict(texts)
-    fixed = tuple(convert[varying + j](value) if value is not None and varying + j in convert else value
-                  for j, value in enumerate(fixed))  # the defaults, converted once
-    texts = [(i, as_text) for i, as_text in texts if i < varying]
+    # The defaults are converted once; the row values in the loop.
+    fixed = tuple(_sqlite_value(table.c[name], value) for name, value in defaults.items())
+    varying = len(columns) - len(fixed)
+    texts = [(i, _SQLITE_TEXT[type(c.type)]) for i, c in enumerate(columns[:varying]) if type(c.type) in _SQLITE_TEXT]
     values = []
     for head, row in zip(heads, rows, strict=True):
-        value = [*head, *_as_tuple(picked(row), width), *fixed]
+        value = [*head, *picked(row), *fixed]
         for i, as_text in texts:
             if value[i] is not None:
                 value[i] = as_text(value[i])
@@ -166,8 +165,13 @@ def insert_many(session: Session, table: Table, rows: list[dict[str, Any]], *, i
     return keys
 
 
+def _sqlite_value(column, value: Any) -> Any:
+    as_text = _SQLITE_TEXT.get(type(column.type))
+    return as_text(value) if as_text and value is not None else value
+
+
 def _reserve_ids(session: Session, table: Table, n: int) -> list[int]:
-    if session.get_bind().dialect.name == "postgresql":
+    if not is_sqlite(session.get_bind()):  # PostgreSQL
         return list(session.scalars(text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
                                     {"t": table.name, "n": n}))
     first = (session.scalar(select(func.max(table.c.id))) or 0) + 1
@@ -178,19 +182,16 @@ def _reserve_ids(session: Session, table: Table, n: int) -> list[int]:
 def big_page_cache(session: Session) -> Iterator[None]:
     """SQLite: a 64 MB page cache for one bulk write (the default 2 MB made each index insert of an
     import re-read its pages: a third of the import's time at 400k rows), back to default after."""
-    if session.get_bind().dialect.name != "sqlite":
+    if not is_sqlite(session.get_bind()):
         yield
         return
     driver = session.connection().connection.driver_connection  # still usable if the session fails
+    before = driver.execute("PRAGMA cache_size").fetchone()[0]
     driver.execute("PRAGMA cache_size=-65536")
     try:
         yield
     finally:
-        driver.execute("PRAGMA cache_size=-2000")
-
-
-def _as_tuple(picked: Any, n: int) -> tuple:
-    return picked if n > 1 else (picked,)  # itemgetter of one key gives the value, not a tuple
+        driver.execute(f"PRAGMA cache_size={int(before)}")
 
 
 _SQLITE_TEXT = {

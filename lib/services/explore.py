@@ -143,24 +143,19 @@ def _kpi_pivot(ds: Dataset, flt: KpiFilter, kpi: str, by: str, by2: str | None, 
 
 def _column_pivot(ds: Dataset, flt: KpiFilter, measure: str, by: str, by2: str | None,
                   session: Session) -> pd.DataFrame:
-    with analytics.reading(session, MIRRORED_AREAS[ds.area]) as reader:
-        return _column_pivot_on(ds, flt, measure, by, by2, reader)
-
-
-def _column_pivot_on(ds: Dataset, flt: KpiFilter, measure: str, by: str, by2: str | None,
-                     session: Session) -> pd.DataFrame:
     module = complaint_kpis if ds.area == "complaints" else survey_kpis
     dims = [d for d in (by, by2) if d]
-    groups = [module._group_column(session, d).label(d) for d in dims]
-    if measure == "count":
-        agg = func.count()
-    else:
-        kind, column = measure.split(":")
-        expr = (_complaint_columns if ds.area == "complaints" else _survey_columns)(session)[column]
-        agg = func.avg(expr) if kind == "mean" else func.sum(expr)
-    stmt = (select(*groups, agg.label("value")).select_from(module.joined()).where(*module.conditions(flt))
-            .group_by(*groups).order_by(*groups))
-    frame = pd.DataFrame(session.execute(stmt).mappings().all(), columns=[*dims, "value"])
+    with analytics.reading(session, MIRRORED_AREAS[ds.area]) as reader:
+        groups = [module._group_column(reader, d).label(d) for d in dims]
+        if measure == "count":
+            agg = func.count()
+        else:
+            kind, column = measure.split(":")
+            expr = (_complaint_columns if ds.area == "complaints" else _survey_columns)(reader)[column]
+            agg = func.avg(expr) if kind == "mean" else func.sum(expr)
+        stmt = (select(*groups, agg.label("value")).select_from(module.joined()).where(*module.conditions(flt))
+                .group_by(*groups).order_by(*groups))
+        frame = pd.DataFrame(reader.execute(stmt).mappings().all(), columns=[*dims, "value"])
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
     return frame
 
