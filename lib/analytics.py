@@ -74,7 +74,7 @@ MIRRORED = {
 }
 SORT_BY = {"complaint": "received_at", "survey_response": "surveyed_on"}  # the date every KPI filters on
 SMALL = (Project.__table__, Company.__table__, SurveyWave.__table__, Benchmark.__table__)
-FORMAT = 4  # of manifest.json and the Parquet layout; another value is rebuilt
+FORMAT = 5  # of manifest.json and the Parquet layout; another value is rebuilt
 REBUILD_AFTER = 50_000  # changed rows after which `refresh` writes a fresh snapshot
 READER_REBUILDS_AFTER = 4 * REBUILD_AFTER  # a reader only rebuilds itself when nobody refreshed for long
 CHUNK = 100_000
@@ -124,21 +124,25 @@ def _select_raw(table, names, dialect: str):
 
 @functools.cache
 def _derived(name: str) -> tuple[tuple[str, str, str], ...]:
-    """Columns the mirror stores ready-computed: (name, DuckDB type, SQL over the raw columns). Survey
-    scores on 0–100 and the top-2-box flag, compiled from lib.kpis.surveys itself so the formula lives
-    in one place; evaluating the scale CASE at every read was most of a survey query's time."""
-    if name != "survey_response":
-        return ()
+    """Columns the mirror stores ready-computed: (name, DuckDB type, SQL over the raw columns), compiled
+    from the KPI modules' own expressions so each formula lives in one place. Surveys: scores on 0–100
+    the top-2-box flag (the scale CASE at every read was most of a survey query's time) and the month key.
+    Complaints: the clock-independent conditions as booleans and the month key."""
     from sqlalchemy import column
 
-    from lib.kpis import surveys
-    dialect = CachedDuckDBDialect()
+    from lib.kpis import complaints, surveys
+    dialect = CachedDuckDBDialect(paramstyle="qmark")  # run as written: no "%" doubled for a DBAPI
 
     def sql(expr) -> str:
         return str(expr.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    if name == "complaint":
+        return tuple((col, kind, sql(expr)) for col, kind, expr in complaints.mirrored_columns(MIRRORED[name][1]))
+    if name != "survey_response":
+        return ()
     scale = column("scale")
     out = [(f"{dim}_score", "DOUBLE", sql(surveys.normalised(column(dim), scale=scale))) for dim in surveys.DIMENSIONS]
     out.append(("overall_top2", "BOOLEAN", sql(surveys.top2(column("overall"), scale=scale))))
+    out.append(("surveyed_month", "VARCHAR", sql(func.strftime(column("surveyed_on"), "%Y-%m"))))
     return tuple(out)
 
 

@@ -18,12 +18,11 @@ from lib.i18n import LANGUAGES, STRINGS, md_escape, t
 from lib.imports import registry
 from lib.imports.core import error_report, error_report_csv
 from lib.imports.reader import ImportRejected
-from lib.kpis import complaints as complaints_kpis
 from lib.kpis.common import KpiFilter
 from lib.pages import BY_ID, WRITERS, may_open, menu_for
 from lib.services import audit as audit_service
-from lib.services import complaint_views, demo, org, overview, reports, users
 from lib.services import complaints as complaint_service
+from lib.services import demo, org, overview, reports, users
 from lib.services import settings as app_settings
 from lib.vocab import BUSINESS_LINES, CATEGORIES, CHANNELS, SEVERITIES, VOCABULARIES, label
 
@@ -228,36 +227,6 @@ def org_options() -> dict:
     return _org_options(get_settings().database_url)
 
 
-@st.cache_data(ttl=300, show_spinner=False)
-def _complaint_kpis(url: str, flt: KpiFilter) -> dict:
-    with session_scope(get_engine(), readonly=True) as session:
-        return complaints_kpis.compute(flt, session=session).kpis
-
-
-def complaint_kpis(flt: KpiFilter) -> dict:
-    return _complaint_kpis(get_settings().database_url, flt)
-
-
-@st.cache_data(ttl=300, show_spinner=False)
-def _complaint_breakdown(url: str, flt: KpiFilter, by: str):
-    with session_scope(get_engine(), readonly=True) as session:
-        return complaint_views.breakdown(flt, by, session=session)
-
-
-def complaint_breakdown(flt: KpiFilter, by: str):
-    return _complaint_breakdown(get_settings().database_url, flt, by)
-
-
-@st.cache_data(ttl=300, show_spinner=False)
-def _escalation_funnel(url: str, flt: KpiFilter):
-    with session_scope(get_engine(), readonly=True) as session:
-        return complaint_views.escalation_funnel(flt, session=session)
-
-
-def escalation_funnel(flt: KpiFilter):
-    return _escalation_funnel(get_settings().database_url, flt)
-
-
 def import_file(kind: str, data: bytes, filename: str, actor: str, progress):
     with session_scope(get_engine()) as session:
         result = registry.import_file(kind, data, filename, session=session, actor=actor, progress=progress)
@@ -366,16 +335,6 @@ def _complaint_list(url: str, flt: KpiFilter, search: str, statuses: tuple[str, 
 def complaint_list(flt: KpiFilter, search: str = "", statuses: tuple[str, ...] = (), overdue: bool = False,
                    include_void: bool = False):
     return _complaint_list(get_settings().database_url, flt, search, statuses, overdue, include_void)
-
-
-@st.cache_data(ttl=300, show_spinner=False)
-def _complaint_ageing(url: str, flt: KpiFilter):
-    with session_scope(get_engine(), readonly=True) as session:
-        return complaint_service.ageing(flt, session=session)
-
-
-def complaint_ageing(flt: KpiFilter):
-    return _complaint_ageing(get_settings().database_url, flt)
 
 
 def write(fn, *args, **kwargs):

@@ -9,6 +9,7 @@ import streamlit as st
 from lib import charts, exports, ui
 from lib.i18n import format_number, format_rate, kpi_label
 from lib.pages import WRITERS
+from lib.services import complaint_views
 from lib.vocab import label
 
 user = ui.page_setup("complaints")
@@ -17,7 +18,8 @@ tr, lang = ui.tr, ui.lang()
 st.title(tr("complaints_title"))
 flt = ui.complaint_filters("complaints")
 
-now, before = ui.complaint_kpis(flt), ui.complaint_kpis(flt.previous_period())
+board = ui.cached(complaint_views.board, flt)
+now, before = board.kpis, board.previous
 RATES = ["resolution_rate", "first_response_on_time_rate", "resolution_on_time_rate", "followup_satisfaction",
          "escalation_rate", "reopen_rate"]
 cards = st.columns(4)
@@ -35,7 +37,7 @@ for col, name in zip(rate_cols, RATES, strict=True):
     col.metric(kpi_label(name, lang), format_rate(now[name]), ui.delta_rate(now[name], before[name]),
                delta_color="inverse" if inverse else "normal")
 
-trend = ui.complaints_trend(flt)
+trend = board.trend
 if trend.empty:
     st.info(tr("no_data"))
     st.stop()
@@ -64,7 +66,7 @@ DIMENSIONS = [("business_line", "business_line", "business_lines"), ("channel", 
               ("category", "category", "categories"), ("city", None, "cities")]
 tabs = st.tabs([tr("by_business_line"), tr("by_channel"), tr("by_category"), tr("by_city")])
 for tab, (by, vocab, field) in zip(tabs, DIMENSIONS, strict=True):
-    frame = ui.complaint_breakdown(flt, by)
+    frame = board.breakdowns[by]
     frame = frame.assign(label=[label(vocab, k, lang) if vocab else k for k in frame["key"]])
     with tab:
         event = st.altair_chart(charts.rate_bars(frame, volume_title=tr("chart_volume"),
@@ -86,12 +88,12 @@ st.subheader(tr("sla_view"))
 left, right = st.columns(2)
 left.caption(kpi_label("resolution_on_time_rate", lang))
 left.altair_chart(charts.rate_bars(
-    ui.complaint_breakdown(flt, "severity").assign(
+    board.breakdowns["severity"].assign(
         label=lambda f: [label("severity", k, lang) for k in f["key"]],
         resolution_rate=lambda f: f["resolution_on_time_rate"]),
     volume_title=tr("chart_volume"), rate_title=tr("kpi_resolution_on_time_rate")), width="stretch")
 right.caption(tr("backlog_ageing"))
-ageing = ui.complaint_ageing(flt).assign(bucket=lambda f: [tr(f"age_{b}") for b in f["bucket"]])
+ageing = board.ageing.assign(bucket=lambda f: [tr(f"age_{b}") for b in f["bucket"]])
 right.altair_chart(charts.count_bars(ageing, x="bucket", count_title=tr("count"), color="#F6BD16"), width="stretch")
 
 overdue = ui.complaint_list(flt, overdue=True)
@@ -100,7 +102,7 @@ st.dataframe(ui.present_complaints(overdue.sort_values("resolution_due_at"), use
              key="complaints_overdue", height=260)
 
 st.subheader(tr("escalation_funnel"))
-funnel = ui.escalation_funnel(flt).assign(label=lambda f: [label("escalation_level", v, lang) for v in f["level"]])
+funnel = board.funnel.assign(label=lambda f: [label("escalation_level", v, lang) for v in f["level"]])
 st.altair_chart(alt.Chart(funnel).mark_bar(color="#5B8FF9").encode(
     x=alt.X("count:Q", title=tr("count")), y=alt.Y("label:N", sort=None, title=None),
     tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("count:Q", title=tr("count"))]

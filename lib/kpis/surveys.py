@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, Float, and_, case, func, literal_column, or_, select
+from sqlalchemy import Boolean, Float, String, and_, case, func, literal_column, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from lib import analytics
@@ -43,7 +43,8 @@ def _top2_overall(session: Session):
 
 def _group_column(session: Session, by: str | None):
     columns = {
-        "month": lambda: month_key(session, R.surveyed_on),
+        "month": lambda: (literal_column("survey_response.surveyed_month", String)
+                          if session.get_bind().dialect.name == "duckdb" else month_key(session, R.surveyed_on)),
         "company": lambda: Company.name,
         "city": lambda: Project.city,
         "project": lambda: Project.name,
@@ -158,16 +159,50 @@ def benchmark(year: int, dimension: str, *, session: Session) -> float | None:
 
 
 @analytics.through_mirror("survey_response")
+def raw_stats_sets(flt: KpiFilter, bys: tuple[str | None, ...], *, session: Session) -> dict[str | None, list[dict]]:
+    """raw_stats for several groupings of one filter (None: the total). On the analytic mirror they are
+    one GROUPING SETS statement, so the period's answers are read once, not once per grouping."""
+    grouped = [by for by in bys if by is not None]
+    if session.get_bind().dialect.name != "duckdb" or not grouped:
+        # (the total asked for as compute's last-year read asks: the mirror's memo serves both)
+        return {by: raw_stats(flt, session=session, **({"by": by} if by else {})) for by in bys}
+    columns = [_group_column(session, by) for by in grouped]
+    flags = [func.grouping(c).label(f"in_{i}") for i, c in enumerate(columns)]
+    stmt = (select(*[c.label(f"key_{i}") for i, c in enumerate(columns)], *flags, *_aggregates(session))
+            .select_from(joined()).where(*conditions(flt))
+            .group_by(func.grouping_sets(*[tuple_(c) for c in columns], tuple_())))
+    rows = [dict(r) for r in session.execute(stmt).mappings().all()]
+    inner = {f"key_{i}" for i in range(len(columns))} | {f"in_{i}" for i in range(len(columns))}
+
+    def stats(row: dict, key: str | None) -> dict:
+        return ({"g": row[key]} if key else {}) | {k: v for k, v in row.items() if k not in inner}
+    out: dict[str | None, list[dict]] = {}
+    for i, by in enumerate(grouped):
+        mine = sorted((r for r in rows if r[f"in_{i}"] == 0), key=lambda r: (r[f"key_{i}"] is None, r[f"key_{i}"]))
+        out[by] = [stats(r, f"key_{i}") for r in mine]
+    if None in bys:
+        out[None] = [stats(r, None) for r in rows if all(r[f"in_{i}"] for i in range(len(columns)))]
+    return out
+
+
+@analytics.through_mirror("survey_response")
 def compute(flt: KpiFilter, *, session: Session, by: str | None = None) -> KpiResult:
-    total_rows = raw_stats(flt, session=session)
-    kpis = kpis_from_stats(total_rows[0] if total_rows else {})
+    return compute_many(flt, (None, by) if by else (None,), session=session)[by]
+
+
+@analytics.through_mirror("survey_response")
+def compute_many(flt: KpiFilter, bys: tuple[str | None, ...], *, session: Session) -> dict[str | None, KpiResult]:
+    """`compute` for several groupings of one filter; every result carries the total KPIs."""
+    sets = raw_stats_sets(flt, tuple(dict.fromkeys((None, *bys))), session=session)
+    kpis = kpis_from_stats(sets[None][0] if sets[None] else {})
     last_year = raw_stats(flt.shifted(years=-1), session=session)
     previous_score = kpis_from_stats(last_year[0] if last_year else {})["satisfaction_score"]
     score = kpis["satisfaction_score"]
     kpis["yoy_change"] = None if score is None or previous_score is None else score - previous_score
     bench = benchmark(flt.end.year, "overall", session=session)
     kpis["vs_industry"] = None if score is None or bench is None else score - bench
-    groups = []
-    if by is not None:
-        groups = [{"key": r["g"], "kpis": kpis_from_stats(r)} for r in raw_stats(flt, session=session, by=by)]
-    return KpiResult("surveys", flt.as_json(), kpis, groups)
+    out = {}
+    for by in bys:
+        groups = [] if by is None else [{"key": r["g"], "kpis": kpis_from_stats(r)} for r in sets[by]]
+        out[by] = KpiResult("surveys", flt.as_json(), dict(kpis), groups)
+    return out

@@ -1,19 +1,46 @@
 """Aggregated read models for the Complaints page (the page gets small frames, never raw rows)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lib import analytics
 from lib.kpis import complaints
-from lib.kpis.common import KpiFilter
+from lib.kpis.common import KpiFilter, KpiResult
 from lib.models import Complaint
+from lib.services import complaints as complaint_service
+from lib.services import overview
+
+BREAKDOWNS = ("business_line", "channel", "category", "city", "severity")
 
 
-def breakdown(flt: KpiFilter, by: str, *, session: Session) -> pd.DataFrame:
-    result = complaints.compute(flt, session=session, by=by, with_percentiles=False)  # bars show no medians
-    return pd.DataFrame([{"key": g["key"], **g["kpis"]} for g in result.groups])
+@dataclass(frozen=True)
+class Board:
+    """Everything the Complaints page draws for one filter."""
+    kpis: dict
+    previous: dict
+    trend: pd.DataFrame
+    breakdowns: dict[str, pd.DataFrame]
+    ageing: pd.DataFrame
+    funnel: pd.DataFrame
+
+
+def board(flt: KpiFilter, *, session: Session) -> Board:
+    """The page's one read: the cards, the monthly trend and every breakdown come from one grouped
+    statement on the mirror (`complaints.compute_many`); the previous period's cards, the backlog ageing
+    and the escalation funnel are three small ones."""
+    sets = complaints.compute_many(flt, (None, "month", *BREAKDOWNS), session=session)
+    return Board(sets[None].kpis, complaints.compute(flt.previous_period(), session=session).kpis,
+                 overview.trend_frame(sets["month"]), {by: _frame(sets[by]) for by in BREAKDOWNS},
+                 complaint_service.ageing(flt, session=session), escalation_funnel(flt, session=session))
+
+
+def _frame(result: KpiResult) -> pd.DataFrame:
+    return pd.DataFrame([{"key": g["key"], **g["kpis"]} for g in result.groups],
+                        columns=["key", *complaints.KPI_NAMES])
 
 
 @analytics.through_mirror("complaint")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from lib import stats
 from lib.kpis import areas
 from lib.kpis import surveys as survey_kpis
-from lib.kpis.common import KpiFilter
+from lib.kpis.common import KpiFilter, KpiResult
 from lib.models import SupervisorIssue
 from lib.services import targets
 from lib.vocab import ISSUE_DONE
@@ -46,14 +46,22 @@ class Board:
     movers: pd.DataFrame
 
 
+def _area_sets(flt: KpiFilter, session: Session) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, dict[str, Any]]]]:
+    """(area → kpis, area → company → kpis), each area's period read once for both."""
+    sets = {area: areas.compute_many(area, flt, (None, "company"), session=session, with_percentiles=False)
+            for area in areas.AREAS}
+    return ({area: s[None].kpis for area, s in sets.items()},
+            {area: {g["key"]: g["kpis"] for g in s["company"].groups} for area, s in sets.items()})
+
+
 def board(flt: KpiFilter, *, session: Session) -> Board:
     """The overview page's one read: the period's area KPIs and its by-company KPIs are shared by the
-    cards, the volumes, the league table and the movers."""
-    now = _area_kpis(flt, session)
+    cards, the volumes, the league table and the movers, and so are the previous period's."""
+    now, companies = _area_sets(flt, session)
+    before, companies_before = _area_sets(flt.previous_period(), session)
     table = targets.lookup_table(session=session)
-    companies = _by_company(flt, session)
-    return Board(_cards(flt, now, session, table), _counts(now, session), _league(companies, table),
-                 _movers(flt, companies, session))
+    return Board(_cards(flt, now, session, table, before), _counts(now, session), _league(companies, table),
+                 _movers(flt, companies, session, before_k=companies_before))
 
 
 def cards(flt: KpiFilter, *, session: Session) -> list[Card]:
@@ -61,8 +69,9 @@ def cards(flt: KpiFilter, *, session: Session) -> list[Card]:
     return _cards(flt, _area_kpis(flt, session), session, targets.lookup_table(session=session))
 
 
-def _cards(flt: KpiFilter, now: dict, session: Session, table: dict) -> list[Card]:
-    before, year_ago = (_area_kpis(f, session) for f in (flt.previous_period(), flt.shifted(years=-1)))
+def _cards(flt: KpiFilter, now: dict, session: Session, table: dict, before: dict | None = None) -> list[Card]:
+    before = before if before is not None else _area_kpis(flt.previous_period(), session)
+    year_ago = _area_kpis(flt.shifted(years=-1), session)
     out = []
     for h in targets.HEADLINES:
         value = now[h.area][h.kpi]
@@ -150,11 +159,14 @@ def movers(flt: KpiFilter, *, session: Session, limit: int = 5) -> pd.DataFrame:
     return _movers(flt, _by_company(flt, session), session, limit)
 
 
-def _movers(flt: KpiFilter, now_k: dict, session: Session, limit: int = 5) -> pd.DataFrame:
+def _movers(flt: KpiFilter, now_k: dict, session: Session, limit: int = 5,
+            before_k: dict | None = None) -> pd.DataFrame:
     prev = flt.previous_period()
-    before_k = _by_company(prev, session)
-    survey_now = {r["g"]: r for r in survey_kpis.raw_stats(flt, session=session, by="company")}
-    survey_before = {r["g"]: r for r in survey_kpis.raw_stats(prev, session=session, by="company")}
+    before_k = before_k if before_k is not None else _by_company(prev, session)
+    # The same call as surveys.compute_many's inside _area_sets: the mirror's memo answers it.
+    survey_now = {r["g"]: r for r in survey_kpis.raw_stats_sets(flt, (None, "company"), session=session)["company"]}
+    survey_before = {r["g"]: r for r in
+                     survey_kpis.raw_stats_sets(prev, (None, "company"), session=session)["company"]}
     from lib.services.survey_views import change as survey_change
 
     rows = []
@@ -194,7 +206,11 @@ def open_issues(*, session: Session) -> int:
 
 def complaints_trend(flt: KpiFilter, *, session: Session) -> pd.DataFrame:
     """Monthly volume and resolution rate (already aggregated: charts never get raw rows)."""
-    result = areas.compute("complaints", flt, session=session, by="month", with_percentiles=False)
+    return trend_frame(areas.compute("complaints", flt, session=session, by="month", with_percentiles=False))
+
+
+def trend_frame(result: KpiResult) -> pd.DataFrame:
+    """Complaint KPIs grouped by month, as the trend chart draws them."""
     return pd.DataFrame(
         [{"month": g["key"], "complaints": g["kpis"]["complaints"],
           "resolution_rate": g["kpis"]["resolution_rate"]} for g in result.groups],

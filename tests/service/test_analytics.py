@@ -14,6 +14,7 @@ from lib.kpis.common import KpiFilter
 from lib.models import AnalyticsChange, AnalyticsState, Complaint, SurveyResponse
 from lib.schema import init_db
 from lib.services import backup
+from lib.services import complaints as complaint_service
 from tests import fixtures
 
 NOW = datetime(2025, 3, 1)
@@ -193,3 +194,50 @@ def test_a_reused_highest_id_reads_as_the_new_row(engine):
     if engine.dialect.name == "sqlite":
         assert new_id == old_id  # the case this test is about
     assert _complaint_kpis(engine)["complaints"] == 5  # C6 gone, C8 in: not 4 (C8 lost) nor 6 (C6 kept)
+
+
+def test_complaint_lists_found_through_the_mirror_come_whole_from_the_row_store(engine):
+    # The mirror picks the page of rows (newest first, ties by id), the row store gives them with the
+    # personal columns the mirror never holds; an update not yet in the snapshot is seen at once.
+    with session_scope(engine) as session:
+        fixtures.complaints_fixture(session)
+        session.execute(update(Complaint).where(Complaint.ref == "C3").values(complainant_name="王女士"))
+    analytics.build(engine)
+    with session_scope(engine) as session:
+        session.execute(update(Complaint).where(Complaint.ref == "C4").values(status="in_progress"))
+    with session_scope(engine, readonly=True) as session:
+        assert _through_mirror(session)
+        every = complaint_service.list_frame(JAN_FEB, session=session)
+        open_ones = complaint_service.list_frame(JAN_FEB, session=session, statuses=("received", "in_progress"))
+        newest_two = complaint_service.list_frame(JAN_FEB, session=session, limit=2)
+        overdue = complaint_service.list_frame(JAN_FEB, session=session, overdue_only=True)
+    assert list(every["ref"]) == ["C6", "C4", "C3", "C2", "C1"]  # C5 is void; C1 and C2 came in together
+    assert list(open_ones["ref"]) == ["C6", "C4", "C3"]
+    assert list(newest_two["ref"]) == ["C6", "C4"]
+    assert list(overdue["ref"]) == ["C6", "C4", "C3"]  # all three were due in 2025
+    assert every.set_index("ref").loc["C3", "complainant_name"] == "王女士"
+
+
+@pytest.mark.parametrize("mode", ["on", "off"])
+def test_several_groupings_in_one_read_give_the_hand_worked_answers(engine, monkeypatch, mode):
+    # The Complaints page's cards, trend and breakdowns in one read (GROUPING SETS on the mirror,
+    # one query per grouping on the row store); a NULL severity is a group of its own.
+    monkeypatch.setenv("CRHQ_ANALYTICS", mode)
+    with session_scope(engine) as session:
+        fixtures.complaints_fixture(session)
+    analytics.build(engine)
+    with session_scope(engine, readonly=True) as session:
+        assert _through_mirror(session) == (mode == "on")
+        sets = complaints.compute_many(JAN_FEB, (None, "month", "company", "severity"), session=session, now=NOW)
+    total = sets[None].kpis
+    assert total["complaints"] == 5 and total["open_backlog"] == 2 and total["overdue_open"] == 2
+    assert total["resolution_rate"] == pytest.approx(3 / 5)
+    assert total["first_response_on_time_rate"] == pytest.approx(2 / 5)
+    assert total["median_hours_to_resolve"] == pytest.approx(24, abs=1e-6)
+    assert {g["key"]: g["kpis"]["complaints"] for g in sets["month"].groups} == {"2025-01": 4, "2025-02": 1}
+    by_company = {g["key"]: g["kpis"] for g in sets["company"].groups}
+    assert by_company["A公司"]["resolution_rate"] == pytest.approx(2 / 3)
+    assert by_company["B公司"]["complaints"] == 2
+    assert {g["key"]: g["kpis"]["complaints"] for g in sets["severity"].groups} == {
+        "ordinary": 3, "important": 1, None: 1}
+    assert sets["company"].kpis["complaints"] == 5
