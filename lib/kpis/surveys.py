@@ -158,30 +158,43 @@ def benchmark(year: int, dimension: str, *, session: Session) -> float | None:
                                                         Benchmark.dimension == dimension))
 
 
+Grouping = str | tuple[str, ...] | None
+
+
 @analytics.through_mirror("survey_response")
-def raw_stats_sets(flt: KpiFilter, bys: tuple[str | None, ...], *, session: Session) -> dict[str | None, list[dict]]:
-    """raw_stats for several groupings of one filter (None: the total). On the analytic mirror they are
-    one GROUPING SETS statement, so the period's answers are read once, not once per grouping."""
+def raw_stats_sets(flt: KpiFilter, bys: tuple[Grouping, ...], *, session: Session) -> dict[Grouping, list[dict]]:
+    """Statistics for several groupings of one filter: None is the total (as raw_stats), a name is
+    raw_stats by it (key "g"), a tuple of names is grouped_stats by them (keys named after them). On
+    the analytic mirror they are one GROUPING SETS statement: the period's answers are read once."""
     grouped = [by for by in bys if by is not None]
     if session.get_bind().dialect.name != "duckdb" or not grouped:
         # (the total asked for as compute's last-year read asks: the mirror's memo serves both)
-        return {by: raw_stats(flt, session=session, **({"by": by} if by else {})) for by in bys}
-    columns = [_group_column(session, by) for by in grouped]
-    flags = [func.grouping(c).label(f"in_{i}") for i, c in enumerate(columns)]
-    stmt = (select(*[c.label(f"key_{i}") for i, c in enumerate(columns)], *flags, *_aggregates(session))
-            .select_from(joined()).where(*conditions(flt))
-            .group_by(func.grouping_sets(*[tuple_(c) for c in columns], tuple_())))
+        return {by: (raw_stats(flt, session=session) if by is None else
+                     raw_stats(flt, session=session, by=by) if isinstance(by, str) else
+                     grouped_stats(flt, by, session=session)) for by in bys}
+    dims = list(dict.fromkeys(d for by in grouped for d in ((by,) if isinstance(by, str) else by)))
+    columns = {d: _group_column(session, d) for d in dims}
+    flags = [func.grouping(columns[d]).label(f"in_{d}") for d in dims]
+    sets = [tuple_(*[columns[d] for d in ((by,) if isinstance(by, str) else by)]) for by in grouped]
+    stmt = (select(*[columns[d].label(f"key_{d}") for d in dims], *flags, *_aggregates(session))
+            .select_from(joined()).where(*conditions(flt)).group_by(func.grouping_sets(*sets, tuple_())))
     rows = [dict(r) for r in session.execute(stmt).mappings().all()]
-    inner = {f"key_{i}" for i in range(len(columns))} | {f"in_{i}" for i in range(len(columns))}
+    inner = {f"key_{d}" for d in dims} | {f"in_{d}" for d in dims}
 
-    def stats(row: dict, key: str | None) -> dict:
-        return ({"g": row[key]} if key else {}) | {k: v for k, v in row.items() if k not in inner}
-    out: dict[str | None, list[dict]] = {}
-    for i, by in enumerate(grouped):
-        mine = sorted((r for r in rows if r[f"in_{i}"] == 0), key=lambda r: (r[f"key_{i}"] is None, r[f"key_{i}"]))
-        out[by] = [stats(r, f"key_{i}") for r in mine]
+    def belongs(row: dict, names: tuple[str, ...]) -> bool:  # GROUPING() is 0 for the set's own columns
+        return all(row[f"in_{d}"] == (0 if d in names else 1) for d in dims)
+
+    def stats(row: dict, keys: dict[str, str]) -> dict:
+        return {out: row[f"key_{d}"] for out, d in keys.items()} | {k: v for k, v in row.items() if k not in inner}
+    out: dict[Grouping, list[dict]] = {}
+    for by in grouped:
+        names = (by,) if isinstance(by, str) else by
+        keys = {"g": by} if isinstance(by, str) else {d: d for d in by}
+        mine = sorted((r for r in rows if belongs(r, names)),
+                      key=lambda r: [(r[f"key_{d}"] is None, r[f"key_{d}"]) for d in names])
+        out[by] = [stats(r, keys) for r in mine]
     if None in bys:
-        out[None] = [stats(r, None) for r in rows if all(r[f"in_{i}"] for i in range(len(columns)))]
+        out[None] = [stats(r, {}) for r in rows if belongs(r, ())]
     return out
 
 

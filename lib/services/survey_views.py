@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lib import stats
+from lib import analytics, stats
 from lib.kpis import surveys as kpis
 from lib.kpis.common import KpiFilter
 from lib.models import Benchmark, Company, Project, SurveyWave
@@ -54,16 +54,29 @@ def change(name: str, a: dict[str, Any], b: dict[str, Any]) -> stats.Change:
                              n(b, f"{dim}_n"), b.get(f"{dim}_sum"), b.get(f"{dim}_sumsq"))
 
 
-def _totals(flt: KpiFilter, session: Session) -> dict[str, Any]:
-    rows = kpis.raw_stats(flt, session=session)
+# What the Surveys page shows of one period: its totals, the trend and the project heatmap.
+PAGE_SETS: tuple[kpis.Grouping, ...] = (None, ("month", "touchpoint"), ("project",))
+
+
+def _stats(flt: KpiFilter, grouping: kpis.Grouping, session: Session) -> list[dict[str, Any]]:
+    """One grouping of a period's statistics. On the analytic mirror the page's groupings are read in
+    one statement; whichever view asks first pays, the others get it from the mirror's memo."""
+    if grouping in PAGE_SETS and analytics.wanted(session, "survey_response"):
+        return kpis.raw_stats_sets(flt, PAGE_SETS, session=session)[grouping]
+    return kpis.raw_stats_sets(flt, (grouping,), session=session)[grouping]
+
+
+def _totals(flt: KpiFilter, session: Session, *, shown: bool = True) -> dict[str, Any]:
+    """A period's total statistics; `shown=False` for a period the page compares with but does not draw."""
+    rows = _stats(flt, None, session) if shown else kpis.raw_stats(flt, session=session)
     return rows[0] if rows else {}
 
 
 def summary(flt: KpiFilter, *, session: Session) -> dict[str, Any]:
     """responses (n) and every headline and dimension KPI as a Figure."""
     now = _totals(flt, session)
-    before = _totals(flt.previous_period(), session)
-    last_year = _totals(flt.shifted(years=-1), session)
+    before = _totals(flt.previous_period(), session, shown=False)
+    last_year = _totals(flt.shifted(years=-1), session, shown=False)
     figures = {name: Figure(estimate(name, now), change(name, now, before), change(name, now, last_year))
                for name in (*HEADLINE, *SCORES[1:])}
     return {"responses": int(now.get("responses") or 0),
@@ -73,7 +86,7 @@ def summary(flt: KpiFilter, *, session: Session) -> dict[str, Any]:
 
 def trend(flt: KpiFilter, *, session: Session, kpi: str = "satisfaction_score") -> pd.DataFrame:
     """Monthly KPI per touchpoint with its 95% interval (already aggregated: a few rows per month)."""
-    rows = kpis.grouped_stats(flt, ("month", "touchpoint"), session=session)
+    rows = _stats(flt, ("month", "touchpoint"), session)
     out = []
     for r in rows:
         e = estimate(kpi, r)
@@ -107,7 +120,7 @@ def versus_benchmark(flt: KpiFilter, *, session: Session) -> pd.DataFrame:
 def heatmap(flt: KpiFilter, *, session: Session, by: str = "project") -> pd.DataFrame:
     """Mean score per (project, dimension) with n; one row per cell that has answers."""
     out = []
-    for r in kpis.grouped_stats(flt, (by,), session=session):
+    for r in _stats(flt, (by,), session):
         for name in SCORES:
             e = estimate(name, r)
             if e.n:

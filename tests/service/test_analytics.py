@@ -241,3 +241,28 @@ def test_several_groupings_in_one_read_give_the_hand_worked_answers(engine, monk
     assert {g["key"]: g["kpis"]["complaints"] for g in sets["severity"].groups} == {
         "ordinary": 3, "important": 1, None: 1}
     assert sets["company"].kpis["complaints"] == 5
+
+
+@pytest.mark.parametrize("mode", ["on", "off"])
+def test_survey_groupings_in_one_read_give_the_hand_worked_answers(engine, monkeypatch, mode):
+    # The Surveys page's totals, month × touchpoint trend and project heatmap in one read on the mirror.
+    monkeypatch.setenv("CRHQ_ANALYTICS", mode)
+    with session_scope(engine) as session:
+        fixtures.surveys_fixture(session)
+        wave = session.scalar(select(fixtures.SurveyWave))
+        p2 = session.scalar(select(fixtures.Project).where(fixtures.Project.name == "广州华府"))
+        for key, overall in (("k6", 2), ("k7", 5)):  # 25 and 100 on 0–100
+            session.add(SurveyResponse(wave_id=wave.id, respondent_key=key, surveyed_on=date(2025, 4, 10),
+                                       project_id=p2.id, touchpoint="signing_1m", scale=5, overall=overall))
+    analytics.build(engine)
+    with session_scope(engine, readonly=True) as session:
+        assert _through_mirror(session) == (mode == "on")
+        sets = surveys.raw_stats_sets(YEAR, (None, ("month", "touchpoint"), ("project",), "company"), session=session)
+    assert sets[None][0]["responses"] == 6
+    assert sets[None][0]["overall_sum"] == pytest.approx(100 + 0 + 70 + 75 + 25 + 100)
+    assert [(r["month"], r["touchpoint"], r["responses"]) for r in sets[("month", "touchpoint")]] == [
+        ("2025-03", "delivery_1m", 4), ("2025-04", "signing_1m", 2)]
+    by_project = {r["project"]: r for r in sets[("project",)]}
+    assert by_project["深圳花园"]["overall_sum"] == pytest.approx(245)
+    assert by_project["广州华府"]["top2"] == 1  # only the 5 of 5 is top-2-box
+    assert {r["g"]: r["responses"] for r in sets["company"]} == {"A公司": 4, "B公司": 2}
