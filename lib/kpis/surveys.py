@@ -206,9 +206,13 @@ def compute(flt: KpiFilter, *, session: Session, by: str | None = None) -> KpiRe
 @analytics.through_mirror("survey_response")
 def compute_many(flt: KpiFilter, bys: tuple[str | None, ...], *, session: Session) -> dict[str | None, KpiResult]:
     """`compute` for several groupings of one filter; every result carries the total KPIs."""
-    sets = raw_stats_sets(flt, tuple(dict.fromkeys((None, *bys))), session=session)
+    groupings = tuple(dict.fromkeys((None, *bys)))
+    sets = raw_stats_sets(flt, groupings, session=session)
     kpis = kpis_from_stats(sets[None][0] if sets[None] else {})
-    last_year = raw_stats(flt.shifted(years=-1), session=session)
+    # Last year is asked for with the same groupings: a caller that also shows the year before (the
+    # overview's previous period) has then asked the mirror the very same question, and its memo answers.
+    mirrored = session.get_bind().dialect.name == "duckdb"
+    last_year = raw_stats_sets(flt.shifted(years=-1), groupings if mirrored else (None,), session=session)[None]
     previous_score = kpis_from_stats(last_year[0] if last_year else {})["satisfaction_score"]
     score = kpis["satisfaction_score"]
     kpis["yoy_change"] = None if score is None or previous_score is None else score - previous_score

@@ -71,7 +71,9 @@ def cards(flt: KpiFilter, *, session: Session) -> list[Card]:
 
 def _cards(flt: KpiFilter, now: dict, session: Session, table: dict, before: dict | None = None) -> list[Card]:
     before = before if before is not None else _area_kpis(flt.previous_period(), session)
-    year_ago = _area_kpis(flt.shifted(years=-1), session)
+    # A year-long period's previous period is the same dates a year earlier: read once.
+    same = flt.shifted(years=-1) == flt.previous_period()
+    year_ago = before if same else _area_kpis(flt.shifted(years=-1), session)
     out = []
     for h in targets.HEADLINES:
         value = now[h.area][h.kpi]
