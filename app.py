@@ -117,7 +117,7 @@ else:
                      icon=":material/arrow_forward:", query_params={**period_query, "company": move["company"]})
 
 st.subheader(tr("chart_complaints_trend"))
-trend = ui.complaints_trend(flt)
+trend = board.trend
 if trend.empty:
     st.info(tr("no_data"))
 else:

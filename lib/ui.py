@@ -22,7 +22,7 @@ from lib.kpis.common import KpiFilter
 from lib.pages import BY_ID, WRITERS, may_open, menu_for
 from lib.services import audit as audit_service
 from lib.services import complaints as complaint_service
-from lib.services import demo, org, overview, reports, users
+from lib.services import demo, org, reports, users
 from lib.services import settings as app_settings
 from lib.vocab import BUSINESS_LINES, CATEGORIES, CHANNELS, SEVERITIES, VOCABULARIES, label
 
@@ -173,16 +173,6 @@ def period_picker(prefix: str) -> tuple[date, date]:
 
 
 # ---- cached readers (keyed by database URL; cleared after writes) --------------------------
-@st.cache_data(ttl=300, show_spinner=False)
-def _complaints_trend(url: str, flt: KpiFilter):
-    with session_scope(get_engine(), readonly=True) as session:
-        return overview.complaints_trend(flt, session=session)
-
-
-def complaints_trend(flt: KpiFilter):
-    return _complaints_trend(get_settings().database_url, flt)
-
-
 def clear_caches() -> None:
     st.cache_data.clear()
 

@@ -44,24 +44,28 @@ class Board:
     counts: dict[str, int]
     league: pd.DataFrame
     movers: pd.DataFrame
+    trend: pd.DataFrame  # complaints and resolution rate by month
 
 
-def _area_sets(flt: KpiFilter, session: Session) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, dict[str, Any]]]]:
-    """(area → kpis, area → company → kpis), each area's period read once for both."""
-    sets = {area: areas.compute_many(area, flt, (None, "company"), session=session, with_percentiles=False)
+def _area_sets(flt: KpiFilter, session: Session, *, trend: bool = False) -> tuple[dict, dict, KpiResult | None]:
+    """(area → kpis, area → company → kpis, complaints by month if `trend`), each area's period read once
+    for all of them."""
+    sets = {area: areas.compute_many(area, flt, (None, "company", "month") if trend and area == "complaints"
+                                     else (None, "company"), session=session, with_percentiles=False)
             for area in areas.AREAS}
     return ({area: s[None].kpis for area, s in sets.items()},
-            {area: {g["key"]: g["kpis"] for g in s["company"].groups} for area, s in sets.items()})
+            {area: {g["key"]: g["kpis"] for g in s["company"].groups} for area, s in sets.items()},
+            sets["complaints"].get("month"))
 
 
 def board(flt: KpiFilter, *, session: Session) -> Board:
     """The overview page's one read: the period's area KPIs and its by-company KPIs are shared by the
     cards, the volumes, the league table and the movers, and so are the previous period's."""
-    now, companies = _area_sets(flt, session)
-    before, companies_before = _area_sets(flt.previous_period(), session)
+    now, companies, by_month = _area_sets(flt, session, trend=True)
+    before, companies_before, _ = _area_sets(flt.previous_period(), session)
     table = targets.lookup_table(session=session)
     return Board(_cards(flt, now, session, table, before), _counts(now, session), _league(companies, table),
-                 _movers(flt, companies, session, before_k=companies_before))
+                 _movers(flt, companies, session, before_k=companies_before), trend_frame(by_month))
 
 
 def cards(flt: KpiFilter, *, session: Session) -> list[Card]:
@@ -204,11 +208,6 @@ def open_issues(*, session: Session) -> int:
     """Supervisor issues not yet resolved, as of now (a stock, not a flow: no period)."""
     return session.scalar(select(func.count()).select_from(SupervisorIssue).where(
         SupervisorIssue.source == "supervisor", SupervisorIssue.status.not_in(ISSUE_DONE))) or 0
-
-
-def complaints_trend(flt: KpiFilter, *, session: Session) -> pd.DataFrame:
-    """Monthly volume and resolution rate (already aggregated: charts never get raw rows)."""
-    return trend_frame(areas.compute("complaints", flt, session=session, by="month", with_percentiles=False))
 
 
 def trend_frame(result: KpiResult) -> pd.DataFrame:

@@ -60,6 +60,26 @@ def test_overview_cards_equal_the_cli(demo, flt):
         assert card.last_year == pytest.approx(last_year[card.area][card.kpi], nan_ok=True), card.kpi
 
 
+@pytest.mark.parametrize("flt", [FILTERS[0], KpiFilter(date(2025, 3, 1), date(2026, 2, 28))], ids=["ytd", "year"])
+def test_overview_board_equals_the_cli(demo, flt):
+    # The page's one read: now and the previous period once each, a year-long period's year-ago cards
+    # taken from its previous period (the same dates), the trend from the same grouped read.
+    if flt.end.month == 2:
+        assert flt.shifted(years=-1) == flt.previous_period()  # the shortcut this case is about
+    board = overview.board(flt, session=demo)
+    areas_ = ("complaints", "surveys", "listening", "supervisors")
+    now = {area: cli_kpis(area, flt)["kpis"] for area in areas_}
+    before = {area: cli_kpis(area, flt.previous_period())["kpis"] for area in areas_}
+    last_year = {area: cli_kpis(area, flt.shifted(years=-1))["kpis"] for area in areas_}
+    for card in board.cards:
+        assert card.value == pytest.approx(now[card.area][card.kpi], nan_ok=True), card.kpi
+        assert card.previous == pytest.approx(before[card.area][card.kpi], nan_ok=True), card.kpi
+        assert card.last_year == pytest.approx(last_year[card.area][card.kpi], nan_ok=True), card.kpi
+    by_month = {g["key"]: g["kpis"]["complaints"] for g in cli_kpis("complaints", flt, "--by", "month")["groups"]}
+    assert dict(zip(board.trend["month"], board.trend["complaints"], strict=True)) == by_month
+    assert board.counts["complaints"] == now["complaints"]["complaints"] > 0
+
+
 def test_overview_for_one_company_equals_the_cli_with_that_company(demo):
     flt = KpiFilter(date(2026, 1, 1), TODAY, companies=("杭州公司",))
     cards = {c.kpi: c.value for c in overview.cards(flt, session=demo)}
