@@ -32,11 +32,12 @@ def compute(area: str, flt: KpiFilter, *, session: Session, by: str | None = Non
 
 
 def compute_many(area: str, flt: KpiFilter, bys: tuple[str | None, ...], *, session: Session,
-                 with_percentiles: bool = True) -> dict[str | None, KpiResult]:
+                 with_percentiles: bool = True, with_comparisons: bool = True) -> dict[str | None, KpiResult]:
     """`compute` for several groupings of one filter. Complaints and surveys read the period once for all
-    of them on the analytic mirror; percentiles, if asked, come with the ungrouped total only."""
+    of them on the analytic mirror; percentiles, if asked, come with the ungrouped total only.
+    `with_comparisons=False`: the survey KPIs against last year and the industry are left out (None)."""
     if area == "complaints":
         return complaints.compute_many(flt, bys, session=session, with_percentiles=with_percentiles)
     if area == "surveys":
-        return surveys.compute_many(flt, bys, session=session)
+        return surveys.compute_many(flt, bys, session=session, with_comparisons=with_comparisons)
     return {by: compute(area, flt, session=session, by=by, with_percentiles=with_percentiles) for by in bys}

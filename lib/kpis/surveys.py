@@ -204,11 +204,17 @@ def compute(flt: KpiFilter, *, session: Session, by: str | None = None) -> KpiRe
 
 
 @analytics.through_mirror("survey_response")
-def compute_many(flt: KpiFilter, bys: tuple[str | None, ...], *, session: Session) -> dict[str | None, KpiResult]:
-    """`compute` for several groupings of one filter; every result carries the total KPIs."""
+def compute_many(flt: KpiFilter, bys: tuple[str | None, ...], *, session: Session,
+                 with_comparisons: bool = True) -> dict[str | None, KpiResult]:
+    """`compute` for several groupings of one filter; every result carries the total KPIs.
+    `with_comparisons=False` leaves yoy_change and vs_industry out (None): no read of last year."""
     groupings = tuple(dict.fromkeys((None, *bys)))
     sets = raw_stats_sets(flt, groupings, session=session)
     kpis = kpis_from_stats(sets[None][0] if sets[None] else {})
+    if not with_comparisons:
+        kpis |= {"yoy_change": None, "vs_industry": None}
+        return {by: KpiResult("surveys", flt.as_json(), dict(kpis), [] if by is None else
+                              [{"key": r["g"], "kpis": kpis_from_stats(r)} for r in sets[by]]) for by in bys}
     # Last year is asked for with the same groupings: a caller that also shows the year before (the
     # overview's previous period) has then asked the mirror the very same question, and its memo answers.
     mirrored = session.get_bind().dialect.name == "duckdb"

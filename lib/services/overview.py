@@ -34,7 +34,9 @@ class Card:
 
 
 def _area_kpis(flt: KpiFilter, session: Session) -> dict[str, dict[str, Any]]:
-    return {area: areas.compute(area, flt, session=session, with_percentiles=False).kpis for area in areas.AREAS}
+    """Each area's KPIs as the cards show them: no medians, no survey comparisons (no card shows them)."""
+    return {area: areas.compute_many(area, flt, (None,), session=session, with_percentiles=False,
+                                     with_comparisons=False)[None].kpis for area in areas.AREAS}
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,8 @@ def _area_sets(flt: KpiFilter, session: Session, *, trend: bool = False) -> tupl
     """(area → kpis, area → company → kpis, complaints by month if `trend`), each area's period read once
     for all of them."""
     sets = {area: areas.compute_many(area, flt, (None, "company", "month") if trend and area == "complaints"
-                                     else (None, "company"), session=session, with_percentiles=False)
+                                     else (None, "company"), session=session, with_percentiles=False,
+                                     with_comparisons=False)
             for area in areas.AREAS}
     return ({area: s[None].kpis for area, s in sets.items()},
             {area: {g["key"]: g["kpis"] for g in s["company"].groups} for area, s in sets.items()},
