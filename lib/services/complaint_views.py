@@ -32,8 +32,10 @@ def board(flt: KpiFilter, *, session: Session) -> Board:
     """The page's one read: the cards, the monthly trend and every breakdown come from one grouped
     statement on the mirror (`complaints.compute_many`); the previous period's cards, the backlog ageing
     and the escalation funnel are three small ones."""
-    sets = complaints.compute_many(flt, (None, "month", *BREAKDOWNS), session=session)
-    return Board(sets[None].kpis, complaints.compute(flt.previous_period(), session=session).kpis,
+    sets = complaints.compute_many(flt, (None, "month", *BREAKDOWNS), session=session, with_percentiles=False)
+    previous = complaints.compute(flt.previous_period(), session=session, with_percentiles=False).kpis
+    pct_now, pct_before = complaints.period_percentiles((flt, flt.previous_period()), session=session)
+    return Board(sets[None].kpis | pct_now, previous | pct_before,
                  overview.trend_frame(sets["month"]), {by: _frame(sets[by]) for by in BREAKDOWNS},
                  complaint_service.ageing(flt, session=session), escalation_funnel(flt, session=session))
 

@@ -1,6 +1,7 @@
 """The analytic mirror (lib.analytics) gives the hand-worked answers of tests/fixtures.py, sees every
 write at once (insert, update, delete, uncommitted in the reader's own transaction), rebuilds and
 forgets old change notes, never copies personal data, and is never shared between databases."""
+from dataclasses import replace
 from datetime import date, datetime
 
 import duckdb
@@ -266,3 +267,25 @@ def test_survey_groupings_in_one_read_give_the_hand_worked_answers(engine, monke
     assert by_project["深圳花园"]["overall_sum"] == pytest.approx(245)
     assert by_project["广州华府"]["top2"] == 1  # only the 5 of 5 is top-2-box
     assert {r["g"]: r["responses"] for r in sets["company"]} == {"A公司": 4, "B公司": 2}
+
+
+@pytest.mark.parametrize("mode", ["on", "off"])
+def test_medians_of_two_periods_in_one_read(engine, monkeypatch, mode):
+    # January: C4 12 h, C1 24 h, C2 96 h resolved → median 24, p90 24 + 0.8 × 72. February: nothing resolved.
+    monkeypatch.setenv("CRHQ_ANALYTICS", mode)
+    with session_scope(engine) as session:
+        fixtures.complaints_fixture(session)
+    analytics.build(engine)
+    jan, feb = KpiFilter(date(2025, 1, 1), date(2025, 1, 31)), KpiFilter(date(2025, 2, 1), date(2025, 2, 28))
+    with session_scope(engine, readonly=True) as session:
+        assert _through_mirror(session) == (mode == "on")
+        after, before = complaints.period_percentiles((feb, jan), session=session)
+        overlapping = complaints.period_percentiles((JAN_FEB, jan), session=session)
+        one_company = complaints.period_percentiles((replace(feb, companies=("A公司",)),
+                                                     replace(jan, companies=("A公司",))), session=session)
+    assert before["median_hours_to_resolve"] == pytest.approx(24, abs=1e-6)
+    assert before["p90_hours_to_resolve"] == pytest.approx(81.6, abs=1e-6)
+    assert after.get("median_hours_to_resolve") is None
+    assert overlapping[0]["median_hours_to_resolve"] == pytest.approx(24, abs=1e-6)  # the same three
+    assert overlapping[1]["p90_hours_to_resolve"] == pytest.approx(81.6, abs=1e-6)
+    assert one_company[1]["median_hours_to_resolve"] == pytest.approx(60, abs=1e-6)  # C1 24 h, C2 96 h
