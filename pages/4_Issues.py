@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from functools import partial
 
 import streamlit as st
 
@@ -114,8 +115,8 @@ if writer and len(rows):
     d1, d2, _ = st.columns([1, 1, 4])
     for col, fmt, mime in ((d1, "csv", "text/csv"),
                            (d2, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")):
-        col.download_button(tr(f"export_{fmt}"), exports.rows_for_download(rows.drop(columns=["version"]), fmt=fmt,
-                                                                           role=user.role),
+        col.download_button(tr(f"export_{fmt}"),  # made when clicked, not on every run
+                            partial(exports.rows_for_download, rows.drop(columns=["version"]), fmt=fmt, role=user.role),
                             file_name=f"issues.{fmt}", mime=mime, key=f"iss_export_{fmt}",
                             on_click=ui.audit_export, args=(user.username, "supervisor_issue", fmt, len(rows)))
 

@@ -2,6 +2,8 @@
 column, as bar, line, heat map or table; views saved per user; pivot and row downloads (audited)."""
 from __future__ import annotations
 
+from functools import partial
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -156,11 +158,12 @@ d1, d2, d3 = st.columns(3)
 d1.download_button(tr("download_pivot_csv"), exports.to_bytes(table, "csv"), file_name="pivot.csv", mime="text/csv",
                    key="exp_dl_csv", on_click=ui.audit_export, args=(user.username, f"pivot_{dataset_name}", "csv",
                                                                      len(table)))
-d2.download_button(tr("download_pivot_xlsx"), exports.to_bytes(table, "xlsx"), file_name="pivot.xlsx",
+d2.download_button(tr("download_pivot_xlsx"), partial(exports.to_bytes, table, "xlsx"), file_name="pivot.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="exp_dl_xlsx",
                    on_click=ui.audit_export, args=(user.username, f"pivot_{dataset_name}", "xlsx", len(table)))
 if user.role in WRITERS and dataset_name in ("complaints", "surveys"):
     raw = ui.cached(explore.rows, dataset_name, flt)
-    d3.download_button(tr("download_rows", n=len(raw)), exports.rows_for_download(raw, fmt="csv", role=user.role),
+    d3.download_button(tr("download_rows", n=len(raw)), partial(exports.rows_for_download, raw, fmt="csv",
+                                                                 role=user.role),
                        file_name=f"{dataset_name}_rows.csv", mime="text/csv", key="exp_dl_rows",
                        on_click=ui.audit_export, args=(user.username, f"rows_{dataset_name}", "csv", len(raw)))

@@ -5,7 +5,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from lib.kpis.common import FilterError, KpiFilter, KpiResult, ratio
@@ -29,13 +29,16 @@ def _employee_conditions(flt: KpiFilter) -> list:
 
 
 def _stats(flt: KpiFilter, session: Session, group_col, activity_types: list[str]) -> list[dict]:
-    in_period = and_(A.employee_id == E.id, A.activity_date >= flt.start, A.activity_date <= flt.end)
-    took_part = exists().where(in_period)
-    types_done = (select(func.count(func.distinct(A.activity_type)))
-                  .where(in_period, A.activity_type.in_(activity_types)).scalar_subquery())
-    completed = types_done >= len(activity_types) if activity_types else False
-    findings = (select(func.count()).where(in_period, A.finding.is_not(None), A.finding != "")
-                .scalar_subquery())
+    # Each employee's activities in the period, aggregated once and joined (a correlated subquery per
+    # employee cost PostgreSQL a scan of the activities for each of them when it planned without statistics).
+    listed = A.activity_type.in_(activity_types) if activity_types else false()
+    acts = (select(A.employee_id.label("employee_id"),
+                   func.count(func.distinct(case((listed, A.activity_type)))).label("types"),
+                   func.sum(case((and_(A.finding.is_not(None), A.finding != ""), 1), else_=0)).label("findings"))
+            .where(A.activity_date >= flt.start, A.activity_date <= flt.end)
+            .group_by(A.employee_id).subquery())
+    took_part = acts.c.employee_id.is_not(None)
+    completed = acts.c.types >= len(activity_types) if activity_types else false()
 
     def n(cond):
         return func.sum(case((cond, 1), else_=0))
@@ -46,10 +49,11 @@ def _stats(flt: KpiFilter, session: Session, group_col, activity_types: list[str
         n(took_part).label("participants"),
         n(and_(took_part, E.is_management.is_(True))).label("participants_management"),
         n(completed).label("completed"),
-        func.coalesce(func.sum(findings), 0).label("findings"),
+        func.coalesce(func.sum(acts.c.findings), 0).label("findings"),
     ]
     stmt = (select(*([group_col.label("g")] if group_col is not None else []), *parts)
-            .select_from(E.__table__.join(Company, Company.id == E.company_id))
+            .select_from(E.__table__.join(Company, Company.id == E.company_id)
+                         .outerjoin(acts, acts.c.employee_id == E.id))
             .where(*_employee_conditions(flt)))
     if group_col is not None:
         stmt = stmt.group_by(group_col).order_by(group_col)

@@ -175,7 +175,7 @@ def _pick_first_option(page, combobox: str) -> None:
 
 
 def test_staff_logs_a_complaint_in_the_browser(server):
-    server, _ = server
+    server, url = server
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -196,7 +196,33 @@ def test_staff_logs_a_complaint_in_the_browser(server):
         expect(page.get_by_text("已登记投诉 TS").first).to_be_visible(timeout=30_000)
         expect(page.get_by_text("· 已受理").first).to_be_visible(timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "register_logged_zh.png"), full_page=True)
+
+        # The export is made when clicked (not on every run) and audited when taken.
+        exports_before = _exports_by(url, "clerk")
+        with page.expect_download(timeout=60_000) as info:
+            page.get_by_role("button", name="导出 Excel").click()
+        exported = ARTIFACTS / "register_export.xlsx"
+        info.value.save_as(exported)
+        from openpyxl import load_workbook
+        sheet = load_workbook(exported).active
+        header = [c.value for c in sheet[1]]
+        rows = list(sheet.iter_rows(min_row=2, values_only=True))
+        assert all(str(row[header.index("ref")]).startswith("TS") for row in rows)
+        assert "赵六" in [row[header.index("complainant_name")] for row in rows]  # staff export full names
+        deadline = time.time() + 10
+        while _exports_by(url, "clerk") == exports_before and time.time() < deadline:
+            time.sleep(0.2)
+        assert _exports_by(url, "clerk") == exports_before + 1
         browser.close()
+
+
+def _exports_by(url: str, actor: str) -> int:
+    from sqlalchemy import func, select
+
+    from lib.models import AuditLog
+    with session_scope(make_engine(url)) as session:
+        return session.scalar(select(func.count()).select_from(AuditLog).where(
+            AuditLog.actor == actor, AuditLog.action == "export", AuditLog.entity == "complaint"))
 
 
 def _issues_raised_this_year(url: str) -> int:
