@@ -289,3 +289,31 @@ def test_medians_of_two_periods_in_one_read(engine, monkeypatch, mode):
     assert overlapping[0]["median_hours_to_resolve"] == pytest.approx(24, abs=1e-6)  # the same three
     assert overlapping[1]["p90_hours_to_resolve"] == pytest.approx(81.6, abs=1e-6)
     assert one_company[1]["median_hours_to_resolve"] == pytest.approx(60, abs=1e-6)  # C1 24 h, C2 96 h
+
+
+def test_an_outdated_mirror_is_rebuilt_when_the_app_starts(engine):
+    # After an upgrade that changes the snapshot's format, the app's start rebuilds it on a thread,
+    # so the first person to open a page does not wait for it.
+    import json
+    import threading
+
+    from lib import ui
+    with session_scope(engine) as session:
+        fixtures.complaints_fixture(session)
+    built = analytics.build(engine)
+    with session_scope(engine, readonly=True) as session:
+        token = session.scalar(select(AnalyticsState.token))
+    manifest = analytics._root() / token / "manifest.json"
+    manifest.write_text(json.dumps({**built, "format": analytics.FORMAT - 1}), encoding="utf-8")
+    ui.engine_for.clear()
+    started = ui.engine_for(engine.url.render_as_string(hide_password=False), False)
+    try:
+        for thread in threading.enumerate():
+            if thread.name == "crhq-analytics-refresh":
+                thread.join(timeout=60)
+        rebuilt = json.loads(manifest.read_text(encoding="utf-8"))
+        assert rebuilt["format"] == analytics.FORMAT
+        assert rebuilt["generation"] == built["generation"] + 1
+    finally:
+        ui.engine_for.clear()
+        started.dispose()
