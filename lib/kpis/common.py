@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, func, literal, literal_column, or_, select
+from sqlalchemy import Integer, and_, case, cast, func, literal, literal_column, or_, select, tuple_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
@@ -133,6 +133,27 @@ def _key(row: Any, n: int, single: bool) -> Any:
     if n == 0:
         return "_all"
     return row[0] if single else tuple(row[:n])
+
+
+def grouping_sets(session: Session, columns: dict[str, ColumnElement], sets: list[tuple[str, ...]], parts: list,
+                  froms, where: list[ColumnElement]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    """The aggregates `parts` for several groupings in one GROUPING SETS statement (the analytic mirror's
+    way to read a period once for a page). Returns, for each set of column names and for () (the
+    total), its rows: each set column under its name, then the aggregates, ordered by the keys with
+    NULL last. A key may itself be NULL, so the rows of a set are told apart by GROUPING()."""
+    names = list(columns)
+    inner = {f"{prefix}_{n}" for n in names for prefix in ("key", "in")}
+    stmt = (select(*[columns[n].label(f"key_{n}") for n in names],
+                   *[func.grouping(columns[n]).label(f"in_{n}") for n in names], *parts)
+            .select_from(froms).where(*where)
+            .group_by(func.grouping_sets(*[tuple_(*[columns[n] for n in s]) for s in sets], tuple_())))
+    rows = [dict(r) for r in session.execute(stmt).mappings().all()]
+    out: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for s in (*sets, ()):
+        mine = sorted((r for r in rows if all(r[f"in_{n}"] == (0 if n in s else 1) for n in names)),
+                      key=lambda r, s=s: [(r[f"key_{n}"] is None, r[f"key_{n}"]) for n in s])
+        out[s] = [{n: r[f"key_{n}"] for n in s} | {k: v for k, v in r.items() if k not in inner} for r in mine]
+    return out
 
 
 def percentiles(session: Session, value: ColumnElement, where: list[ColumnElement],

@@ -7,7 +7,7 @@ from itertools import pairwise
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Boolean, String, and_, case, column, func, literal_column, or_, select, tuple_
+from sqlalchemy import Boolean, String, and_, case, column, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from lib import analytics
@@ -17,6 +17,7 @@ from lib.kpis.common import (
     KpiFilter,
     KpiResult,
     count_if,
+    grouping_sets,
     hours_between,
     month_key,
     percentiles,
@@ -206,23 +207,15 @@ def compute_many(flt: KpiFilter, bys: tuple[str | None, ...], *, session: Sessio
 def _compute_sets(flt: KpiFilter, bys: tuple[str | None, ...], *, session: Session, now: datetime,
                   with_percentiles: bool) -> dict[str | None, KpiResult]:
     grouped = [by for by in bys if by is not None]
-    columns = [_group_column(session, by) for by in grouped]
     where = conditions(flt)
-    # GROUPING(column) is 0 in the rows of that column's set; a set's key may itself be NULL.
-    flags = [func.grouping(c).label(f"in_{i}") for i, c in enumerate(columns)]
-    stmt = (select(*[c.label(f"key_{i}") for i, c in enumerate(columns)], *flags, *_parts(session, now))
-            .select_from(joined()).where(*where)
-            .group_by(func.grouping_sets(*[tuple_(c) for c in columns], tuple_())))
-    rows = session.execute(stmt).mappings().all()
-    counts = [name for name in (rows[0].keys() if rows else ()) if not name.startswith(("key_", "in_"))]
-    total = next((r for r in rows if all(r[f"in_{i}"] for i in range(len(columns)))), {})
-    pct = _percentiles(session, where, None).get("_all", {}) if with_percentiles and None in bys else {}
-    out: dict[str | None, KpiResult] = {}
-    for i, by in enumerate(grouped):
-        mine = sorted((r for r in rows if r[f"in_{i}"] == 0), key=lambda r: (r[f"key_{i}"] is None, r[f"key_{i}"]))
-        groups = [{"key": r[f"key_{i}"], "kpis": _kpis(r, {})} for r in mine]
-        out[by] = KpiResult("complaints", flt.as_json(), _kpis({n: total.get(n) for n in counts}, {}), groups)
+    found = grouping_sets(session, {by: _group_column(session, by) for by in grouped}, [(by,) for by in grouped],
+                          _parts(session, now), joined(), where)
+    total = found[()][0] if found[()] else {}
+    out: dict[str | None, KpiResult] = {
+        by: KpiResult("complaints", flt.as_json(), _kpis(total, {}),
+                      [{"key": r[by], "kpis": _kpis(r, {})} for r in found[(by,)]]) for by in grouped}
     if None in bys:
+        pct = _percentiles(session, where, None).get("_all", {}) if with_percentiles else {}
         out[None] = KpiResult("complaints", flt.as_json(), _kpis(total, pct), [])
     return out
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, Float, String, and_, case, func, literal_column, or_, select, tuple_
+from sqlalchemy import Boolean, Float, String, and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from lib import analytics
-from lib.kpis.common import FilterError, KpiFilter, KpiResult, count_if, month_key, ratio
+from lib.kpis.common import FilterError, KpiFilter, KpiResult, count_if, grouping_sets, month_key, ratio
 from lib.models import Benchmark, Company, Project, SurveyResponse, SurveyWave
 
 R = SurveyResponse
@@ -168,33 +168,17 @@ def raw_stats_sets(flt: KpiFilter, bys: tuple[Grouping, ...], *, session: Sessio
     the analytic mirror they are one GROUPING SETS statement: the period's answers are read once."""
     grouped = [by for by in bys if by is not None]
     if session.get_bind().dialect.name != "duckdb" or not grouped:
-        # (the total asked for as compute's last-year read asks: the mirror's memo serves both)
         return {by: (raw_stats(flt, session=session) if by is None else
                      raw_stats(flt, session=session, by=by) if isinstance(by, str) else
                      grouped_stats(flt, by, session=session)) for by in bys}
-    dims = list(dict.fromkeys(d for by in grouped for d in ((by,) if isinstance(by, str) else by)))
-    columns = {d: _group_column(session, d) for d in dims}
-    flags = [func.grouping(columns[d]).label(f"in_{d}") for d in dims]
-    sets = [tuple_(*[columns[d] for d in ((by,) if isinstance(by, str) else by)]) for by in grouped]
-    stmt = (select(*[columns[d].label(f"key_{d}") for d in dims], *flags, *_aggregates(session))
-            .select_from(joined()).where(*conditions(flt)).group_by(func.grouping_sets(*sets, tuple_())))
-    rows = [dict(r) for r in session.execute(stmt).mappings().all()]
-    inner = {f"key_{d}" for d in dims} | {f"in_{d}" for d in dims}
-
-    def belongs(row: dict, names: tuple[str, ...]) -> bool:  # GROUPING() is 0 for the set's own columns
-        return all(row[f"in_{d}"] == (0 if d in names else 1) for d in dims)
-
-    def stats(row: dict, keys: dict[str, str]) -> dict:
-        return {out: row[f"key_{d}"] for out, d in keys.items()} | {k: v for k, v in row.items() if k not in inner}
-    out: dict[Grouping, list[dict]] = {}
-    for by in grouped:
-        names = (by,) if isinstance(by, str) else by
-        keys = {"g": by} if isinstance(by, str) else {d: d for d in by}
-        mine = sorted((r for r in rows if belongs(r, names)),
-                      key=lambda r: [(r[f"key_{d}"] is None, r[f"key_{d}"]) for d in names])
-        out[by] = [stats(r, keys) for r in mine]
-    if None in bys:
-        out[None] = [stats(r, {}) for r in rows if belongs(r, ())]
+    sets = [(by,) if isinstance(by, str) else by for by in grouped]
+    dims = dict.fromkeys(d for s in sets for d in s)
+    found = grouping_sets(session, {d: _group_column(session, d) for d in dims}, sets, _aggregates(session),
+                          joined(), conditions(flt))
+    out: dict[Grouping, list[dict]] = {None: found[()]} if None in bys else {}
+    for by, s in zip(grouped, sets, strict=True):
+        out[by] = ([{"g": r[by]} | {k: v for k, v in r.items() if k != by} for r in found[s]]
+                   if isinstance(by, str) else found[s])
     return out
 
 
@@ -208,24 +192,15 @@ def compute_many(flt: KpiFilter, bys: tuple[str | None, ...], *, session: Sessio
                  with_comparisons: bool = True) -> dict[str | None, KpiResult]:
     """`compute` for several groupings of one filter; every result carries the total KPIs.
     `with_comparisons=False` leaves yoy_change and vs_industry out (None): no read of last year."""
-    groupings = tuple(dict.fromkeys((None, *bys)))
-    sets = raw_stats_sets(flt, groupings, session=session)
+    sets = raw_stats_sets(flt, tuple(dict.fromkeys((None, *bys))), session=session)
     kpis = kpis_from_stats(sets[None][0] if sets[None] else {})
-    if not with_comparisons:
-        kpis |= {"yoy_change": None, "vs_industry": None}
-        return {by: KpiResult("surveys", flt.as_json(), dict(kpis), [] if by is None else
-                              [{"key": r["g"], "kpis": kpis_from_stats(r)} for r in sets[by]]) for by in bys}
-    # Last year is asked for with the same groupings: a caller that also shows the year before (the
-    # overview's previous period) has then asked the mirror the very same question, and its memo answers.
-    mirrored = session.get_bind().dialect.name == "duckdb"
-    last_year = raw_stats_sets(flt.shifted(years=-1), groupings if mirrored else (None,), session=session)[None]
-    previous_score = kpis_from_stats(last_year[0] if last_year else {})["satisfaction_score"]
+    kpis |= {"yoy_change": None, "vs_industry": None}
     score = kpis["satisfaction_score"]
-    kpis["yoy_change"] = None if score is None or previous_score is None else score - previous_score
-    bench = benchmark(flt.end.year, "overall", session=session)
-    kpis["vs_industry"] = None if score is None or bench is None else score - bench
-    out = {}
-    for by in bys:
-        groups = [] if by is None else [{"key": r["g"], "kpis": kpis_from_stats(r)} for r in sets[by]]
-        out[by] = KpiResult("surveys", flt.as_json(), dict(kpis), groups)
-    return out
+    if with_comparisons and score is not None:
+        last_year = raw_stats(flt.shifted(years=-1), session=session)
+        previous_score = kpis_from_stats(last_year[0] if last_year else {})["satisfaction_score"]
+        kpis["yoy_change"] = None if previous_score is None else score - previous_score
+        bench = benchmark(flt.end.year, "overall", session=session)
+        kpis["vs_industry"] = None if bench is None else score - bench
+    return {by: KpiResult("surveys", flt.as_json(), dict(kpis), [] if by is None else
+                          [{"key": r["g"], "kpis": kpis_from_stats(r)} for r in sets[by]]) for by in bys}

@@ -66,17 +66,15 @@ def _stats(flt: KpiFilter, grouping: kpis.Grouping, session: Session) -> list[di
     return kpis.raw_stats_sets(flt, (grouping,), session=session)[grouping]
 
 
-def _totals(flt: KpiFilter, session: Session, *, shown: bool = True) -> dict[str, Any]:
-    """A period's total statistics; `shown=False` for a period the page compares with but does not draw."""
-    rows = _stats(flt, None, session) if shown else kpis.raw_stats(flt, session=session)
+def _first(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return rows[0] if rows else {}
 
 
 def summary(flt: KpiFilter, *, session: Session) -> dict[str, Any]:
     """responses (n) and every headline and dimension KPI as a Figure."""
-    now = _totals(flt, session)
-    before = _totals(flt.previous_period(), session, shown=False)
-    last_year = _totals(flt.shifted(years=-1), session, shown=False)
+    now = _first(_stats(flt, None, session))  # the periods compared with are not drawn: their totals only
+    before = _first(kpis.raw_stats(flt.previous_period(), session=session))
+    last_year = _first(kpis.raw_stats(flt.shifted(years=-1), session=session))
     figures = {name: Figure(estimate(name, now), change(name, now, before), change(name, now, last_year))
                for name in (*HEADLINE, *SCORES[1:])}
     return {"responses": int(now.get("responses") or 0),
@@ -103,7 +101,7 @@ def benchmarks(*, session: Session) -> pd.DataFrame:
 
 def versus_benchmark(flt: KpiFilter, *, session: Session) -> pd.DataFrame:
     """Each dimension's score with its interval against the industry benchmark of the period's last year."""
-    now = _totals(flt, session)
+    now = _first(_stats(flt, None, session))
     bench = {d: v for d, v in session.execute(select(Benchmark.dimension, Benchmark.value)
                                               .where(Benchmark.year == flt.end.year)).all()}
     out = []

@@ -29,6 +29,13 @@ def mirror_on(monkeypatch, tmp_path):
     monkeypatch.setenv("CRHQ_ANALYTICS_DIR", str(tmp_path / "analytics"))
 
 
+@pytest.fixture(params=["on", "off"])
+def mode(request, monkeypatch) -> str:
+    """The test runs once through the mirror and once on the row store."""
+    monkeypatch.setenv("CRHQ_ANALYTICS", request.param)
+    return request.param
+
+
 def _through_mirror(session) -> bool:
     with analytics.reading(session, "complaint") as reader:
         return reader.get_bind().dialect.name == "duckdb"
@@ -219,11 +226,9 @@ def test_complaint_lists_found_through_the_mirror_come_whole_from_the_row_store(
     assert every.set_index("ref").loc["C3", "complainant_name"] == "王女士"
 
 
-@pytest.mark.parametrize("mode", ["on", "off"])
-def test_several_groupings_in_one_read_give_the_hand_worked_answers(engine, monkeypatch, mode):
+def test_several_groupings_in_one_read_give_the_hand_worked_answers(engine, mode):
     # The Complaints page's cards, trend and breakdowns in one read (GROUPING SETS on the mirror,
     # one query per grouping on the row store); a NULL severity is a group of its own.
-    monkeypatch.setenv("CRHQ_ANALYTICS", mode)
     with session_scope(engine) as session:
         fixtures.complaints_fixture(session)
     analytics.build(engine)
@@ -244,10 +249,8 @@ def test_several_groupings_in_one_read_give_the_hand_worked_answers(engine, monk
     assert sets["company"].kpis["complaints"] == 5
 
 
-@pytest.mark.parametrize("mode", ["on", "off"])
-def test_survey_groupings_in_one_read_give_the_hand_worked_answers(engine, monkeypatch, mode):
+def test_survey_groupings_in_one_read_give_the_hand_worked_answers(engine, mode):
     # The Surveys page's totals, month × touchpoint trend and project heatmap in one read on the mirror.
-    monkeypatch.setenv("CRHQ_ANALYTICS", mode)
     with session_scope(engine) as session:
         fixtures.surveys_fixture(session)
         wave = session.scalar(select(fixtures.SurveyWave))
@@ -269,10 +272,8 @@ def test_survey_groupings_in_one_read_give_the_hand_worked_answers(engine, monke
     assert {r["g"]: r["responses"] for r in sets["company"]} == {"A公司": 4, "B公司": 2}
 
 
-@pytest.mark.parametrize("mode", ["on", "off"])
-def test_medians_of_two_periods_in_one_read(engine, monkeypatch, mode):
+def test_medians_of_two_periods_in_one_read(engine, mode):
     # January: C4 12 h, C1 24 h, C2 96 h resolved → median 24, p90 24 + 0.8 × 72. February: nothing resolved.
-    monkeypatch.setenv("CRHQ_ANALYTICS", mode)
     with session_scope(engine) as session:
         fixtures.complaints_fixture(session)
     analytics.build(engine)
