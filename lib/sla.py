@@ -7,6 +7,8 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 import chinese_calendar
+import numpy as np
+import pandas as pd
 
 DEFAULT_SLA: dict[str, float] = {
     "first_response_working_hours": 24,
@@ -117,3 +119,68 @@ def due_times(
     else:  # ordinary, or a responsible complaint whose severity was left blank
         resolution = add_working_hours(received_at, 24 * s["resolution_ordinary_working_days"])
     return DueTimes(first, resolution)
+
+
+def due_times_many(
+    received_at: list[datetime],
+    channel: list[str],
+    severity: list[str | None],
+    responsible: list[bool],
+    sla: dict[str, float] | None = None,
+) -> tuple[list[datetime], list[datetime]]:
+    """`due_times` of many complaints (an import) at once: the same moments, in NumPy arrays.
+
+    Returns the first-response and the resolution due times, in the order given.
+    """
+    s = {**DEFAULT_SLA, **(sla or {})}
+    start = pd.DatetimeIndex(received_at).as_unit("us").asi8  # microseconds since 1970
+    urgent = np.array([v == "urgent" for v in severity], dtype=bool)
+    forum = np.array([v == "forum" for v in channel], dtype=bool)
+    important = np.array([v == "important" for v in severity], dtype=bool)
+    accountable = np.array(responsible, dtype=bool)
+
+    def calendar(hours: float) -> np.ndarray:
+        return start + round(hours * _HOUR)
+
+    first = np.where(urgent, calendar(s["first_response_urgent_calendar_hours"]),
+                     np.where(forum, _add_working_hours(start, s["first_response_forum_working_hours"]),
+                              _add_working_hours(start, s["first_response_working_hours"])))
+    resolution = np.select(
+        [~accountable, urgent, important],
+        [_add_working_hours(start, 24 * s["resolution_non_responsible_working_days"]),
+         calendar(s["resolution_urgent_calendar_hours"]),
+         _add_working_hours(start, 24 * s["resolution_important_working_days"])],
+        _add_working_hours(start, 24 * s["resolution_ordinary_working_days"]))
+    return _moments(first), _moments(resolution)
+
+
+def _add_working_hours(start: np.ndarray, hours: float) -> np.ndarray:
+    """`add_working_hours` over an array of moments (microseconds since 1970), same arithmetic."""
+    if len(start) == 0:
+        return start
+    days = start // _DAY
+    working_days = _calendar(_year(days.min()), _year(days.max()) + 1 + int(hours // (24 * 200)))
+    at = np.searchsorted(working_days, days)  # the first working day on or after each start's day
+    working = working_days[np.minimum(at, len(working_days) - 1)] == days
+    span = round(hours * _HOUR) + np.where(working, start - days * _DAY, 0)
+    whole, part = np.divmod(span, _DAY)
+    k = np.maximum(0, np.where(part == 0, whole - 1, whole))
+    return working_days[at + k] * _DAY + span - k * _DAY
+
+
+_EPOCH = date(1970, 1, 1).toordinal()
+
+
+def _year(day: int) -> int:
+    return date.fromordinal(int(day) + _EPOCH).year
+
+
+@lru_cache(maxsize=16)
+def _calendar(first_year: int, last_year: int) -> np.ndarray:
+    """Working days of the years given, as days since 1970, in order."""
+    return np.array([n - _EPOCH for year in range(first_year, last_year + 1) for n in _working_days(year)],
+                    dtype=np.int64)
+
+
+def _moments(micros: np.ndarray) -> list[datetime]:
+    return micros.astype("datetime64[us]").astype(object).tolist()

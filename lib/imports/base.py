@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lib.db import big_page_cache
-from lib.imports.core import Column, ImportResult, RowError, validate_rows
+from lib.imports.core import Batch, Column, ImportResult, RowError, validate
 from lib.imports.reader import ImportRejected, read_table
 from lib.services import audit
 from lib.services.org import ProjectResolver
 
 Row = tuple[int, dict[str, Any]]  # (line in the file, parsed values)
-CHUNK = 2000
+CHUNK = 5000
 
 
 @dataclass
@@ -32,10 +32,10 @@ class Importer:
     kind: str
     entity: str
     columns: list[Column]
-    write: Callable[[list[Row], WriteContext], None]
+    write: Callable[[Batch, WriteContext], None]
     key: tuple[str, ...] = ()  # unique within a file; empty when the natural key is the whole row
-    check: Callable[[int, dict[str, Any]], list[RowError]] | None = None   # pure cross-field rules
-    resolve: Callable[[Session, list[Row]], list[RowError]] | None = None  # rules that need the database
+    check: Callable[[Batch], list[RowError]] | None = None             # pure cross-field rules
+    resolve: Callable[[Session, Batch], list[RowError]] | None = None  # rules that need the database
 
 
 def run_import(importer: Importer, data: bytes, filename: str, *, session: Session, actor: str,
@@ -45,23 +45,22 @@ def run_import(importer: Importer, data: bytes, filename: str, *, session: Sessi
     The caller owns the transaction (session_scope commits, or rolls back on the exception);
     a dry run validates and writes inside the transaction, then rolls it back.
     """
-    rows, errors = validate_rows(read_table(data, filename), importer.columns, importer.key)
-    if importer.check:
-        for line, row in rows:
-            errors += importer.check(line, row)
+    batch, errors = validate(read_table(data, filename), importer.columns, importer.key)
+    if importer.check and batch.columns:
+        errors += importer.check(batch)
     if not errors and importer.resolve:
-        errors += importer.resolve(session, rows)
+        errors += importer.resolve(session, batch)
     if errors:
-        errors.sort(key=lambda e: e.row)
+        errors.sort(key=lambda e: e.row)  # stable: within a line, cell errors before cross-field ones
         raise ImportRejected("imp_err_rows", errors=errors, n=len({e.row for e in errors}))
-    result = ImportResult(importer.kind, len(rows), dry_run=dry_run)
+    result = ImportResult(importer.kind, len(batch), dry_run=dry_run)
     ctx = WriteContext(session, actor, result, ProjectResolver(session), {"filename": filename})
     with big_page_cache(session):
-        for start in range(0, len(rows), CHUNK):
-            importer.write(rows[start:start + CHUNK], ctx)
+        for start in range(0, len(batch), CHUNK):
+            importer.write(batch.part(start, start + CHUNK), ctx)
             session.flush()
             if progress:
-                progress(min(1.0, (start + CHUNK) / len(rows)))
+                progress(min(1.0, (start + CHUNK) / len(batch)))
     result.created_projects = ctx.resolver.created
     audit.record(session=session, actor=actor, action="import", entity=importer.entity,
                  detail={"kind": importer.kind, "file": filename, "rows": result.rows,

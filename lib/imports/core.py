@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from lib.vocab import lookup, normalise_text
@@ -178,43 +179,73 @@ def required_error(line: int, spec: Column) -> RowError:
     return RowError(line, spec.name, "", f"必填项“{spec.zh}”为空", f"required value '{spec.name}' is empty")
 
 
-def validate_rows(frame: pd.DataFrame, columns: list[Column], key: tuple[str, ...] = ()
-                  ) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
-    """Parse every cell of every row and collect every problem, so the user gets them all at once.
+@dataclass(frozen=True)
+class Batch:
+    """An import's parsed cells column by column, with each row's line in the file (header = 1).
 
-    Returns (line, parsed row) pairs — line as a spreadsheet shows it, header = 1 — and the errors,
-    in line order. `key` names the columns that must be unique within the file (the natural key,
-    when it is not the whole row). Works column by column, parsing each distinct value once.
+    Large files are checked and written a column at a time; the importers of small files read
+    rows (`rows()`), as dictionaries holding the columns the file has.
+    """
+    lines: list[int]
+    columns: dict[str, list[Any]]
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __getitem__(self, name: str) -> list[Any]:
+        """One column's values; a column the file left out reads as blank."""
+        values = self.columns.get(name)
+        return [None] * len(self.lines) if values is None else values
+
+    def rows(self) -> list[tuple[int, dict[str, Any]]]:
+        names = list(self.columns)
+        return [(line, dict(zip(names, values, strict=True)))
+                for line, values in zip(self.lines, zip(*self.columns.values(), strict=True), strict=True)]
+
+    def part(self, start: int, stop: int) -> Batch:
+        return Batch(self.lines[start:stop], {k: v[start:stop] for k, v in self.columns.items()})
+
+    def take(self, positions: list[int]) -> Batch:
+        return Batch([self.lines[i] for i in positions], {k: [v[i] for i in positions] for k, v in self.columns.items()})
+
+
+def validate(frame: pd.DataFrame, columns: list[Column], key: tuple[str, ...] = ()) -> tuple[Batch, list[RowError]]:
+    """Parse every cell and collect every problem, so the user gets them all at once.
+
+    `frame` is indexed by each row's line in the file (see `reader.read_table`). Errors come in line
+    order. `key` names the columns that must be unique within the file (the natural key, when it is
+    not the whole row). Works column by column, parsing each distinct value once.
     """
     specs = {c.name: c for c in columns}
     mapping, errors = map_headers(list(frame.columns), columns)
+    lines = [int(i) for i in frame.index]
     if errors:
-        return [], errors
+        return Batch(lines, {}), errors
     frame = frame.rename(columns=mapping)[list(dict.fromkeys(mapping.values()))]
-    names = list(frame.columns)
-    parsed_columns = []
-    for name in names:
+    parsed: dict[str, list[Any]] = {}
+    for name in frame.columns:
         spec = specs[name]
         values, failures = parse_column(spec.parse, frame[name].tolist())
         failed = set()
         for offset, raw, exc in failures:
-            errors.append(RowError(offset + 2, name, str(raw), exc.zh, exc.en))
+            errors.append(RowError(lines[offset], name, str(raw), exc.zh, exc.en))
             failed.add(offset)
         if spec.required:
-            errors += [required_error(offset + 2, spec) for offset, value in enumerate(values)
+            errors += [required_error(lines[offset], spec) for offset, value in enumerate(values)
                        if value is None and offset not in failed]
-        parsed_columns.append(values)
-    rows = [(offset + 2, dict(zip(names, parsed, strict=True)))
-            for offset, parsed in enumerate(zip(*parsed_columns, strict=True))]
+        parsed[name] = values
+    batch = Batch(lines, parsed)
     if key:
-        errors += duplicate_errors(rows, key)
+        errors += duplicate_errors(batch, key)
     errors.sort(key=lambda e: e.row)  # stable: within a line, columns in file order, duplicates last
-    return rows, errors
+    return batch, errors
 
 
 def parse_column(parse: Callable[[Any], Any], cells: list[Any]
                  ) -> tuple[list[Any], list[tuple[int, Any, CellError]]]:
     """One column's cells parsed, each distinct value once; failures as (offset, raw value, error)."""
+    if pd.api.types.infer_dtype(cells, skipna=True) == "string":  # text and blanks: a CSV column
+        return _parse_texts(parse, cells)
     parsed: list[Any] = [None] * len(cells)
     failures = []
     seen: dict[Any, Any] = {}  # text → result; other values keyed with their type (True == 1, read differently)
@@ -230,10 +261,7 @@ def parse_column(parse: Callable[[Any], Any], cells: list[Any]
             memo = (raw.__class__, raw)
         value = seen.get(memo, _UNSEEN)
         if value is _UNSEEN:
-            try:
-                value = parse(raw)
-            except CellError as exc:
-                value = exc
+            value = _attempt(parse, raw)
             seen[memo] = value
         if isinstance(value, CellError):
             failures.append((offset, raw, value))
@@ -242,14 +270,37 @@ def parse_column(parse: Callable[[Any], Any], cells: list[Any]
     return parsed, failures
 
 
+def _parse_texts(parse: Callable[[Any], Any], cells: list[Any]
+                 ) -> tuple[list[Any], list[tuple[int, Any, CellError]]]:
+    """`parse_column` for text cells: distinct values found by pandas' hash table (in C), the
+    results spread back by position with NumPy."""
+    if parse is text:  # free text (references, names, descriptions): nothing to look up twice
+        return [(v.strip() or None) if v.__class__ is str else None for v in cells], []
+    codes, distinct = pd.factorize(np.asarray(cells, dtype=object))  # blank: code -1
+    results = np.empty(len(distinct) + 1, dtype=object)  # the last slot answers code -1: blank
+    bad = np.zeros(len(distinct) + 1, dtype=bool)
+    for i, raw in enumerate(distinct):
+        results[i] = _attempt(parse, raw)
+        bad[i] = isinstance(results[i], CellError)
+    failures = [(int(offset), cells[offset], results[codes[offset]]) for offset in np.flatnonzero(bad[codes])]
+    results[bad] = None
+    return results[codes].tolist(), failures
+
+
+def _attempt(parse: Callable[[Any], Any], raw: Any) -> Any:
+    try:
+        return parse(raw)
+    except CellError as exc:
+        return exc
+
+
 _UNSEEN = object()
 
 
-def duplicate_errors(rows: list[tuple[int, dict[str, Any]]], key: tuple[str, ...]) -> list[RowError]:
+def duplicate_errors(batch: Batch, key: tuple[str, ...]) -> list[RowError]:
     seen: dict[tuple, int] = {}
     errors = []
-    for line, parsed in rows:
-        natural = tuple(parsed[k] for k in key)
+    for line, natural in zip(batch.lines, zip(*(batch[k] for k in key), strict=True), strict=True):
         if None in natural:
             continue
         if natural in seen:
@@ -258,6 +309,22 @@ def duplicate_errors(rows: list[tuple[int, dict[str, Any]]], key: tuple[str, ...
                                    f"duplicate of line {seen[natural]}"))
         else:
             seen[natural] = line
+    return errors
+
+
+def each_row(check: Callable[[int, dict[str, Any]], list[RowError]]) -> Callable[[Batch], list[RowError]]:
+    """A rule written for one row, applied to every row of a batch."""
+    return lambda batch: [error for line, row in batch.rows() for error in check(line, row)]
+
+
+def not_before_all(batch: Batch, start: str, *names: str) -> list[RowError]:
+    """`not_before` for every row, a column at a time; within a line, errors in `names` order."""
+    errors = []
+    for name in names:
+        errors += [RowError(line, name, str(value), f"早于“{start}”", f"earlier than {start}")
+                   for line, begun, value in zip(batch.lines, batch[start], batch[name], strict=True)
+                   if begun and value and value < begun]
+    errors.sort(key=lambda e: e.row)
     return errors
 
 

@@ -5,8 +5,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from lib.imports.base import Importer, Row, WriteContext, changed
-from lib.imports.core import Column, RowError, not_before, parse_bool, parse_date, text
+from lib.imports.base import Importer, WriteContext, changed
+from lib.imports.core import Batch, Column, RowError, each_row, not_before, parse_bool, parse_date, text
 from lib.models import Employee, ListeningActivity
 from lib.services import listening as listening_service
 
@@ -25,8 +25,8 @@ def check_employee(line: int, row: dict[str, Any]) -> list[RowError]:
     return not_before(line, row, "joined_on", "left_on")
 
 
-def write_employees(rows: list[Row], ctx: WriteContext) -> None:
-    session = ctx.session
+def write_employees(batch: Batch, ctx: WriteContext) -> None:
+    session, rows = ctx.session, batch.rows()
     existing = {e.employee_no: e for e in session.scalars(
         select(Employee).where(Employee.employee_no.in_([r["employee_no"] for _, r in rows])))}
     for _, r in rows:
@@ -46,7 +46,7 @@ def write_employees(rows: list[Row], ctx: WriteContext) -> None:
 
 
 EMPLOYEES = Importer("employees", "employee", EMPLOYEE_COLUMNS, write_employees, key=("employee_no",),
-                     check=check_employee)
+                     check=each_row(check_employee))
 
 ACTIVITY_COLUMNS = [
     Column("employee_no", "工号", True, text),
@@ -56,17 +56,13 @@ ACTIVITY_COLUMNS = [
 ]
 
 
-def resolve_activities(session, rows: list[Row]) -> list[RowError]:
+def resolve_activities(session, batch: Batch) -> list[RowError]:
     """Every activity names an employee on the roster (import it first) and a known activity type
-    (built-in or admin-added; the row's value is replaced by the type's code)."""
+    (built-in or admin-added; written as the type's code)."""
     labels = listening_service.type_labels(session=session)
-    errors = []
-    for line, r in rows:
-        code = listening_service.type_code(r["activity_type"], labels)
-        if code is None:
-            errors.append(RowError(line, "activity_type", r["activity_type"], "不是已配置的活动类型",
-                                   "not a configured activity type"))
-        r["activity_type"] = code
+    rows = batch.rows()
+    errors = [RowError(line, "activity_type", r["activity_type"], "不是已配置的活动类型", "not a configured activity type")
+              for line, r in rows if listening_service.type_code(r["activity_type"], labels) is None]
     numbers = sorted({r["employee_no"] for _, r in rows})
     known = set()
     for start in range(0, len(numbers), 5000):
@@ -77,16 +73,18 @@ def resolve_activities(session, rows: list[Row]) -> list[RowError]:
                      for line, r in rows if r["employee_no"] not in known]
 
 
-def write_activities(rows: list[Row], ctx: WriteContext) -> None:
+def write_activities(batch: Batch, ctx: WriteContext) -> None:
     """The whole row is the natural key: a row already stored (or repeated in the file) is skipped."""
-    session = ctx.session
+    session, rows = ctx.session, batch.rows()
+    labels = ctx.cache.setdefault("labels", listening_service.type_labels(session=session))
     ids = dict(session.execute(select(Employee.employee_no, Employee.id).where(
         Employee.employee_no.in_({r["employee_no"] for _, r in rows}))).all())
     seen = {tuple(r) for r in session.execute(select(ListeningActivity.employee_id, ListeningActivity.activity_date,
                                       ListeningActivity.activity_type, ListeningActivity.finding)
                                .where(ListeningActivity.employee_id.in_(set(ids.values()))))}
     for _, r in rows:
-        key = (ids[r["employee_no"]], r["activity_date"], r["activity_type"], r.get("finding"))
+        key = (ids[r["employee_no"]], r["activity_date"], listening_service.type_code(r["activity_type"], labels),
+               r.get("finding"))
         if key in seen:
             ctx.result.unchanged += 1
             continue

@@ -29,7 +29,11 @@ def decode_csv(data: bytes) -> str:
 
 
 def read_table(data: bytes, filename: str = "") -> pd.DataFrame:
-    """Raw cells (str, or datetime/number from Excel), header names stripped; empty cells None."""
+    """Raw cells (str, or datetime/number from Excel), header names stripped; empty cells None.
+
+    Indexed by each row's line as the spreadsheet shows it (header = 1, below any title rows), so
+    an error report still points at the right line after blank rows are dropped.
+    """
     if not data or not data.strip():
         raise ImportRejected("imp_err_empty")
     if data[:4] == XLSX_MAGIC or Path(filename).suffix.lower() in (".xlsx", ".xlsm"):
@@ -37,13 +41,16 @@ def read_table(data: bytes, filename: str = "") -> pd.DataFrame:
             frame = pd.read_excel(io.BytesIO(data), dtype=object, engine="openpyxl")
         except Exception as exc:  # a corrupt workbook: say so instead of a traceback
             raise ImportRejected("imp_err_unreadable", detail=type(exc).__name__) from exc
-        frame = _drop_title_rows(frame)
+        frame, titles = _drop_title_rows(frame)
+        frame.index = frame.index + 2 + titles
     else:
         text = decode_csv(data)
         try:
-            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True,
+                                skip_blank_lines=False)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise ImportRejected("imp_err_unreadable", detail=str(exc).splitlines()[0]) from exc
+        frame.index = frame.index + 2
     names = [str(c).strip() for c in frame.columns]
     frame = pd.concat([_cells(frame.iloc[:, i]) for i in range(len(names))], axis=1, ignore_index=True)
     frame.columns = names
@@ -53,20 +60,23 @@ def read_table(data: bytes, filename: str = "") -> pd.DataFrame:
     return frame
 
 
-def _drop_title_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """A merged title row above the header (common in vendor workbooks) shows up as 'Unnamed' columns."""
+def _drop_title_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """A merged title row above the header (common in vendor workbooks) shows up as 'Unnamed' columns.
+    Returns the frame below the real header and how many rows the titles took."""
+    titles = 0
     for _ in range(3):
         unnamed = sum(str(c).startswith("Unnamed") for c in frame.columns)
         if len(frame.columns) == 0 or unnamed < len(frame.columns) / 2 or frame.empty:
             break
         frame.columns = [str(v).strip() if v is not None else f"Unnamed: {i}" for i, v in enumerate(frame.iloc[0])]
         frame = frame.iloc[1:].reset_index(drop=True)
-    return frame
+        titles += 1
+    return frame, titles
 
 
 def _cells(column: pd.Series) -> pd.Series:
     """Text stripped, blank text as None; Excel's numbers and dates left as they are."""
-    if pd.api.types.is_string_dtype(column.dtype) and column.dtype != object:  # CSV: strip in one pass
+    if pd.api.types.infer_dtype(column, skipna=True) == "string":  # CSV: strip in one pass
         stripped = column.str.strip()
-        return stripped.astype(object).where(stripped != "", None)
+        return stripped.astype(object).where(stripped.notna() & (stripped != ""), None)
     return column.astype(object).map(lambda v: (v.strip() or None) if isinstance(v, str) else v)

@@ -8,8 +8,19 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from lib.imports.base import Importer, Row, WriteContext, changed
-from lib.imports.core import CellError, Column, RowError, not_before, parse_date, parse_int, parse_vocab, text
+from lib.imports.base import Importer, WriteContext, changed
+from lib.imports.core import (
+    Batch,
+    CellError,
+    Column,
+    RowError,
+    each_row,
+    not_before,
+    parse_date,
+    parse_int,
+    parse_vocab,
+    text,
+)
 from lib.models import (
     SupervisionActivity,
     Supervisor,
@@ -44,8 +55,8 @@ SUPERVISOR_COLUMNS = [
 ]
 
 
-def write_supervisors(rows: list[Row], ctx: WriteContext) -> None:
-    session = ctx.session
+def write_supervisors(batch: Batch, ctx: WriteContext) -> None:
+    session, rows = ctx.session, batch.rows()
     existing = {s.supervisor_no: s for s in session.scalars(
         select(Supervisor).where(Supervisor.supervisor_no.in_([r["supervisor_no"] for _, r in rows])))}
     for _, r in rows:
@@ -65,7 +76,7 @@ def write_supervisors(rows: list[Row], ctx: WriteContext) -> None:
 
 
 SUPERVISORS = Importer("supervisors", "supervisor", SUPERVISOR_COLUMNS, write_supervisors,
-                       key=("supervisor_no",), check=lambda line, r: not_before(line, r, "joined_on", "left_on"))
+                       key=("supervisor_no",), check=each_row(lambda line, r: not_before(line, r, "joined_on", "left_on")))
 
 ACTIVITY_COLUMNS = [
     Column("activity_date", "活动日期", True, parse_date),
@@ -78,9 +89,9 @@ ACTIVITY_COLUMNS = [
 ]
 
 
-def write_activities(rows: list[Row], ctx: WriteContext) -> None:
+def write_activities(batch: Batch, ctx: WriteContext) -> None:
     """The whole row is the natural key: a row already stored (or repeated in the file) is skipped."""
-    session = ctx.session
+    session, rows = ctx.session, batch.rows()
     resolved = [(ctx.resolver.project(r["company"], r["city"], r["project"], None).id, r) for _, r in rows]
     seen = {tuple(r) for r in session.execute(
         select(SupervisionActivity.project_id, SupervisionActivity.activity_date,
@@ -128,8 +139,9 @@ def check_issue(line: int, row: dict[str, Any]) -> list[RowError]:
     return not_before(line, row, "raised_on", "due_on", "resolved_on", "closed_on")
 
 
-def resolve_issues(session, rows: list[Row]) -> list[RowError]:
+def resolve_issues(session, batch: Batch) -> list[RowError]:
     """Every raiser must already be in the supervisor registry (import supervisors first)."""
+    rows = batch.rows()
     numbers = sorted({n for _, r in rows for n in r["supervisor_no"]})
     known = set()
     for start in range(0, len(numbers), 5000):
@@ -140,8 +152,8 @@ def resolve_issues(session, rows: list[Row]) -> list[RowError]:
             for line, r in rows for n in r["supervisor_no"] if n not in known]
 
 
-def write_issues(rows: list[Row], ctx: WriteContext) -> None:
-    session = ctx.session
+def write_issues(batch: Batch, ctx: WriteContext) -> None:
+    session, rows = ctx.session, batch.rows()
     due_days = ctx.cache.setdefault("due_days", settings.get("issue_due_days", session=session))
     supervisors = {s.supervisor_no: s for s in session.scalars(select(Supervisor).where(
         Supervisor.supervisor_no.in_({n for _, r in rows for n in r["supervisor_no"]})))}
@@ -191,4 +203,4 @@ def _set_raisers(session, issue_id: int, raisers: list[Supervisor]) -> None:
 
 
 ISSUES = Importer("supervisor_issues", "supervisor_issue", ISSUE_COLUMNS, write_issues, key=("ref",),
-                  check=check_issue, resolve=resolve_issues)
+                  check=each_row(check_issue), resolve=resolve_issues)

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 
-from lib.db import insert_many
-from lib.imports.base import Importer, Row, WriteContext, changed
+from lib.db import among, insert_columns
+from lib.imports.base import Importer, WriteContext, changed
 from lib.imports.core import (
+    Batch,
     CellError,
     Column,
     RowError,
@@ -58,61 +60,75 @@ COLUMNS = [
 FIELDS = ("surveyed_on", "scale", *SCORES, "recommend")
 
 
-def check(line: int, row: dict[str, Any]) -> list[RowError]:
+def check(batch: Batch) -> list[RowError]:
     """Every score must lie on its own row's scale (1–5, 1–10 or 0–10)."""
-    scale = row.get("scale")
-    if scale not in SCORE_RANGE:
-        return []
-    low, high = SCORE_RANGE[scale]
     errors = []
     for name in SCORES:
-        value = row.get(name)
-        if value is not None and not low <= value <= high:
-            errors.append(RowError(line, name, str(value), f"超出 {scale} 分量表的范围 {low}–{high}",
-                                   f"outside the {low}–{high} range of scale {scale}"))
+        for line, scale, value in zip(batch.lines, batch["scale"], batch[name], strict=True):
+            if value is not None and scale in SCORE_RANGE and not SCORE_RANGE[scale][0] <= value <= SCORE_RANGE[scale][1]:
+                low, high = SCORE_RANGE[scale]
+                errors.append(RowError(line, name, str(value), f"超出 {scale} 分量表的范围 {low}–{high}",
+                                       f"outside the {low}–{high} range of scale {scale}"))
+    errors.sort(key=lambda e: e.row)  # stable: within a line, scores in SCORES order
     return errors
 
 
-def _wave(ctx: WriteContext, row: dict[str, Any]) -> SurveyWave:
-    """One wave per (vendor, method) per file, created only when the file brings a new response."""
-    key = (row.get("vendor"), row.get("method"))
-    waves = ctx.cache.setdefault("waves", {})
-    if key not in waves:
-        wave = SurveyWave(vendor=key[0], method=key[1], source=ctx.cache.get("filename"), imported_by=ctx.actor,
-                          period_start=row["surveyed_on"], period_end=row["surveyed_on"])
-        ctx.session.add(wave)
-        ctx.session.flush()
-        waves[key] = wave
-    wave = waves[key]
-    wave.period_start = min(wave.period_start, row["surveyed_on"])
-    wave.period_end = max(wave.period_end, row["surveyed_on"])
-    return wave
-
-
-def write(rows: list[Row], ctx: WriteContext) -> None:
+def write(batch: Batch, ctx: WriteContext) -> None:
+    """Answers already stored (same respondent, touchpoint and day) are updated one by one; new
+    ones are written column by column."""
     session = ctx.session
-    keys = [(r["respondent_key"], r["touchpoint"], r["surveyed_on"]) for _, r in rows]
-    # IN on the key's leading column uses the unique index on every database (a row-value IN made
-    # SQLite scan the table once per chunk); the other two columns are matched here.
+    keys = list(zip(batch["respondent_key"], batch["touchpoint"], batch["surveyed_on"], strict=True))
+    # Looked up on the key's leading column, which the unique index starts with; the other two
+    # columns are matched here.
     wanted = set(keys)
     existing = {k: s for s in session.scalars(select(SurveyResponse).where(
-        SurveyResponse.respondent_key.in_({k[0] for k in keys})))
+        among(session, SurveyResponse.respondent_key, list({k[0] for k in keys}))))
         if (k := (s.respondent_key, s.touchpoint, s.surveyed_on)) in wanted}
+    projects = [ctx.resolver.project(company, city, project, None).id for company, city, project in zip(
+        batch["company"], batch["city"], batch["project"], strict=True)]
+    values = {name: batch[name] for name in FIELDS} | {"project_id": projects}
     new = []
-    for key, (_, r) in zip(keys, rows, strict=True):
-        project = ctx.resolver.project(r["company"], r["city"], r["project"], None)
-        values = {name: r.get(name) for name in FIELDS} | {"project_id": project.id}
+    for i, key in enumerate(keys):
         current = existing.get(key)
         if current is None:
-            new.append({"wave_id": _wave(ctx, r).id, "respondent_key": key[0], "touchpoint": key[1], **values})
-            ctx.result.inserted += 1
-        elif changed(current, values):
-            for name, value in values.items():
+            new.append(i)
+            continue
+        row = {name: column[i] for name, column in values.items()}
+        if changed(current, row):
+            for name, value in row.items():
                 setattr(current, name, value)
             ctx.result.updated += 1
         else:
             ctx.result.unchanged += 1
-    insert_many(session, SurveyResponse.__table__, new)  # at the driver's speed: see lib.db
+    if not new:
+        return
+    waves = _waves(ctx, [batch["vendor"][i] for i in new], [batch["method"][i] for i in new],
+                   [batch["surveyed_on"][i] for i in new])
+    insert_columns(session, SurveyResponse.__table__, {  # at the driver's speed: see lib.db
+        "wave_id": waves, "respondent_key": [keys[i][0] for i in new], "touchpoint": [keys[i][1] for i in new],
+        **{name: [column[i] for i in new] for name, column in values.items()}})
+    ctx.result.inserted += len(new)
+
+
+def _waves(ctx: WriteContext, vendors: list[Any], methods: list[Any], days: list[date]) -> list[int]:
+    """One wave per (vendor, method) per file, created when the file brings its first new answer
+    and stretched to the days of the answers it holds. Returns each answer's wave id."""
+    waves = ctx.cache.setdefault("waves", {})
+    spans: dict[tuple, list[date]] = {}
+    for key, day in zip(zip(vendors, methods, strict=True), days, strict=True):
+        span = spans.setdefault(key, [day, day])
+        span[0], span[1] = min(span[0], day), max(span[1], day)
+    for key, (first, last) in spans.items():
+        wave = waves.get(key)
+        if wave is None:
+            waves[key] = SurveyWave(vendor=key[0], method=key[1], source=ctx.cache.get("filename"),
+                                    imported_by=ctx.actor, period_start=first, period_end=last)
+            ctx.session.add(waves[key])
+        else:
+            wave.period_start, wave.period_end = min(wave.period_start, first), max(wave.period_end, last)
+    ctx.session.flush()
+    ids = {key: wave.id for key, wave in waves.items()}
+    return [ids[key] for key in zip(vendors, methods, strict=True)]
 
 
 IMPORTER = Importer("survey", "survey_response", COLUMNS, write,

@@ -107,3 +107,26 @@ def test_bulk_written_rows_read_back_exactly_and_meet_date_boundaries(session):
     assert session.scalar(select(func.count()).select_from(Complaint).where(Complaint.received_at > at)) == 0
     assert [(e.complaint_id, e.action, e.actor) for e in session.scalars(select(ComplaintEvent))] == [
         (c.id, "import", "t")]
+
+
+def test_error_lines_are_the_spreadsheet_rows_after_blank_and_title_rows(session, tmp_path):
+    # Line 1 header, 2 good, 3 empty, 4 empty cells, 5 bad channel: the report must say 5, where the user looks.
+    bad = "T2,2025-09-30 10:00,telegram,A公司,深圳,深圳花园,ordinary,yes,received,\n"
+    with pytest.raises(ImportRejected) as exc:
+        import_complaints((HEADER + GOOD + "\n,,,,,,,,,\n" + bad).encode(), "gap.csv", session=session, actor="t")
+    assert [(e.row, e.column) for e in exc.value.errors] == [(5, "channel")]
+    # Row 1 a merged title, 2 header, 3 good, 4 empty, 5 bad channel.
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["2025年9月投诉明细"])
+    ws.merge_cells("A1:F1")
+    ws.append(["投诉编号", "受理时间", "渠道", "公司", "城市", "项目"])
+    ws.append(["X1", "2025-09-01 08:00", "热线", "A公司", "深圳", "P1"])
+    ws.append([])
+    ws.append(["X2", "2025-09-01 09:00", "电报", "A公司", "深圳", "P1"])
+    path = tmp_path / "gap.xlsx"
+    wb.save(path)
+    with pytest.raises(ImportRejected) as exc:
+        import_complaints(path.read_bytes(), "gap.xlsx", session=session, actor="t")
+    assert [(e.row, e.column) for e in exc.value.errors] == [(5, "channel")]
+    assert _count(session) == 0

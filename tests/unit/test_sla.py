@@ -4,7 +4,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from lib.sla import add_working_hours, due_times, is_working_day, working_hours_between
+from lib.sla import add_working_hours, due_times, due_times_many, is_working_day, working_hours_between
 
 
 @pytest.mark.parametrize(("day", "working"), [
@@ -96,3 +96,36 @@ def test_add_working_hours_agrees_with_a_day_by_day_walk():
     for start in starts:
         for hours in (0, 0.1, 0.5, 1 / 3, 2, 12.25, 24, 48, 72, 168, 24 * 30):
             assert add_working_hours(start, hours) == _walk_day_by_day(start, hours), (start, hours)
+
+
+def test_due_times_for_a_whole_import_match_the_day_by_day_walk():
+    # An import computes every row's due times at once (due_times_many). Each must be the walk's
+    # moment for that row's rule (SPEC §3), with the admin's settings and without.
+    rng = random.Random(7)
+    starts = [datetime(2024, 1, 1) + timedelta(microseconds=rng.randrange(4 * 366 * 86400 * 10**6)) for _ in range(2000)]
+    starts += [datetime(2025, 9, 30, 10), datetime(2025, 10, 1), datetime(2025, 12, 31, 23, 59, 59)]
+    channels = [rng.choice(["hotline", "forum", "wechat"]) for _ in starts]
+    severities = [rng.choice(["urgent", "important", "ordinary", None]) for _ in starts]
+    responsible = [rng.random() < 0.7 for _ in starts]
+    for sla, hours in ((None, {"first": 24, "forum": 48, "urgent_first": 2, "urgent": 24, "important": 72,
+                               "ordinary": 168, "other": 168}),
+                       ({"first_response_working_hours": 12.5, "resolution_ordinary_working_days": 30},
+                        {"first": 12.5, "forum": 48, "urgent_first": 2, "urgent": 24, "important": 72,
+                         "ordinary": 720, "other": 168})):
+        first, resolution = due_times_many(starts, channels, severities, responsible, sla)
+        for i, start in enumerate(starts):
+            if severities[i] == "urgent":
+                expected_first = start + timedelta(hours=hours["urgent_first"])
+            else:
+                expected_first = _walk_day_by_day(start, hours["forum" if channels[i] == "forum" else "first"])
+            if not responsible[i]:
+                expected_resolution = _walk_day_by_day(start, hours["other"])
+            elif severities[i] == "urgent":
+                expected_resolution = start + timedelta(hours=hours["urgent"])
+            else:
+                expected_resolution = _walk_day_by_day(start, hours["important" if severities[i] == "important"
+                                                                  else "ordinary"])
+            assert (first[i], resolution[i]) == (expected_first, expected_resolution), (start, i)
+    # by hand: Tue 30 Sep 2025 10:00, hotline, not responsible (see test_non_responsible_seven_working_days)
+    assert due_times_many([datetime(2025, 9, 30, 10)], ["hotline"], ["important"], [False]) == (
+        [datetime(2025, 10, 9, 10)], [datetime(2025, 10, 16, 10)])
