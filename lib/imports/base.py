@@ -13,7 +13,6 @@ from lib.imports.reader import ImportRejected, read_table
 from lib.services import audit
 from lib.services.org import ProjectResolver
 
-Row = tuple[int, dict[str, Any]]  # (line in the file, parsed values)
 CHUNK = 5000
 
 

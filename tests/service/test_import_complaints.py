@@ -87,7 +87,7 @@ def test_excel_with_merged_title_row(session, tmp_path):
 
 
 def test_bulk_written_rows_read_back_exactly_and_meet_date_boundaries(session):
-    # Imports write through the driver (lib.db.insert_many), not SQLAlchemy's parameter processing:
+    # Imports write through the driver (lib.db.insert_columns), not SQLAlchemy's parameter processing:
     # what comes back, and how stored moments compare in SQL, must be what the ORM would have made.
     text = ("ref,received_at,channel,company,city,project,severity,responsible,status,first_response_at,"
             "resolved_at,followup_score,escalation_level\n"
