@@ -205,9 +205,6 @@ class Batch:
     def part(self, start: int, stop: int) -> Batch:
         return Batch(self.lines[start:stop], {k: v[start:stop] for k, v in self.columns.items()})
 
-    def take(self, positions: list[int]) -> Batch:
-        return Batch([self.lines[i] for i in positions], {k: [v[i] for i in positions] for k, v in self.columns.items()})
-
 
 def validate(frame: pd.DataFrame, columns: list[Column], key: tuple[str, ...] = ()) -> tuple[Batch, list[RowError]]:
     """Parse every cell and collect every problem, so the user gets them all at once.

@@ -74,16 +74,22 @@ def test_wrong_encoding_is_refused(session):
     assert _count(session) == 0
 
 
-def test_excel_with_merged_title_row(session, tmp_path):
+def _titled_workbook(path, *rows: list) -> bytes:
+    """A vendor workbook: a merged title row above the Chinese header, then `rows`."""
     wb = Workbook()
     ws = wb.active
     ws.append(["2025年9月投诉明细"])
     ws.merge_cells("A1:F1")
     ws.append(["投诉编号", "受理时间", "渠道", "公司", "城市", "项目"])
-    ws.append(["X1", "2025-09-01 08:00", "热线", "A公司", "深圳", "P1"])
-    path = tmp_path / "t.xlsx"
+    for row in rows:
+        ws.append(row)
     wb.save(path)
-    assert import_complaints(path.read_bytes(), "t.xlsx", session=session, actor="t").inserted == 1
+    return path.read_bytes()
+
+
+def test_excel_with_merged_title_row(session, tmp_path):
+    data = _titled_workbook(tmp_path / "t.xlsx", ["X1", "2025-09-01 08:00", "热线", "A公司", "深圳", "P1"])
+    assert import_complaints(data, "t.xlsx", session=session, actor="t").inserted == 1
 
 
 def test_bulk_written_rows_read_back_exactly_and_meet_date_boundaries(session):
@@ -116,17 +122,9 @@ def test_error_lines_are_the_spreadsheet_rows_after_blank_and_title_rows(session
         import_complaints((HEADER + GOOD + "\n,,,,,,,,,\n" + bad).encode(), "gap.csv", session=session, actor="t")
     assert [(e.row, e.column) for e in exc.value.errors] == [(5, "channel")]
     # Row 1 a merged title, 2 header, 3 good, 4 empty, 5 bad channel.
-    wb = Workbook()
-    ws = wb.active
-    ws.append(["2025年9月投诉明细"])
-    ws.merge_cells("A1:F1")
-    ws.append(["投诉编号", "受理时间", "渠道", "公司", "城市", "项目"])
-    ws.append(["X1", "2025-09-01 08:00", "热线", "A公司", "深圳", "P1"])
-    ws.append([])
-    ws.append(["X2", "2025-09-01 09:00", "电报", "A公司", "深圳", "P1"])
-    path = tmp_path / "gap.xlsx"
-    wb.save(path)
+    data = _titled_workbook(tmp_path / "gap.xlsx", ["X1", "2025-09-01 08:00", "热线", "A公司", "深圳", "P1"], [],
+                            ["X2", "2025-09-01 09:00", "电报", "A公司", "深圳", "P1"])
     with pytest.raises(ImportRejected) as exc:
-        import_complaints(path.read_bytes(), "gap.xlsx", session=session, actor="t")
+        import_complaints(data, "gap.xlsx", session=session, actor="t")
     assert [(e.row, e.column) for e in exc.value.errors] == [(5, "channel")]
     assert _count(session) == 0
