@@ -121,8 +121,8 @@ trend = board.trend
 if trend.empty:
     st.info(tr("no_data"))
 else:
-    st.altair_chart(charts.volume_and_rate(trend, x_title=tr("month"), bar_title=tr("chart_volume"),
-                                           line_title=tr("kpi_resolution_rate")), width="stretch")
+    ui.chart(charts.volume_and_rate, trend, x_title=tr("month"), bar_title=tr("chart_volume"),
+             line_title=tr("kpi_resolution_rate"))
 
 st.subheader(tr("report_title"))
 months = reports.recent_months(date.today(), 24)

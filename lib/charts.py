@@ -1,14 +1,42 @@
-"""Altair chart builders: (aggregated DataFrame, labels) -> alt.Chart; never raw rows."""
+"""Altair chart builders: (aggregated DataFrame, labels) -> alt.Chart; never raw rows.
+
+Every builder takes its data as inline values (`alt.to_values`), so that Altair consults no global data
+transformer: Streamlit switches those while it draws, and a spec must be the same whichever thread
+makes it. `spec` turns a chart into the Vega-Lite dict that `ui.chart` caches and draws.
+"""
 from __future__ import annotations
+
+from typing import Any
 
 import altair as alt
 import pandas as pd
+
+# Altair's default theme fixes a 300-pixel view; Streamlit sizes charts to their container itself.
+THEME_VIEW = ("continuousWidth", "continuousHeight")
+
+
+def spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """The chart as a Vega-Lite spec, validated by Altair, without the default theme's fixed view."""
+    out = chart.to_dict()
+    config = out.get("config", {})
+    view = config.get("view", {})
+    for name in THEME_VIEW:
+        view.pop(name, None)
+    if "view" in config and not view:
+        del config["view"]
+    if "config" in out and not config:
+        del out["config"]
+    return out
+
+
+def _chart(df: pd.DataFrame) -> alt.Chart:
+    return alt.Chart(alt.to_values(df))
 
 
 def volume_and_rate(df: pd.DataFrame, *, x_title: str, bar_title: str, line_title: str) -> alt.Chart:
     """Monthly bars of volume with the rate as a line on a second axis; a bar click selects its month."""
     pick = alt.selection_point(name="pick", fields=["month"])
-    base = alt.Chart(df).encode(x=alt.X("month:N", title=x_title))
+    base = _chart(df).encode(x=alt.X("month:N", title=x_title))
     bars = base.mark_bar(color="#5B8FF9", opacity=0.8, cursor="pointer").add_params(pick).encode(
         y=alt.Y("complaints:Q", title=bar_title),
         tooltip=[alt.Tooltip("month:N", title=x_title), alt.Tooltip("complaints:Q", title=bar_title)],
@@ -25,28 +53,64 @@ def volume_and_rate(df: pd.DataFrame, *, x_title: str, bar_title: str, line_titl
 def rate_bars(df: pd.DataFrame, *, volume_title: str, rate_title: str) -> alt.Chart:
     """One bar per group (volume); clicking a bar selects its `key` (selection "pick") to drill through."""
     pick = alt.selection_point(name="pick", fields=["key"])
-    base = alt.Chart(df).encode(y=alt.Y("label:N", sort="-x", title=None))
+    base = _chart(df).encode(y=alt.Y("label:N", sort="-x", title=None))
     bars = base.mark_bar(color="#5B8FF9", opacity=0.8, cursor="pointer").add_params(pick).encode(
         x=alt.X("complaints:Q", title=volume_title),
         tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("complaints:Q", title=volume_title),
                  alt.Tooltip("resolution_rate:Q", title=rate_title, format=".1%")],
     )
-    return bars.properties(height=max(160, 28 * len(df)))
+    return bars.properties(height=alt.Step(28))
 
 
 def count_bars(df: pd.DataFrame, *, x: str, count_title: str, color: str = "#5B8FF9") -> alt.Chart:
-    """Plain ordered bars (ageing buckets, funnels): `x` labels in the given order, `count` values."""
-    return alt.Chart(df).mark_bar(color=color).encode(
+    """Plain ordered bars (ageing buckets): `x` labels in the given order, `count` values."""
+    return _chart(df).mark_bar(color=color).encode(
         x=alt.X(f"{x}:N", sort=None, title=None), y=alt.Y("count:Q", title=count_title),
         tooltip=[alt.Tooltip(f"{x}:N", title=" "), alt.Tooltip("count:Q", title=count_title)],
     ).properties(height=260)
+
+
+def count_rows(df: pd.DataFrame, *, count_title: str, count: str = "count", sort: str | None = None,
+               color: str = "#5B8FF9", extra: tuple[tuple[str, str, str], ...] = ()) -> alt.Chart:
+    """Horizontal bars, one per `label`, of `count` (escalation funnel, activity coverage): in the given
+    order, or `sort` (e.g. "-x"). `extra` adds (field, title, format) lines to the tooltip."""
+    tooltip = [alt.Tooltip("label:N", title=" "), alt.Tooltip(f"{count}:Q", title=count_title),
+               *[alt.Tooltip(f"{field}:Q", title=title, format=fmt) for field, title, fmt in extra]]
+    return _chart(df).mark_bar(color=color).encode(
+        x=alt.X(f"{count}:Q", title=count_title), y=alt.Y("label:N", sort=sort, title=None), tooltip=tooltip,
+    ).properties(height=alt.Step(32))
+
+
+def rate_lines(df: pd.DataFrame, *, x_title: str, y_title: str) -> alt.Chart:
+    """One line per `series` of a rate by month. Expects month, series, rate."""
+    return _chart(df).mark_line(point=True).encode(
+        x=alt.X("month:N", title=x_title), y=alt.Y("rate:Q", title=y_title, axis=alt.Axis(format="%")),
+        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("month:N", title=x_title), alt.Tooltip("series:N", title=" "),
+                 alt.Tooltip("rate:Q", title=y_title, format=".1%")],
+    ).properties(height=300)
+
+
+def raised_and_open(df: pd.DataFrame, *, count_title: str, raised_title: str, open_title: str) -> alt.Chart:
+    """Two bars per `label`: issues raised and still open. Expects label, raised, open."""
+    kinds = {"raised": raised_title, "open": open_title}
+    long = df.melt(id_vars=["label"], value_vars=list(kinds), var_name="kind", value_name="n")
+    long["kind"] = long["kind"].map(kinds)
+    return _chart(long).mark_bar().encode(
+        y=alt.Y("label:N", sort="-x", title=None), x=alt.X("n:Q", title=count_title), yOffset="kind:N",
+        color=alt.Color("kind:N", title=None, sort=list(kinds.values()),
+                        scale=alt.Scale(domain=list(kinds.values()), range=["#5B8FF9", "#F6BD16"]),
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("kind:N", title=" "),
+                 alt.Tooltip("n:Q", title=count_title)],
+    ).properties(height=alt.Step(20))
 
 
 def trend_with_bands(df: pd.DataFrame, *, x_title: str, y_title: str, fmt: str) -> alt.Chart:
     """One line per series (`series` label) with its 95% interval as a band; a point click picks
     (month, touchpoint). Expects month, touchpoint, series, n, value, low, high — one row per point."""
     pick = alt.selection_point(name="pick", fields=["month", "touchpoint"])
-    base = alt.Chart(df).encode(
+    base = _chart(df).encode(
         x=alt.X("month:N", title=x_title),
         color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom", columns=4)))
     band = base.mark_area(opacity=0.15).encode(y=alt.Y("low:Q", title=y_title, scale=alt.Scale(zero=False)),
@@ -62,41 +126,63 @@ def trend_with_bands(df: pd.DataFrame, *, x_title: str, y_title: str, fmt: str) 
 def versus_benchmark(df: pd.DataFrame, *, value_title: str, bench_title: str) -> alt.Chart:
     """Bars of each dimension's score with its interval as a rule and the benchmark as a tick.
     Expects label, n, value, low, high, benchmark."""
-    base = alt.Chart(df).encode(y=alt.Y("label:N", sort=None, title=None))
+    base = _chart(df).encode(y=alt.Y("label:N", sort=None, title=None))
     tooltip = [alt.Tooltip("label:N", title=" "), alt.Tooltip("value:Q", title=value_title, format=".1f"),
                alt.Tooltip("n:Q", title="n"), alt.Tooltip("benchmark:Q", title=bench_title, format=".1f")]
     bars = base.mark_bar(color="#5B8FF9", opacity=0.8).encode(
         x=alt.X("value:Q", title=value_title, scale=alt.Scale(domain=[0, 100])), tooltip=tooltip)
     ci = base.mark_rule(color="#333").encode(x="low:Q", x2="high:Q")
     bench = base.mark_tick(color="#E8684A", thickness=3, size=26).encode(x="benchmark:Q", tooltip=tooltip)
-    return alt.layer(bars, ci, bench).properties(height=max(160, 40 * len(df)))
+    return alt.layer(bars, ci, bench).properties(height=alt.Step(36))
 
 
 def heatmap(df: pd.DataFrame, *, row_title: str, value_title: str) -> alt.Chart:
     """Cells of mean score (0–100) by key × dimension label; a click picks the key. Expects key, label,
     n, value."""
     pick = alt.selection_point(name="pick", fields=["key"])
-    base = alt.Chart(df).encode(x=alt.X("label:N", title=None, sort=None, axis=alt.Axis(labelAngle=0)),
-                                y=alt.Y("key:N", title=row_title))
+    base = _chart(df).encode(x=alt.X("label:N", title=None, sort=None, axis=alt.Axis(labelAngle=0)),
+                             y=alt.Y("key:N", title=row_title))
     cells = base.mark_rect(cursor="pointer").add_params(pick).encode(
         color=alt.Color("value:Q", title=value_title, scale=alt.Scale(scheme="redyellowgreen", domain=[40, 100])),
         tooltip=[alt.Tooltip("key:N", title=row_title), alt.Tooltip("label:N", title=" "),
                  alt.Tooltip("value:Q", title=value_title, format=".1f"), alt.Tooltip("n:Q", title="n")])
     text = base.mark_text(fontSize=11).encode(text=alt.Text("value:Q", format=".0f"))
-    return alt.layer(cells, text).properties(height=max(160, 24 * df["key"].nunique()))
+    return alt.layer(cells, text).properties(height=alt.Step(24))
 
 
 def importance_performance(df: pd.DataFrame, *, x_title: str, y_title: str) -> alt.Chart:
     """Driver view: importance (correlation with overall) vs performance (score), quadrant lines at
     the means. Expects label, n, importance, performance."""
-    shown = df.dropna(subset=["importance", "performance"])
-    base = alt.Chart(shown).encode(
+    shown = _chart(df.dropna(subset=["importance", "performance"]))
+    base = shown.encode(
         x=alt.X("importance:Q", title=x_title, scale=alt.Scale(zero=False)),
         y=alt.Y("performance:Q", title=y_title, scale=alt.Scale(zero=False)))
     points = base.mark_circle(size=140, color="#5B8FF9").encode(tooltip=[
         alt.Tooltip("label:N", title=" "), alt.Tooltip("importance:Q", title=x_title, format=".2f"),
         alt.Tooltip("performance:Q", title=y_title, format=".1f"), alt.Tooltip("n:Q", title="n")])
     labels = base.mark_text(align="left", dx=9, fontSize=12).encode(text="label:N")
-    x_mid = alt.Chart(shown).mark_rule(strokeDash=[4, 4], color="#999").encode(x="mean(importance):Q")
-    y_mid = alt.Chart(shown).mark_rule(strokeDash=[4, 4], color="#999").encode(y="mean(performance):Q")
+    x_mid = shown.mark_rule(strokeDash=[4, 4], color="#999").encode(x="mean(importance):Q")
+    y_mid = shown.mark_rule(strokeDash=[4, 4], color="#999").encode(y="mean(performance):Q")
     return alt.layer(points, labels, x_mid, y_mid).properties(height=340)
+
+
+def pivot(df: pd.DataFrame, *, kind: str, by: str, by2: str | None, by_title: str, by2_title: str | None,
+          value_title: str, fmt: str) -> alt.Chart:
+    """Explore's chart of `value` by `by` (and `by2`): bars side by side, lines, or a heat map."""
+    x = alt.X(f"{by}:N", title=by_title, sort=None)
+    color = alt.Color(f"{by2}:N", title=by2_title) if by2 else alt.value("#5B8FF9")
+    tooltip = [alt.Tooltip(f"{by}:N", title=by_title), alt.Tooltip("value:Q", title=value_title, format=fmt)]
+    if by2:
+        tooltip.insert(1, alt.Tooltip(f"{by2}:N", title=by2_title))
+    base = _chart(df.dropna(subset=["value"]))
+    if kind == "heatmap":
+        y_dim, y_title = (by2, by2_title) if by2 else (by, by_title)
+        drawn = base.mark_rect().encode(x=x, y=alt.Y(f"{y_dim}:N", title=y_title, sort=None),
+                                        color=alt.Color("value:Q", title=value_title), tooltip=tooltip)
+    elif kind == "line":
+        drawn = base.mark_line(point=True).encode(x=x, y=alt.Y("value:Q", title=value_title), color=color,
+                                                  tooltip=tooltip)
+    else:
+        drawn = base.mark_bar().encode(x=x, y=alt.Y("value:Q", title=value_title), color=color, tooltip=tooltip,
+                                       xOffset=alt.XOffset(f"{by2}:N") if by2 else alt.Undefined)
+    return drawn.properties(height=380)

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from lib import analytics, auth, exports, privacy
+from lib import analytics, auth, charts, exports, privacy
 from lib.config import get_settings
 from lib.db import BUSINESS_TZ, make_engine, session_scope
 from lib.errors import DomainError
@@ -462,3 +462,18 @@ def _cached(url: str, target: str, *args, **kwargs):
 def cached(fn, *args, **kwargs):
     """A cached read-only service call, keyed by database URL and arguments; cleared after every write."""
     return _cached(get_settings().database_url, f"{fn.__module__}:{fn.__qualname__}", *args, **kwargs)
+
+
+@st.cache_data(max_entries=500, show_spinner=False)
+def _chart_spec(builder: str, data: pd.DataFrame, options: tuple) -> dict:
+    return charts.spec(getattr(charts, builder)(data, **dict(options)))
+
+
+def chart(builder, data: pd.DataFrame, *, where=st, key: str | None = None, on_select: str = "ignore",
+          **options):
+    """Draw `builder(data, **options)` (a `lib.charts` builder) at `where`, full width. The spec is built,
+    and validated by Altair, once per data and labels and kept in the data cache: on a rerun the page
+    sends it as it is. (Building and validating the Altair objects was most of a warm page's run.)
+    With on_select="rerun" it returns the selection, as `st.altair_chart` does."""
+    spec = _chart_spec(builder.__name__, data, tuple(sorted(options.items())))
+    return where.vega_lite_chart(spec, width="stretch", key=key, on_select=on_select)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -192,7 +193,7 @@ def lookup(vocabulary: str, value: str) -> str | None:
 
 
 def label(vocabulary: str, code: str | None, lang: str) -> str:
-    if code is None:
+    if code is None or (isinstance(code, float) and math.isnan(code)):  # a missing key read back by pandas
         return "—"
     term = VOCABULARIES[vocabulary].get(str(code))
     if term is None:

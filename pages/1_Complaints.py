@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import altair as alt
 import streamlit as st
 
 from lib import charts, exports, ui
@@ -51,10 +50,8 @@ def drill(narrowed, caption: str, key: str) -> None:
 
 
 st.subheader(tr("chart_complaints_trend"))
-trend_event = st.altair_chart(
-    charts.volume_and_rate(trend, x_title=tr("month"), bar_title=tr("chart_volume"),
-                           line_title=tr("kpi_resolution_rate")),
-    width="stretch", on_select="rerun", key="complaints_trend_chart")
+trend_event = ui.chart(charts.volume_and_rate, trend, x_title=tr("month"), bar_title=tr("chart_volume"),
+                       line_title=tr("kpi_resolution_rate"), on_select="rerun", key="complaints_trend_chart")
 month = ui.picked(trend_event, "month")
 if month:
     drill(ui.month_filter(flt, month), month, "complaints_drill_month")
@@ -69,9 +66,8 @@ for tab, (by, vocab, field) in zip(tabs, DIMENSIONS, strict=True):
     frame = board.breakdowns[by]
     frame = frame.assign(label=[label(vocab, k, lang) if vocab else k for k in frame["key"]])
     with tab:
-        event = st.altair_chart(charts.rate_bars(frame, volume_title=tr("chart_volume"),
-                                                 rate_title=tr("kpi_resolution_rate")),
-                                width="stretch", on_select="rerun", key=f"complaints_{by}_chart")
+        event = ui.chart(charts.rate_bars, frame, volume_title=tr("chart_volume"),
+                         rate_title=tr("kpi_resolution_rate"), on_select="rerun", key=f"complaints_{by}_chart")
         table = frame[["label", "complaints", "resolution_rate", "resolution_on_time_rate"]].rename(columns={
             "label": tr(by), "complaints": kpi_label("complaints", lang),
             "resolution_rate": kpi_label("resolution_rate", lang),
@@ -87,14 +83,13 @@ for tab, (by, vocab, field) in zip(tabs, DIMENSIONS, strict=True):
 st.subheader(tr("sla_view"))
 left, right = st.columns(2)
 left.caption(kpi_label("resolution_on_time_rate", lang))
-left.altair_chart(charts.rate_bars(
-    board.breakdowns["severity"].assign(
-        label=lambda f: [label("severity", k, lang) for k in f["key"]],
-        resolution_rate=lambda f: f["resolution_on_time_rate"]),
-    volume_title=tr("chart_volume"), rate_title=tr("kpi_resolution_on_time_rate")), width="stretch")
+ui.chart(charts.rate_bars, board.breakdowns["severity"].assign(
+    label=lambda f: [label("severity", k, lang) for k in f["key"]],
+    resolution_rate=lambda f: f["resolution_on_time_rate"]),
+    where=left, volume_title=tr("chart_volume"), rate_title=tr("kpi_resolution_on_time_rate"))
 right.caption(tr("backlog_ageing"))
 ageing = board.ageing.assign(bucket=lambda f: [tr(f"age_{b}") for b in f["bucket"]])
-right.altair_chart(charts.count_bars(ageing, x="bucket", count_title=tr("count"), color="#F6BD16"), width="stretch")
+ui.chart(charts.count_bars, ageing, where=right, x="bucket", count_title=tr("count"), color="#F6BD16")
 
 overdue = ui.complaint_list(flt, overdue=True)
 st.caption(tr("overdue_list", n=len(overdue)))
@@ -103,10 +98,7 @@ st.dataframe(ui.present_complaints(overdue.sort_values("resolution_due_at"), use
 
 st.subheader(tr("escalation_funnel"))
 funnel = board.funnel.assign(label=lambda f: [label("escalation_level", v, lang) for v in f["level"]])
-st.altair_chart(alt.Chart(funnel).mark_bar(color="#5B8FF9").encode(
-    x=alt.X("count:Q", title=tr("count")), y=alt.Y("label:N", sort=None, title=None),
-    tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("count:Q", title=tr("count"))]
-).properties(height=160), width="stretch")
+ui.chart(charts.count_rows, funnel[["label", "count"]], count_title=tr("count"))
 
 if user.role in WRITERS:
     ui.import_panel("complaints", user)

@@ -1,7 +1,6 @@
 """Owner supervisor group (客户质量监督小组): KPIs, issues by category/party/company, ageing, registry, imports."""
 from __future__ import annotations
 
-import altair as alt
 import streamlit as st
 
 from lib import charts, privacy, ui
@@ -44,18 +43,12 @@ with tab_dash:
         frame = ui.cached(issues.breakdown, flt, by)
         frame = frame.assign(label=[label(vocab, k, lang) for k in frame["key"]])
         col.caption(tr(f"issues_by_{by}"))
-        col.altair_chart(alt.Chart(frame).transform_fold(["raised", "open"], as_=["kind", "n"]).mark_bar().encode(
-            y=alt.Y("label:N", sort="-x", title=None), x=alt.X("n:Q", title=tr("count")),
-            yOffset="kind:N", color=alt.Color("kind:N", title=None, scale=alt.Scale(
-                domain=["raised", "open"], range=["#5B8FF9", "#F6BD16"]), legend=alt.Legend(orient="bottom",
-                labelExpr=f"datum.label == 'raised' ? '{tr('raised')}' : '{tr('still_open')}'")),
-            tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("n:Q", title=tr("count"))],
-        ).properties(height=max(180, 40 * len(frame))), width="stretch")
+        ui.chart(charts.raised_and_open, frame[["label", "raised", "open"]], where=col, count_title=tr("count"),
+                 raised_title=tr("raised"), open_title=tr("still_open"))
     left, right = st.columns(2)
     left.caption(tr("issue_ageing"))
     ageing = ui.cached(issues.ageing, flt).assign(bucket=lambda f: [tr(f"iage_{b}") for b in f["bucket"]])
-    left.altair_chart(charts.count_bars(ageing, x="bucket", count_title=tr("count"), color="#F6BD16"),
-                      width="stretch")
+    ui.chart(charts.count_bars, ageing, where=left, x="bucket", count_title=tr("count"), color="#F6BD16")
     right.caption(tr("by_company"))
     by_company = ui.cached(kpis.compute, flt, by="company").groups
     right.dataframe([{tr("company"): g["key"], kpi_label("issues_raised", lang): g["kpis"]["issues_raised"],

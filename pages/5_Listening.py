@@ -1,11 +1,10 @@
 """“Six Ones” listening (六个一倾听): participation by tier, league tables, type coverage, findings → action."""
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lib import ui
+from lib import charts, ui
 from lib.db import local_now
 from lib.errors import DomainError
 from lib.i18n import format_number, format_rate, kpi_label
@@ -51,17 +50,12 @@ for col, name in zip(cols, COUNTS, strict=True):
 
 st.subheader(tr("lis_trend"))
 monthly = ui.cached(kpis.compute, flt, activity_types=types, by="month").groups
-trend = pd.DataFrame([{"month": g["key"], "tier": tr(f"tier_{tier}"), "rate": g["kpis"][name]}
+trend = pd.DataFrame([{"month": g["key"], "series": tr(f"tier_{tier}"), "rate": g["kpis"][name]}
                       for g in monthly for tier, name in (("all", "participation_rate"),
                                                           ("management", "participation_rate_management"),
                                                           ("staff", "participation_rate_staff"))])
 if not trend.empty:
-    st.altair_chart(alt.Chart(trend).mark_line(point=True).encode(
-        x=alt.X("month:N", title=tr("month")), y=alt.Y("rate:Q", title=tr("rate"), axis=alt.Axis(format="%")),
-        color=alt.Color("tier:N", title=None, legend=alt.Legend(orient="bottom")),
-        tooltip=[alt.Tooltip("month:N", title=tr("month")), alt.Tooltip("tier:N", title=" "),
-                 alt.Tooltip("rate:Q", title=tr("rate"), format=".1%")],
-    ).properties(height=300), width="stretch")
+    ui.chart(charts.rate_lines, trend, x_title=tr("month"), y_title=tr("rate"))
 
 st.subheader(tr("lis_league"))
 tabs = st.tabs([tr("by_company"), tr("by_department")])
@@ -84,12 +78,9 @@ coverage = ui.cached(svc.type_coverage, flt)
 coverage = pd.DataFrame({"activity_type": types}).merge(coverage, how="left").fillna(0)
 coverage["label"] = [type_label(c) for c in coverage["activity_type"]]
 coverage["share"] = coverage["employees"] / now["headcount"] if now["headcount"] else None
-st.altair_chart(alt.Chart(coverage).mark_bar(color="#5AD8A6").encode(
-    y=alt.Y("label:N", sort="-x", title=None), x=alt.X("employees:Q", title=tr("lis_employees_did")),
-    tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("employees:Q", title=tr("lis_employees_did")),
-             alt.Tooltip("activities:Q", title=tr("lis_activities")),
-             alt.Tooltip("share:Q", title=tr("lis_share_of_headcount"), format=".1%")],
-).properties(height=40 * len(coverage) + 40), width="stretch")
+ui.chart(charts.count_rows, coverage[["label", "employees", "activities", "share"]], count="employees",
+         sort="-x", color="#5AD8A6", count_title=tr("lis_employees_did"),
+         extra=(("activities", tr("lis_activities"), ",d"), ("share", tr("lis_share_of_headcount"), ".1%")))
 
 st.subheader(tr("lis_findings"))
 findings = ui.cached(svc.findings_frame, flt)

@@ -101,9 +101,8 @@ kpi = st.segmented_control(tr("srv_trend_kpi"), list(views.HEADLINE), format_fun
                            default="satisfaction_score", key="srv_trend_kpi") or "satisfaction_score"
 trend = ui.cached(views.trend, flt, kpi=kpi)
 trend = trend.dropna(subset=["value"]).assign(series=lambda f: [label("touchpoint", t, lang) for t in f["touchpoint"]])
-event = st.altair_chart(charts.trend_with_bands(trend, x_title=tr("month"), y_title=kpi_label(kpi, lang),
-                                                fmt=".1%" if kpi == "satisfaction_rate" else ".1f"),
-                        width="stretch", on_select="rerun", key="srv_trend_chart")
+event = ui.chart(charts.trend_with_bands, trend, x_title=tr("month"), y_title=kpi_label(kpi, lang),
+                 fmt=".1%" if kpi == "satisfaction_rate" else ".1f", on_select="rerun", key="srv_trend_chart")
 month, touchpoint = ui.picked(event, "month"), ui.picked(event, "touchpoint")
 if month and touchpoint:
     show_responses(replace(ui.month_filter(flt, month), touchpoints=(touchpoint,)),
@@ -117,8 +116,8 @@ bench = bench.assign(label=[label("dimension", d, lang) for d in bench["dimensio
 if bench["benchmark"].isna().all():
     st.info(tr("srv_no_benchmark", year=flt.end.year))
 left, right = st.columns([3, 2])
-left.altair_chart(charts.versus_benchmark(bench.dropna(subset=["value"]), value_title=tr("srv_score"),
-                                          bench_title=tr("srv_benchmark_value")), width="stretch")
+ui.chart(charts.versus_benchmark, bench.dropna(subset=["value"]), where=left, value_title=tr("srv_score"),
+         bench_title=tr("srv_benchmark_value"))
 right.dataframe(pd.DataFrame({
     tr("srv_dimension"): bench["label"], "n": bench["n"],
     tr("srv_score"): [shown("score", v) for v in bench["value"]],
@@ -129,8 +128,8 @@ right.dataframe(pd.DataFrame({
 st.subheader(tr("srv_heatmap"))
 heat = ui.cached(views.heatmap, flt)
 heat = heat.assign(label=[label("dimension", d, lang) for d in heat["dimension"]])
-cell = st.altair_chart(charts.heatmap(heat, row_title=tr("project"), value_title=tr("srv_score")),
-                       width="stretch", on_select="rerun", key="srv_heatmap_chart")
+cell = ui.chart(charts.heatmap, heat, row_title=tr("project"), value_title=tr("srv_score"), on_select="rerun",
+                key="srv_heatmap_chart")
 project = ui.picked(cell, "key")
 if project:
     show_responses(replace(flt, projects=(project,)), project, "srv_drill_project")
@@ -140,8 +139,7 @@ else:
 st.subheader(tr("srv_drivers"))
 drivers = ui.cached(views.drivers, flt)
 drivers = drivers.assign(label=[label("dimension", d, lang) for d in drivers["dimension"]])
-st.altair_chart(charts.importance_performance(drivers, x_title=tr("srv_importance"),
-                                              y_title=tr("srv_performance")), width="stretch")
+ui.chart(charts.importance_performance, drivers, x_title=tr("srv_importance"), y_title=tr("srv_performance"))
 st.caption(tr("srv_drivers_note"))
 
 if user.role in WRITERS:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from functools import partial
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lib import exports, ui
+from lib import charts, exports, ui
 from lib.errors import DomainError
 from lib.i18n import kpi_label
 from lib.kpis.common import FilterError
@@ -135,22 +134,8 @@ if by2:
 if chart == "table":
     st.dataframe(wide, key="exp_table")
 else:
-    x = alt.X(f"{by}:N", title=tr(by), sort=None)
-    color = alt.Color(f"{by2}:N", title=tr(by2)) if by2 else alt.value("#5B8FF9")
-    tooltip = [alt.Tooltip(f"{by}:N", title=tr(by)), alt.Tooltip("value:Q", title=title, format=fmt)]
-    if by2:
-        tooltip.insert(1, alt.Tooltip(f"{by2}:N", title=tr(by2)))
-    base = alt.Chart(shown.dropna(subset=["value"]))
-    if chart == "heatmap":
-        y_dim = by2 or by
-        drawn = base.mark_rect().encode(x=x, y=alt.Y(f"{y_dim}:N", title=tr(y_dim), sort=None),
-                                        color=alt.Color("value:Q", title=title), tooltip=tooltip)
-    elif chart == "line":
-        drawn = base.mark_line(point=True).encode(x=x, y=alt.Y("value:Q", title=title), color=color, tooltip=tooltip)
-    else:
-        drawn = base.mark_bar().encode(x=x, y=alt.Y("value:Q", title=title), color=color, tooltip=tooltip,
-                                       xOffset=alt.XOffset(f"{by2}:N") if by2 else alt.Undefined)
-    st.altair_chart(drawn.properties(height=380), width="stretch")
+    ui.chart(charts.pivot, shown, kind=chart, by=by, by2=by2, by_title=tr(by), by2_title=tr(by2) if by2 else None,
+             value_title=title, fmt=fmt)
     st.dataframe(wide, key="exp_table")
 
 table = wide.reset_index()

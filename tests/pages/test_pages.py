@@ -1,4 +1,5 @@
 """Every page × every role (and nobody logged in), in both languages, with AppTest."""
+import json
 from contextlib import contextmanager
 from datetime import date
 
@@ -510,3 +511,35 @@ def test_a_session_ends_when_the_account_changes(change):
     at.run()
     assert not at.metric and at.session_state["authentication_status"] is None
     assert "会话已失效，请重新登录。" in [w.value for w in at.warning]
+
+
+def _charts_on(at) -> list[tuple[dict, dict]]:
+    """Every Vega-Lite chart drawn: (its spec, its datasets as DataFrames by name)."""
+    import json
+
+    import pyarrow as pa
+
+    found, stack = [], [at._tree]
+    while stack:
+        node = stack.pop()
+        proto = getattr(node, "proto", None)
+        if getattr(node, "type", None) == "vega_lite_chart":
+            datasets = {d.name: pa.ipc.open_stream(d.data.data).read_pandas() for d in proto.datasets}
+            found.append((json.loads(proto.spec), datasets))
+        stack.extend(getattr(node, "children", {}).values())
+    return found
+
+
+def test_complaints_trend_chart_draws_the_months_of_the_card_and_lets_a_bar_pick_its_month():
+    at = app("pages/1_Complaints.py", "staff1").run()
+    at.multiselect(key="complaints_channel").set_value(["forum"]).run()
+    assert not at.exception, at.exception
+    total = int(next(m.value for m in at.metric if m.label == "投诉量").replace(",", ""))
+    trend = [(spec, data) for spec, data in _charts_on(at)
+             if any(p.get("name") == "pick" and p["select"].get("fields") == ["month"] for p in spec.get("params", []))]
+    assert len(trend) == 1
+    spec, datasets = trend[0]
+    (frame,) = datasets.values()
+    assert frame["complaints"].sum() == total > 0  # the forum bars add up to the forum card
+    assert frame["month"].is_unique and list(frame["month"]) == sorted(frame["month"])
+    assert "continuousWidth" not in json.dumps(spec)  # sized by Streamlit, not fixed at 300 px

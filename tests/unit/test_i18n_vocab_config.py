@@ -38,6 +38,8 @@ def test_labels_and_formatting():
     assert t("err_login_locked", "en", minutes=15).endswith("15 min.")
     assert format_rate(None) == "—"
     assert format_rate(0.98765) == "98.8%"
+    # A group with no severity comes back from pandas as NaN: it reads as missing, not "nan".
+    assert label("severity", None, "zh") == label("severity", float("nan"), "en") == "—"
 
 
 def test_menu_matches_spec_roles():
