@@ -2,11 +2,12 @@
 
 Complaints and survey answers grow by about a million rows a year each, and HQ looks back years.
 A row store answers "12 months of complaint KPIs" by visiting every row of the period (seconds at a
-million rows); DuckDB scanning a few Parquet columns does it in tens of milliseconds. The mirror:
+million rows); DuckDB scanning a few columns does it in tens of milliseconds. The mirror:
 
-- **Snapshot**: Parquet files holding only the KPI columns of ``complaint`` and ``survey_response``
-  (no names, phones or respondent keys), written under ``data/analytics/<token>/`` together with
-  ``manifest.json``, which records the snapshot's position in the change log (``_position``).
+- **Snapshot**: a DuckDB database file holding only the KPI columns of ``complaint`` and
+  ``survey_response`` (no names, phones or respondent keys), sorted by their KPI date, written under
+  ``data/analytics/<token>/`` together with ``manifest.json``, which records the snapshot's position in
+  the change log (``_position``). Readers attach it read-only; a new snapshot is a new file.
 - **Delta**: database triggers (migration 0004) note every updated or deleted row in ``analytics_change``,
   and every inserted one on PostgreSQL; on SQLite a row inserted later is one whose id is above the
   highest the snapshot saw (migration 0005). At every read, the rows changed after the snapshot's
@@ -74,7 +75,7 @@ MIRRORED = {
 }
 SORT_BY = {"complaint": "received_at", "survey_response": "surveyed_on"}  # the date every KPI filters on
 SMALL = (Project.__table__, Company.__table__, SurveyWave.__table__, Benchmark.__table__)
-FORMAT = 5  # of manifest.json and the Parquet layout; another value is rebuilt
+FORMAT = 6  # of manifest.json and the snapshot file; another value is rebuilt
 REBUILD_AFTER = 50_000  # changed rows after which `refresh` writes a fresh snapshot
 READER_REBUILDS_AFTER = 4 * REBUILD_AFTER  # a reader only rebuilds itself when nobody refreshed for long
 CHUNK = 100_000
@@ -281,16 +282,19 @@ def build(engine: Engine, *, compact: bool = True, force: bool = False) -> dict[
             if previous and previous.get("position") == position and not force:
                 return previous  # another process built this very state while we waited
             tables: dict[str, Any] = {}
-            # Rows go first into a scratch DuckDB file (spills to disk, bounded memory), then out to Parquet
-            # sorted by the KPI date, so that a date filter skips the row groups outside its period.
+            # Rows go first into a scratch DuckDB file (spills to disk, bounded memory), then into the
+            # snapshot file sorted by the KPI date, so that a date filter skips the row groups outside its
+            # period (DuckDB keeps each row group's min and max). A native DuckDB table scans 1.3-1.6x
+            # faster than the same columns in Parquet: nothing to decode but its own compression.
+            snapshot = directory / f"snapshot-{generation}.duckdb"
             scratch = directory / f"build-{generation}.duckdb"
-            scratch.unlink(missing_ok=True)
+            for path in (snapshot, scratch):
+                path.unlink(missing_ok=True)
             duck = duckdb.connect(str(scratch), config={"threads": 2, "memory_limit": "512MB"})
+            written = False
             try:
+                duck.execute(f"ATTACH {_quote(snapshot)} AS snapshot")
                 for name, (table, names) in MIRRORED.items():
-                    folder = directory / f"{name}-{generation}"
-                    shutil.rmtree(folder, ignore_errors=True)
-                    folder.mkdir(parents=True)
                     duck.execute(f"CREATE TABLE {name} ({_schema(table, names)})")
                     result = conn.execution_options(yield_per=CHUNK).execute(
                         _select_raw(table, names, engine.dialect.name))
@@ -298,16 +302,20 @@ def build(engine: Engine, *, compact: bool = True, force: bool = False) -> dict[
                         duck.register("chunk", pd.DataFrame.from_records(chunk, columns=list(names)))
                         duck.execute(f"INSERT INTO {name} {_typed_select(table, names, 'chunk')}")
                         duck.unregister("chunk")
-                    rows = duck.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
-                    duck.execute(f"COPY (SELECT * FROM {name} ORDER BY {SORT_BY[name]}, id) TO "
-                                 f"{_quote(folder / 'part-00000.parquet')} (FORMAT parquet, ROW_GROUP_SIZE 100000)")
-                    tables[name] = {"folder": folder.name, "rows": rows}
+                    duck.execute(f"CREATE TABLE snapshot.{name} AS SELECT * FROM {name} ORDER BY {SORT_BY[name]}, id")
+                    duck.execute(f"DROP TABLE {name}")
+                    tables[name] = {"rows": duck.execute(f"SELECT count(*) FROM snapshot.{name}").fetchone()[0]}
+                duck.execute("DETACH snapshot")
+                written = True
             finally:
                 duck.close()
+                for path in (scratch, snapshot):
+                    Path(f"{path}.wal").unlink(missing_ok=True)
                 scratch.unlink(missing_ok=True)
-                Path(f"{scratch}.wal").unlink(missing_ok=True)
-            manifest = {"format": FORMAT, "token": token, "position": position, "generation": generation, "tables": tables,
-                        "built_seconds": round(time.perf_counter() - started, 2)}
+                if not written:
+                    snapshot.unlink(missing_ok=True)
+            manifest = {"format": FORMAT, "token": token, "position": position, "generation": generation,
+                        "file": snapshot.name, "tables": tables, "built_seconds": round(time.perf_counter() - started, 2)}
             tmp = directory / "manifest.json.tmp"
             tmp.write_text(json.dumps(manifest), encoding="utf-8")
             os.replace(tmp, directory / "manifest.json")
@@ -321,10 +329,14 @@ def _compact(engine: Engine, directory: Path, keep: dict[str, Any]) -> None:
     `keep` is the previous snapshot (a reader may still be on it), or the first one ever built."""
     with engine.begin() as conn:
         conn.execute(delete(AnalyticsChange).where(_before(keep["position"])))
-    for folder in directory.iterdir():
-        name, _, generation = folder.name.rpartition("-")
-        if folder.is_dir() and name in MIRRORED and generation.isdigit() and int(generation) < keep["generation"]:
-            shutil.rmtree(folder, ignore_errors=True)
+    for path in directory.iterdir():  # snapshot files, and the Parquet folders of format 5 and before
+        name, _, generation = path.name.removesuffix(".duckdb").rpartition("-")
+        if not (generation.isdigit() and int(generation) < keep["generation"]):
+            continue
+        if path.is_dir() and name in MIRRORED:
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.is_file() and name == "snapshot":  # a process that still has it attached reads on
+            path.unlink(missing_ok=True)
 
 
 def refresh_in_background(engine: Engine) -> threading.Thread:
@@ -376,6 +388,7 @@ class _Mirror:
                                     creator=lambda: ConnectionWrapper(self.con.cursor()))
         self.manifest: dict[str, Any] | None = None
         self.manifest_stamp: tuple[int, int] | None = None
+        self.attached: set[str] = set()  # snapshot files attached, by alias
         self.delta_key: dict[str, tuple[int, ...]] = {}
         self.small: dict[str, list] = {}
         self.small_version = 0
@@ -394,12 +407,9 @@ class _Mirror:
     def _view(self, name: str, *, with_delta: bool) -> None:
         """`name` as the KPI statements see it: the snapshot, with the delta merged in when there is one
         (an empty delta would still cost DuckDB an anti-join per read)."""
-        files = _quote(self.directory / self.manifest["tables"][name]["folder"] / "*.parquet")
-        source = (f"read_parquet({files})" if self.manifest["tables"][name]["rows"]
-                  else f"(SELECT * FROM {name}__delta WHERE false)")
         merge = (f" WHERE id NOT IN (SELECT id FROM {name}__changed) UNION ALL SELECT * FROM {name}__delta"
                  if with_delta else "")
-        self.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {source}{merge}")
+        self.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {_alias(self.manifest)}.{name}{merge}")
 
     def _load_manifest(self, engine: Engine) -> None:
         path = self.directory / "manifest.json"
@@ -413,10 +423,17 @@ class _Mirror:
         manifest = _read_manifest(self.directory)
         if manifest is None or manifest.get("token") != self.token or manifest.get("format") != FORMAT:
             manifest = build(engine, compact=False)
+        alias = _alias(manifest)
+        if alias not in self.attached:
+            self.con.execute(f"ATTACH {_quote(self.directory / manifest['file'])} AS {alias} (READ_ONLY)")
+            self.attached.add(alias)
         self.manifest, self.manifest_stamp, self.delta_key = manifest, stamp, {}
         for name, (table, names) in MIRRORED.items():
             self._replace(f"{name}__delta", table, names, None)
             self._view(name, with_delta=False)
+        for old in self.attached - {alias}:  # no view reads it any more, and every read holds self.lock
+            self.con.execute(f"DETACH {old}")
+        self.attached = {alias}
         if stamp is None:  # built just now: remember the file we wrote
             stat = path.stat()
             self.manifest_stamp = (stat.st_mtime_ns, stat.st_ino)
@@ -460,6 +477,10 @@ class _Mirror:
     def state(self) -> tuple:
         """Everything a read through the mirror depends on: snapshot, delta per table, small tables."""
         return (self.manifest["generation"], tuple(sorted(self.delta_key.items())), self.small_version)
+
+
+def _alias(manifest: dict[str, Any]) -> str:
+    return f"snapshot_{int(manifest['generation'])}"
 
 
 _mirrors: dict[str, _Mirror] = {}

@@ -131,17 +131,22 @@ def test_rebuild_after_many_changes_forgets_old_notes(engine, monkeypatch):
         notes = session.scalar(select(func.count()).select_from(AnalyticsChange))
     assert notes == 4  # the 4 voids are kept for readers still on the second snapshot; the inserts are gone
     assert _complaint_kpis(engine)["complaints"] == 5
+    directory = analytics._root() / third["token"]
+    assert sorted(p.name for p in directory.glob("*.duckdb")) == [second["file"], third["file"]]  # first removed
+    assert analytics._mirrors[third["token"]].attached == {f"snapshot_{third['generation']}"}  # the reader moved on
 
 
 def test_snapshot_holds_no_personal_data(engine):
     with session_scope(engine) as session:
         fixtures.complaints_fixture(session)
     manifest = analytics.build(engine)
-    folder = analytics._root() / manifest["token"] / manifest["tables"]["complaint"]["folder"]
-    columns = {r[0] for r in duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{folder}/*.parquet')").fetchall()}
-    assert "received_at" in columns and "status" in columns
-    assert not columns & {"complainant_name", "complainant_phone", "description", "root_cause", "assignee"}
-    assert "respondent_key" not in analytics.MIRRORED["survey_response"][1]
+    with duckdb.connect(str(analytics._root() / manifest["token"] / manifest["file"]), read_only=True) as snapshot:
+        columns = {table: {name for name, *_ in snapshot.execute(f"DESCRIBE {table}").fetchall()}
+                   for table in ("complaint", "survey_response")}
+    assert {"received_at", "status"} <= columns["complaint"]
+    assert not columns["complaint"] & {"complainant_name", "complainant_phone", "description", "root_cause", "assignee"}
+    assert {"surveyed_on", "overall"} <= columns["survey_response"]
+    assert "respondent_key" not in columns["survey_response"]
 
 
 def test_a_restored_database_has_its_own_mirror(engine, tmp_path):
