@@ -75,7 +75,7 @@ MIRRORED = {
 }
 SORT_BY = {"complaint": "received_at", "survey_response": "surveyed_on"}  # the date every KPI filters on
 SMALL = (Project.__table__, Company.__table__, SurveyWave.__table__, Benchmark.__table__)
-FORMAT = 6  # of manifest.json and the snapshot file; another value is rebuilt
+FORMAT = 7  # of manifest.json and the snapshot file; another value is rebuilt
 REBUILD_AFTER = 50_000  # changed rows after which `refresh` writes a fresh snapshot
 READER_REBUILDS_AFTER = 4 * REBUILD_AFTER  # a reader only rebuilds itself when nobody refreshed for long
 CHUNK = 100_000

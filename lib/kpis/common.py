@@ -107,7 +107,11 @@ def month_key(session: Session, column) -> ColumnElement:
 
 
 def hours_between(session: Session, start_col, end_col) -> ColumnElement:
-    dialect = session.get_bind().dialect.name
+    return hours_between_in(session.get_bind().dialect.name, start_col, end_col)
+
+
+def hours_between_in(dialect: str, start_col, end_col) -> ColumnElement:
+    """Hours from `start_col` to `end_col` (a fraction), as SQL of the named dialect."""
     if dialect == "postgresql":
         return func.extract("epoch", end_col - start_col) / 3600.0
     if dialect == "duckdb":

@@ -7,7 +7,7 @@ from itertools import pairwise
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Boolean, String, and_, case, column, func, literal_column, or_, select
+from sqlalchemy import Boolean, Float, String, and_, case, column, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from lib import analytics
@@ -19,6 +19,7 @@ from lib.kpis.common import (
     count_if,
     grouping_sets,
     hours_between,
+    hours_between_in,
     month_key,
     percentiles,
     ratio,
@@ -55,7 +56,8 @@ def mirrored_columns(names: tuple[str, ...]) -> tuple[tuple[str, str, Any], ...]
     """(name, DuckDB type, expression over plain columns) of what the mirror adds to each complaint."""
     c = SimpleNamespace(**{n: column(n) for n in names})
     return (*((f"flag_{name}", "BOOLEAN", expr) for name, expr in flags(c).items()),
-            ("received_month", "VARCHAR", func.strftime(c.received_at, "%Y-%m")))
+            ("received_month", "VARCHAR", func.strftime(c.received_at, "%Y-%m")),
+            ("hours_to_resolve", "DOUBLE", hours_between_in("duckdb", c.received_at, c.resolved_at)))
 
 
 def _flags(session: Session) -> dict[str, Any]:
@@ -149,8 +151,14 @@ def _parts(session: Session, now: datetime) -> list:
     ]
 
 
+def _hours_to_resolve(session: Session):
+    if session.get_bind().dialect.name == "duckdb":  # stored with each complaint by the mirror
+        return literal_column("complaint.hours_to_resolve", Float)
+    return hours_between(session, C.received_at, C.resolved_at)
+
+
 def _percentiles(session: Session, where: list, group) -> dict[Any, dict[str, float | None]]:
-    return percentiles(session, hours_between(session, C.received_at, C.resolved_at),
+    return percentiles(session, _hours_to_resolve(session),
                        [*where, _flags(session)["resolved"], C.resolved_at.is_not(None)], joined(), group,
                        {"median_hours_to_resolve": (1, 2), "p90_hours_to_resolve": (9, 10)})
 
