@@ -471,9 +471,9 @@ def _chart_spec(builder: str, data: pd.DataFrame, options: tuple) -> dict:
 
 def chart(builder, data: pd.DataFrame, *, where=st, key: str | None = None, on_select: str = "ignore",
           **options):
-    """Draw `builder(data, **options)` (a `lib.charts` builder) at `where`, full width. The spec is built,
-    and validated by Altair, once per data and labels and kept in the data cache: on a rerun the page
-    sends it as it is. (Building and validating the Altair objects was most of a warm page's run.)
+    """Draw `builder(data, **options)` (a `lib.charts` builder) at `where`, full width. The spec is built
+    once per data and labels and kept in the data cache: on a rerun the page sends it as it is.
+    (Building and validating the Altair objects was most of a warm page's run.)
     With on_select="rerun" it returns the selection, as `st.altair_chart` does."""
     spec = _chart_spec(builder.__name__, data, tuple(sorted(options.items())))
     return where.vega_lite_chart(spec, width="stretch", key=key, on_select=on_select)
