@@ -3,12 +3,11 @@ and where?" — headline cards against targets, the company league table, the bi
 monthly report."""
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
 from lib import charts, ui
+from lib.db import local_now
 from lib.i18n import format_number, format_rate, kpi_label
 from lib.kpis.common import KpiFilter
 from lib.services import overview, reports
@@ -125,7 +124,7 @@ else:
              line_title=tr("kpi_resolution_rate"))
 
 st.subheader(tr("report_title"))
-months = reports.recent_months(date.today(), 24)
+months = reports.recent_months(local_now().date(), 24)
 left, right = st.columns([1, 3])
 month = left.selectbox(tr("report_month"), months, index=1, key="overview_report_month")
 if right.button(tr("report_prepare"), key="overview_report_prepare"):

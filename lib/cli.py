@@ -10,7 +10,7 @@ from datetime import date
 
 from lib import analytics
 from lib.config import get_settings
-from lib.db import make_engine, session_scope
+from lib.db import local_now, make_engine, session_scope
 from lib.errors import DomainError
 from lib.i18n import t
 from lib.imports.registry import IMPORTERS as IMPORT_KINDS
@@ -239,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("kind", choices=EXPORT_KINDS)
     p.add_argument("file")
     p.add_argument("--from", dest="date_from", default="2000-01-01", metavar="YYYY-MM-DD")
-    p.add_argument("--to", dest="date_to", default=date.today().isoformat(), metavar="YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", default=local_now().date().isoformat(), metavar="YYYY-MM-DD")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("backup", help="write every table to a backup file (zip of JSON lines + checksums)")

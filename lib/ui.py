@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from lib import analytics, auth, charts, exports, privacy
 from lib.config import get_settings
-from lib.db import BUSINESS_TZ, make_engine, session_scope
+from lib.db import BUSINESS_TZ, local_now, make_engine, session_scope
 from lib.errors import DomainError
 from lib.i18n import LANGUAGES, STRINGS, md_escape, t
 from lib.imports import registry
@@ -158,7 +158,7 @@ def _apply_query(prefix: str) -> None:
 
 def period_picker(prefix: str) -> tuple[date, date]:
     _apply_query(prefix)
-    today = date.today()
+    today = local_now().date()  # the business's date (China), not the server's: they differ 8 hours a day on UTC
     cols = st.columns([2, 1, 1])
     state = st.session_state
 

@@ -543,3 +543,25 @@ def test_complaints_trend_chart_draws_the_months_of_the_card_and_lets_a_bar_pick
     assert frame["complaints"].sum() == total > 0  # the forum bars add up to the forum card
     assert frame["month"].is_unique and list(frame["month"]) == sorted(frame["month"])
     assert "continuousWidth" not in json.dumps(spec)  # sized by Streamlit, not fixed at 300 px
+
+
+def test_periods_follow_the_business_date_not_the_servers(monkeypatch):
+    """The server may run on UTC while the business is in China (8 hours ahead): an issue raised on the
+    Chinese date that is already tomorrow for the server counts in this year's figures at once."""
+    from datetime import datetime, time, timedelta
+
+    from lib import ui
+    from lib.services import issues as issue_service
+
+    business_now = datetime.combine(date.today() + timedelta(days=1), time(0, 30))  # just past midnight in China
+    monkeypatch.setattr(ui, "local_now", lambda: business_now)
+    monkeypatch.setattr(issue_service, "local_now", lambda: business_now)
+    before = _issues_raised(app("pages/3_Supervisors.py", "exec1").run())
+    with session_scope(make_engine(get_settings().database_url)) as session:
+        first = next(iter(issues.supervisor_choices(session=session)))
+        issues.create(issues.NewIssue(raised_on=business_now.date(), supervisor_ids=[first], category="maintenance",
+                                      description="跨日登记", responsible_party="property"),
+                      session=session, actor="staff1")
+    import streamlit as st
+    st.cache_data.clear()
+    assert _issues_raised(app("pages/3_Supervisors.py", "exec1").run()) == before + 1
