@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -212,6 +213,42 @@ def big_page_cache(session: Session) -> Iterator[None]:
         yield
     finally:
         driver.execute(f"PRAGMA cache_size={int(before)}")
+
+
+def checkpoint_in_background(session: Session) -> None:
+    """SQLite: this transaction's commit does not checkpoint the write-ahead log; a thread does it just
+    after, on its own connection. SQLite checkpoints in whichever connection commits past 1,000 WAL
+    pages, so a bulk import used to copy its whole WAL back into the database file before the user saw
+    the result: about 2 s of a 100,000-complaint import's 5.5-7 s at a million rows. SQLite's own
+    documentation suggests this for such writers (running checkpoints "in a separate thread").
+    A PASSIVE checkpoint never blocks readers or writers; whatever it cannot finish, the next commit's
+    automatic checkpoint does."""
+    engine = session.get_bind()
+    if not is_sqlite(engine):
+        return
+    driver = session.connection().connection.driver_connection
+    before = driver.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    driver.execute("PRAGMA wal_autocheckpoint=0")
+
+    def restore(*_args) -> None:
+        driver.execute(f"PRAGMA wal_autocheckpoint={int(before)}")
+
+    def committed(_session) -> None:
+        restore()
+        threading.Thread(target=_checkpoint, args=(engine.engine,), name="crhq-wal-checkpoint", daemon=True).start()
+
+    event.listen(session, "after_commit", committed, once=True)
+    event.listen(session, "after_rollback", restore, once=True)
+
+
+def _checkpoint(engine: Engine) -> tuple[int, int, int]:
+    """(busy, WAL frames, frames checkpointed). On the driver itself: SQLAlchemy would open a
+    transaction first, and SQLite refuses to checkpoint inside one ("database table is locked")."""
+    raw = engine.raw_connection()
+    try:
+        return tuple(raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())
+    finally:
+        raw.close()
 
 
 _SQLITE_TEXT = {

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from lib.db import big_page_cache
+from lib.db import big_page_cache, checkpoint_in_background
 from lib.imports.core import Batch, Column, ImportResult, RowError, validate
 from lib.imports.reader import ImportRejected, read_table
 from lib.services import audit
@@ -54,6 +54,8 @@ def run_import(importer: Importer, data: bytes, filename: str, *, session: Sessi
         raise ImportRejected("imp_err_rows", errors=errors, n=len({e.row for e in errors}))
     result = ImportResult(importer.kind, len(batch), dry_run=dry_run)
     ctx = WriteContext(session, actor, result, ProjectResolver(session), {"filename": filename})
+    if not dry_run:
+        checkpoint_in_background(session)
     with big_page_cache(session):
         for start in range(0, len(batch), CHUNK):
             importer.write(batch.part(start, start + CHUNK), ctx)

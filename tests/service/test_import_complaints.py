@@ -128,3 +128,40 @@ def test_error_lines_are_the_spreadsheet_rows_after_blank_and_title_rows(session
         import_complaints(data, "gap.xlsx", session=session, actor="t")
     assert [(e.row, e.column) for e in exc.value.errors] == [(5, "channel")]
     assert _count(session) == 0
+
+
+def test_an_import_commit_leaves_the_wal_checkpoint_to_a_thread(engine, monkeypatch):
+    """SQLite: the import's commit does not copy the write-ahead log back (autocheckpoint off for that
+    transaction only); one checkpoint runs on a thread after the commit, none for a rejected file."""
+    import threading
+
+    from lib import db
+    from lib.db import session_scope
+
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL has no application-driven checkpoint")
+    done, checkpoint = [], db._checkpoint
+
+    def recorded(eng):
+        done.append((threading.current_thread().name, checkpoint(eng)))
+    monkeypatch.setattr(db, "_checkpoint", recorded)
+    rows = "".join(f"K{i},2025-09-30 10:00,hotline,A公司,深圳,深圳花园,ordinary,yes,received,\n" for i in range(3000))
+    with session_scope(engine) as session:
+        import_complaints((HEADER + rows).encode(), "big.csv", session=session, actor="t")
+        driver = session.connection().connection.driver_connection
+        assert driver.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0  # off until the commit
+        assert done == []
+    for thread in threading.enumerate():
+        if thread.name == "crhq-wal-checkpoint":
+            thread.join(5)
+    [(thread_name, (busy, frames, copied))] = done
+    assert thread_name == "crhq-wal-checkpoint" and busy == 0 and frames == copied > 0  # the whole WAL, copied
+    assert driver.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000  # the connection is as it was
+    with pytest.raises(ImportRejected), session_scope(engine) as session:
+        import_complaints((HEADER + "B1,not a date,hotline,A公司,深圳,深圳花园,,,,\n").encode(), "bad.csv",
+                          session=session, actor="t")
+    with session_scope(engine) as session:
+        import_complaints((HEADER + GOOD).encode(), "one.csv", session=session, actor="t", dry_run=True)
+    assert len(done) == 1  # nothing for a rejected file or a dry run
+    with session_scope(engine, readonly=True) as session:
+        assert _count(session) == 3000
