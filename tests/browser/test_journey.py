@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.db import make_engine, session_scope
+from lib.db import local_now, make_engine, session_scope
 from lib.schema import init_db
 from lib.services import seed, users
 
@@ -90,7 +90,7 @@ def test_executive_journey(server):
         page.wait_for_timeout(1500)
         page.get_by_role("link", name="查看明细").first.click()
         expect(page.get_by_text("投诉处理与时限").first).to_be_visible(timeout=30_000)
-        start = {"year": str(date.today().year), "month": "1", "day": "1"}  # the overview's default: this year
+        start = {"year": str(local_now().year), "month": "1", "day": "1"}  # the overview's default: this year
         for part, value in start.items():
             expect(page.get_by_role("spinbutton", name=f"{part}, 开始日期")).to_have_attribute(
                 "aria-valuenow", value, timeout=30_000)
@@ -229,7 +229,7 @@ def _issues_raised_this_year(url: str) -> int:
     from lib.kpis import supervisors
     from lib.kpis.common import KpiFilter
 
-    today = date.today()
+    today = local_now().date()  # the business's date, as the pages and the issue form use it
     with session_scope(make_engine(url)) as session:
         return supervisors.compute(KpiFilter(date(today.year, 1, 1), today), session=session).kpis["issues_raised"]
 
