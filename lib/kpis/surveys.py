@@ -121,19 +121,19 @@ def grouped_stats(flt: KpiFilter, by: tuple[str, ...], *, session: Session) -> l
 
 
 @analytics.through_mirror("survey_response")
-def driver_sums(flt: KpiFilter, *, session: Session) -> dict[str, dict[str, float]]:
-    """Per dimension, the sums a Pearson correlation with normalised overall needs (answers with both)."""
+def driver_cross_sums(flt: KpiFilter, *, session: Session) -> dict[str, dict[str, float]]:
+    """Per dimension, the sums with normalised overall that a Pearson correlation needs besides the
+    dimension's own n, Σx and Σx² (raw_stats has those, over the same answers: overall is never blank,
+    so "has both" is "has the dimension"): Σy, Σy² and Σxy over the answers that have the dimension."""
     y = _score(session, "overall")
     parts = []
     for dim in DIMENSIONS[1:]:
         x = _score(session, dim)
         both = getattr(R, dim).is_not(None)
-        parts += [count_if(both).label(f"{dim}_n"), func.sum(x).label(f"{dim}_sx"),
-                  func.sum(case((both, y))).label(f"{dim}_sy"), func.sum(x * x).label(f"{dim}_sxx"),
-                  func.sum(case((both, y * y))).label(f"{dim}_syy"), func.sum(x * y).label(f"{dim}_sxy")]
+        parts += [func.sum(case((both, y))).label(f"{dim}_sy"), func.sum(case((both, y * y))).label(f"{dim}_syy"),
+                  func.sum(x * y).label(f"{dim}_sxy")]
     row = session.execute(select(*parts).select_from(joined()).where(*conditions(flt))).mappings().one()
-    return {dim: {k: float(row[f"{dim}_{k}"] or 0) for k in ("n", "sx", "sy", "sxx", "syy", "sxy")}
-            for dim in DIMENSIONS[1:]}
+    return {dim: {k: float(row[f"{dim}_{k}"] or 0) for k in ("sy", "syy", "sxy")} for dim in DIMENSIONS[1:]}
 
 
 def _mean(r: dict, dim: str) -> float | None:

@@ -128,16 +128,19 @@ def heatmap(flt: KpiFilter, *, session: Session, by: str = "project") -> pd.Data
 
 
 def drivers(flt: KpiFilter, *, session: Session) -> pd.DataFrame:
-    """Importance (Pearson r with overall, over answers that have both) vs performance (mean score)."""
-    sums = kpis.driver_sums(flt, session=session)
+    """Importance (Pearson r with overall, over answers that have both) vs performance (mean score).
+    Each dimension's n, Σx and Σx² are the period's totals the page has read already (on the mirror,
+    its memo answers); only the sums with overall are read here."""
+    now = _first(_stats(flt, None, session))
+    cross = kpis.driver_cross_sums(flt, session=session)
     out = []
     for name in SCORES[1:]:
         dim = DIMENSION_OF[name]
-        s = sums[dim]
-        n = int(s["n"])  # overall is never blank, so these are all the answers to the dimension
+        n = int(now.get(f"{dim}_n") or 0)  # overall is never blank, so these are all the answers to the dimension
+        sx, sxx, c = float(now.get(f"{dim}_sum") or 0), float(now.get(f"{dim}_sumsq") or 0), cross[dim]
         out.append({"dimension": dim, "n": n,
-                    "importance": stats.pearson(n, s["sx"], s["sy"], s["sxx"], s["syy"], s["sxy"]),
-                    "performance": s["sx"] / n if n else None})
+                    "importance": stats.pearson(n, sx, c["sy"], sxx, c["syy"], c["sxy"]),
+                    "performance": sx / n if n else None})
     return pd.DataFrame(out, columns=["dimension", "n", "importance", "performance"])
 
 
