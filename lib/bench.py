@@ -349,6 +349,18 @@ def _fmt(value: float, unit: str = "s") -> str:
     return f"{value:,.0f} {unit}"
 
 
+def machine_speed() -> float:
+    """Seconds for a fixed pure-Python loop (the median of three): this VM's speed varies by up to 40%
+    from hour to hour, so each report says how fast the machine was at its start and at its end."""
+    times = []
+    for _ in range(3):
+        started, total = time.perf_counter(), 0
+        for i in range(5_000_000):
+            total += i
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
 def report(results: dict, args) -> str:
     """The markdown tables of the stages that ran (`--only` may have left some out)."""
     lines = [f"# Performance — {args.complaints:,} complaints, {args.surveys:,} survey answers",
@@ -358,6 +370,9 @@ def report(results: dict, args) -> str:
               f"Built with the demo generator in {_fmt(results['build']['seconds'])}, then the analytic mirror's "
               f"first snapshot in {_fmt(results['build'].get('mirror_seconds', 0))}. ") +
              f"Reproduce: `python -m lib.bench --complaints {args.complaints} --surveys {args.surveys}`.", ""]
+    if "speed" in results:
+        lines[-1:-1] = [f"Machine speed (a fixed 5,000,000-step Python loop; lower is faster): "
+                        f"{_fmt(results['speed']['start'])} at the start, {_fmt(results['speed'].get('end', 0))} at the end."]
     if "kpi" in results:
         lines += ["## KPI queries (median of runs, min–max)", "", "| Query | Median | Min | Max |", "|---|---|---|---|"]
         for name, s in results["kpi"].items():
@@ -428,6 +443,7 @@ def main(argv: list[str] | None = None) -> int:
               ("services", lambda: service_timings(url, 500)),
               ("imports", lambda: import_timings(url, args.import_rows)))
     wanted = set(args.only.split(",")) if args.only else {name for name, _ in stages}
+    results["speed"] = {"start": machine_speed()}
     for name, stage in stages:
         if name not in wanted:
             continue
@@ -435,6 +451,7 @@ def main(argv: list[str] | None = None) -> int:
         results[name] = stage()
         # Each stage's figures are kept as they come: a long run cut short still leaves them.
         (workdir / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    results["speed"]["end"] = machine_speed()
     text = report(results, args)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text, encoding="utf-8")
