@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from itertools import repeat
@@ -206,13 +206,12 @@ def big_page_cache(session: Session) -> Iterator[None]:
     if not is_sqlite(session.get_bind()):
         yield
         return
-    driver = session.connection().connection.driver_connection  # still usable if the session fails
-    before = driver.execute("PRAGMA cache_size").fetchone()[0]
-    driver.execute("PRAGMA cache_size=-65536")
+    # the driver connection is still usable if the session fails
+    restore = _set_pragma(session.connection().connection.driver_connection, "cache_size", -65536)
     try:
         yield
     finally:
-        driver.execute(f"PRAGMA cache_size={int(before)}")
+        restore()
 
 
 def checkpoint_in_background(session: Session) -> None:
@@ -226,19 +225,21 @@ def checkpoint_in_background(session: Session) -> None:
     engine = session.get_bind()
     if not is_sqlite(engine):
         return
-    driver = session.connection().connection.driver_connection
-    before = driver.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
-    driver.execute("PRAGMA wal_autocheckpoint=0")
-
-    def restore(*_args) -> None:
-        driver.execute(f"PRAGMA wal_autocheckpoint={int(before)}")
+    restore = _set_pragma(session.connection().connection.driver_connection, "wal_autocheckpoint", 0)
 
     def committed(_session) -> None:
         restore()
         threading.Thread(target=_checkpoint, args=(engine.engine,), name="crhq-wal-checkpoint", daemon=True).start()
 
     event.listen(session, "after_commit", committed, once=True)
-    event.listen(session, "after_rollback", restore, once=True)
+    event.listen(session, "after_rollback", lambda _session: restore(), once=True)
+
+
+def _set_pragma(driver, name: str, value: int) -> Callable[[], None]:
+    """Set an integer PRAGMA on one SQLite connection; returns what sets it back as it was."""
+    before = int(driver.execute(f"PRAGMA {name}").fetchone()[0])
+    driver.execute(f"PRAGMA {name}={int(value)}")
+    return lambda: driver.execute(f"PRAGMA {name}={before}")
 
 
 def _checkpoint(engine: Engine) -> tuple[int, int, int]:

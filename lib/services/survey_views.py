@@ -70,9 +70,14 @@ def _first(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return rows[0] if rows else {}
 
 
+def _totals(flt: KpiFilter, session: Session) -> dict[str, Any]:
+    """The period's total statistics, as the page reads them (on the mirror, with its trend and heatmap)."""
+    return _first(_stats(flt, None, session))
+
+
 def summary(flt: KpiFilter, *, session: Session) -> dict[str, Any]:
     """responses (n) and every headline and dimension KPI as a Figure."""
-    now = _first(_stats(flt, None, session))  # the periods compared with are not drawn: their totals only
+    now = _totals(flt, session)  # the periods compared with are not drawn: their totals only
     before = _first(kpis.raw_stats(flt.previous_period(), session=session))
     last_year = _first(kpis.raw_stats(flt.shifted(years=-1), session=session))
     figures = {name: Figure(estimate(name, now), change(name, now, before), change(name, now, last_year))
@@ -101,7 +106,7 @@ def benchmarks(*, session: Session) -> pd.DataFrame:
 
 def versus_benchmark(flt: KpiFilter, *, session: Session) -> pd.DataFrame:
     """Each dimension's score with its interval against the industry benchmark of the period's last year."""
-    now = _first(_stats(flt, None, session))
+    now = _totals(flt, session)
     bench = {d: v for d, v in session.execute(select(Benchmark.dimension, Benchmark.value)
                                               .where(Benchmark.year == flt.end.year)).all()}
     out = []
@@ -131,7 +136,7 @@ def drivers(flt: KpiFilter, *, session: Session) -> pd.DataFrame:
     """Importance (Pearson r with overall, over answers that have both) vs performance (mean score).
     Each dimension's n, Σx and Σx² are the period's totals the page has read already (on the mirror,
     its memo answers); only the sums with overall are read here."""
-    now = _first(_stats(flt, None, session))
+    now = _totals(flt, session)
     cross = kpis.driver_cross_sums(flt, session=session)
     out = []
     for name in SCORES[1:]:
