@@ -90,7 +90,7 @@ def write(batch: Batch, ctx: WriteContext) -> None:
     ctx.result.inserted += len(new)
 
 
-IMPORTER = Importer("complaints", "complaint", COLUMNS, write, key=("ref",), check=check)
+IMPORTER = Importer("complaints", "complaint", COLUMNS, write, key=("ref",), check=check, order="received_at")
 
 
 def import_complaints(data: bytes, filename: str, *, session: Session, actor: str, dry_run: bool = False,

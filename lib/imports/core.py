@@ -205,6 +205,12 @@ class Batch:
     def part(self, start: int, stop: int) -> Batch:
         return Batch(self.lines[start:stop], {k: v[start:stop] for k, v in self.columns.items()})
 
+    def ordered_by(self, name: str) -> Batch:
+        """The rows sorted by one column (blanks last, ties in file order), each keeping its line."""
+        order = pd.Series(self[name]).sort_values(kind="stable", na_position="last").index.to_numpy()
+        return Batch(np.asarray(self.lines)[order].tolist(),
+                     {k: np.asarray(v, dtype=object)[order].tolist() for k, v in self.columns.items()})
+
 
 def validate(frame: pd.DataFrame, columns: list[Column], key: tuple[str, ...] = ()) -> tuple[Batch, list[RowError]]:
     """Parse every cell and collect every problem, so the user gets them all at once.

@@ -132,4 +132,4 @@ def _waves(ctx: WriteContext, vendors: list[Any], methods: list[Any], days: list
 
 
 IMPORTER = Importer("survey", "survey_response", COLUMNS, write,
-                    key=("respondent_key", "touchpoint", "surveyed_on"), check=check)
+                    key=("respondent_key", "touchpoint", "surveyed_on"), check=check, order="surveyed_on")

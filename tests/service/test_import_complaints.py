@@ -115,6 +115,26 @@ def test_bulk_written_rows_read_back_exactly_and_meet_date_boundaries(session):
         (c.id, "import", "t")]
 
 
+def test_rows_out_of_time_order_keep_their_own_values_and_are_stored_in_time_order(session):
+    # The importer writes rows sorted by received_at (the date-led indexes then fill page by page):
+    # every column must travel with its row, and the row errors still name the file's lines.
+    text = ("ref,received_at,channel,company,city,project,status,resolved_at,complainant_name\n"
+            "L2,2025-03-02 09:00,hotline,A公司,深圳,深圳花园,resolved,2025-03-03 09:00,李二\n"
+            "L3,2025-01-15 08:30,forum,A公司,深圳,深圳花园,received,,张三\n"
+            "L4,2025-02-01 12:00,wechat,A公司,深圳,深圳花园,received,,王四\n")
+    import_complaints(text.encode(), "o.csv", session=session, actor="t")
+    stored = session.execute(select(Complaint.ref, Complaint.received_at, Complaint.channel, Complaint.status,
+                                    Complaint.resolved_at, Complaint.complainant_name).order_by(Complaint.id)).all()
+    assert [tuple(r) for r in stored] == [
+        ("L3", datetime(2025, 1, 15, 8, 30), "forum", "received", None, "张三"),
+        ("L4", datetime(2025, 2, 1, 12), "wechat", "received", None, "王四"),
+        ("L2", datetime(2025, 3, 2, 9), "hotline", "resolved", datetime(2025, 3, 3, 9), "李二")]
+    bad = text.replace("L3,2025-01-15 08:30", "L3,2025-01-45 08:30").replace("L4,", "L5,").replace("L2,", "L6,")
+    with pytest.raises(ImportRejected) as caught:
+        import_complaints(bad.encode(), "o.csv", session=session, actor="t")
+    assert [(e.row, e.column) for e in caught.value.errors] == [(3, "received_at")]
+
+
 def test_error_lines_are_the_spreadsheet_rows_after_blank_and_title_rows(session, tmp_path):
     # Line 1 header, 2 good, 3 empty, 4 empty cells, 5 bad channel: the report must say 5, where the user looks.
     bad = "T2,2025-09-30 10:00,telegram,A公司,深圳,深圳花园,ordinary,yes,received,\n"

@@ -36,3 +36,15 @@ def test_text_cells_by_hand():
     assert parsed == [datetime(2025, 9, 30, 10), None, None, datetime(2025, 9, 30, 10)]
     assert [(offset, raw) for offset, raw, _ in failures] == [(2, "2025-13-01")]
     assert parse_column(text, [" a ", "", None])[0] == ["a", None, None]
+
+
+def test_ordered_by_sorts_whole_rows_with_their_lines_blanks_last_ties_in_file_order():
+    from lib.imports.core import Batch
+
+    march, january = datetime(2025, 3, 1), datetime(2025, 1, 1)
+    batch = Batch([2, 3, 4, 5, 6], {"at": [march, None, january, march, january], "ref": ["a", "b", "c", "d", "e"]})
+    ordered = batch.ordered_by("at")
+    assert ordered.lines == [4, 6, 2, 5, 3]
+    assert ordered.columns == {"at": [january, january, march, march, None], "ref": ["c", "e", "a", "d", "b"]}
+    assert batch.lines == [2, 3, 4, 5, 6]  # the batch itself is left as it was
+    assert Batch([], {"at": []}).ordered_by("at").lines == []
