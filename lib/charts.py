@@ -6,6 +6,7 @@ makes it. `spec` turns a chart into the Vega-Lite dict that `ui.chart` caches an
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import altair as alt
@@ -31,14 +32,26 @@ def spec(chart: alt.TopLevelMixin, *, validate: bool = False) -> dict[str, Any]:
     return out
 
 
-def _chart(df: pd.DataFrame) -> alt.Chart:
-    return alt.Chart(alt.to_values(df))
+def _values(df: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """The frame as inline Vega-Lite values (NaN as null), as `alt.to_values` makes them, in 0.1 ms
+    instead of 2-4 ms: pandas writes the JSON in C."""
+    return {"values": json.loads(df.to_json(orient="records", date_format="iso", double_precision=15))}
+
+
+def _chart(df: pd.DataFrame | None = None, **properties: Any) -> alt.Chart:
+    """A chart of `df` (None: a layer that takes its layered chart's data). Properties are given to the
+    constructor: `.properties()` validates each against the schema, and layers would copy their data."""
+    return alt.Chart(alt.Undefined if df is None else _values(df), **properties)
+
+
+def _layer(df: pd.DataFrame, *layers: alt.Chart, **properties: Any) -> alt.LayerChart:
+    return alt.LayerChart(data=_values(df), layer=list(layers), **properties)
 
 
 def volume_and_rate(df: pd.DataFrame, *, x_title: str, bar_title: str, line_title: str) -> alt.Chart:
     """Monthly bars of volume with the rate as a line on a second axis; a bar click selects its month."""
     pick = alt.selection_point(name="pick", fields=["month"])
-    base = _chart(df).encode(x=alt.X("month:N", title=x_title))
+    base = _chart().encode(x=alt.X("month:N", title=x_title))
     bars = base.mark_bar(color="#5B8FF9", opacity=0.8, cursor="pointer").add_params(pick).encode(
         y=alt.Y("complaints:Q", title=bar_title),
         tooltip=[alt.Tooltip("month:N", title=x_title), alt.Tooltip("complaints:Q", title=bar_title)],
@@ -49,27 +62,27 @@ def volume_and_rate(df: pd.DataFrame, *, x_title: str, bar_title: str, line_titl
         tooltip=[alt.Tooltip("month:N", title=x_title),
                  alt.Tooltip("resolution_rate:Q", title=line_title, format=".1%")],
     )
-    return alt.layer(bars, line).resolve_scale(y="independent").properties(height=320)
+    return _layer(df, bars, line, height=320).resolve_scale(y="independent")
 
 
 def rate_bars(df: pd.DataFrame, *, volume_title: str, rate_title: str) -> alt.Chart:
     """One bar per group (volume); clicking a bar selects its `key` (selection "pick") to drill through."""
     pick = alt.selection_point(name="pick", fields=["key"])
-    base = _chart(df).encode(y=alt.Y("label:N", sort="-x", title=None))
+    base = _chart(df, height=alt.Step(28)).encode(y=alt.Y("label:N", sort="-x", title=None))
     bars = base.mark_bar(color="#5B8FF9", opacity=0.8, cursor="pointer").add_params(pick).encode(
         x=alt.X("complaints:Q", title=volume_title),
         tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("complaints:Q", title=volume_title),
                  alt.Tooltip("resolution_rate:Q", title=rate_title, format=".1%")],
     )
-    return bars.properties(height=alt.Step(28))
+    return bars
 
 
 def count_bars(df: pd.DataFrame, *, x: str, count_title: str, color: str = "#5B8FF9") -> alt.Chart:
     """Plain ordered bars (ageing buckets): `x` labels in the given order, `count` values."""
-    return _chart(df).mark_bar(color=color).encode(
+    return _chart(df, height=260).mark_bar(color=color).encode(
         x=alt.X(f"{x}:N", sort=None, title=None), y=alt.Y("count:Q", title=count_title),
         tooltip=[alt.Tooltip(f"{x}:N", title=" "), alt.Tooltip("count:Q", title=count_title)],
-    ).properties(height=260)
+    )
 
 
 def count_rows(df: pd.DataFrame, *, count_title: str, count: str = "count", sort: str | None = None,
@@ -78,19 +91,19 @@ def count_rows(df: pd.DataFrame, *, count_title: str, count: str = "count", sort
     order, or `sort` (e.g. "-x"). `extra` adds (field, title, format) lines to the tooltip."""
     tooltip = [alt.Tooltip("label:N", title=" "), alt.Tooltip(f"{count}:Q", title=count_title),
                *[alt.Tooltip(f"{field}:Q", title=title, format=fmt) for field, title, fmt in extra]]
-    return _chart(df).mark_bar(color=color).encode(
+    return _chart(df, height=alt.Step(32)).mark_bar(color=color).encode(
         x=alt.X(f"{count}:Q", title=count_title), y=alt.Y("label:N", sort=sort, title=None), tooltip=tooltip,
-    ).properties(height=alt.Step(32))
+    )
 
 
 def rate_lines(df: pd.DataFrame, *, x_title: str, y_title: str) -> alt.Chart:
     """One line per `series` of a rate by month. Expects month, series, rate."""
-    return _chart(df).mark_line(point=True).encode(
+    return _chart(df, height=300).mark_line(point=True).encode(
         x=alt.X("month:N", title=x_title), y=alt.Y("rate:Q", title=y_title, axis=alt.Axis(format="%")),
         color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip("month:N", title=x_title), alt.Tooltip("series:N", title=" "),
                  alt.Tooltip("rate:Q", title=y_title, format=".1%")],
-    ).properties(height=300)
+    )
 
 
 def raised_and_open(df: pd.DataFrame, *, count_title: str, raised_title: str, open_title: str) -> alt.Chart:
@@ -98,74 +111,74 @@ def raised_and_open(df: pd.DataFrame, *, count_title: str, raised_title: str, op
     kinds = {"raised": raised_title, "open": open_title}
     long = df.melt(id_vars=["label"], value_vars=list(kinds), var_name="kind", value_name="n")
     long["kind"] = long["kind"].map(kinds)
-    return _chart(long).mark_bar().encode(
-        y=alt.Y("label:N", sort="-x", title=None), x=alt.X("n:Q", title=count_title), yOffset="kind:N",
+    return _chart(long, height=alt.Step(20)).mark_bar().encode(
+        y=alt.Y("label:N", sort="-x", title=None), x=alt.X("n:Q", title=count_title), yOffset=alt.YOffset("kind:N"),
         color=alt.Color("kind:N", title=None, sort=list(kinds.values()),
                         scale=alt.Scale(domain=list(kinds.values()), range=["#5B8FF9", "#F6BD16"]),
                         legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("kind:N", title=" "),
                  alt.Tooltip("n:Q", title=count_title)],
-    ).properties(height=alt.Step(20))
+    )
 
 
 def trend_with_bands(df: pd.DataFrame, *, x_title: str, y_title: str, fmt: str) -> alt.Chart:
     """One line per series (`series` label) with its 95% interval as a band; a point click picks
     (month, touchpoint). Expects month, touchpoint, series, n, value, low, high — one row per point."""
     pick = alt.selection_point(name="pick", fields=["month", "touchpoint"])
-    base = _chart(df).encode(
+    base = _chart().encode(
         x=alt.X("month:N", title=x_title),
         color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom", columns=4)))
     band = base.mark_area(opacity=0.15).encode(y=alt.Y("low:Q", title=y_title, scale=alt.Scale(zero=False)),
-                                                y2="high:Q")
+                                                y2=alt.Y2("high:Q"))
     tooltip = [alt.Tooltip("month:N", title=x_title), alt.Tooltip("series:N", title=" "),
                alt.Tooltip("value:Q", title=y_title, format=fmt), alt.Tooltip("n:Q", title="n"),
                alt.Tooltip("low:Q", title="95% ↓", format=fmt), alt.Tooltip("high:Q", title="95% ↑", format=fmt)]
     line = base.mark_line(point=alt.OverlayMarkDef(size=60, cursor="pointer")).add_params(pick).encode(
         y=alt.Y("value:Q", title=y_title), tooltip=tooltip)
-    return alt.layer(band, line).properties(height=340)
+    return _layer(df, band, line, height=340)
 
 
 def versus_benchmark(df: pd.DataFrame, *, value_title: str, bench_title: str) -> alt.Chart:
     """Bars of each dimension's score with its interval as a rule and the benchmark as a tick.
     Expects label, n, value, low, high, benchmark."""
-    base = _chart(df).encode(y=alt.Y("label:N", sort=None, title=None))
+    base = _chart().encode(y=alt.Y("label:N", sort=None, title=None))
     tooltip = [alt.Tooltip("label:N", title=" "), alt.Tooltip("value:Q", title=value_title, format=".1f"),
                alt.Tooltip("n:Q", title="n"), alt.Tooltip("benchmark:Q", title=bench_title, format=".1f")]
     bars = base.mark_bar(color="#5B8FF9", opacity=0.8).encode(
         x=alt.X("value:Q", title=value_title, scale=alt.Scale(domain=[0, 100])), tooltip=tooltip)
-    ci = base.mark_rule(color="#333").encode(x="low:Q", x2="high:Q")
-    bench = base.mark_tick(color="#E8684A", thickness=3, size=26).encode(x="benchmark:Q", tooltip=tooltip)
-    return alt.layer(bars, ci, bench).properties(height=alt.Step(36))
+    ci = base.mark_rule(color="#333").encode(x=alt.X("low:Q"), x2=alt.X2("high:Q"))
+    bench = base.mark_tick(color="#E8684A", thickness=3, size=26).encode(x=alt.X("benchmark:Q"), tooltip=tooltip)
+    return _layer(df, bars, ci, bench, height=alt.Step(36))
 
 
 def heatmap(df: pd.DataFrame, *, row_title: str, value_title: str) -> alt.Chart:
     """Cells of mean score (0–100) by key × dimension label; a click picks the key. Expects key, label,
     n, value."""
     pick = alt.selection_point(name="pick", fields=["key"])
-    base = _chart(df).encode(x=alt.X("label:N", title=None, sort=None, axis=alt.Axis(labelAngle=0)),
+    base = _chart().encode(x=alt.X("label:N", title=None, sort=None, axis=alt.Axis(labelAngle=0)),
                              y=alt.Y("key:N", title=row_title))
     cells = base.mark_rect(cursor="pointer").add_params(pick).encode(
         color=alt.Color("value:Q", title=value_title, scale=alt.Scale(scheme="redyellowgreen", domain=[40, 100])),
         tooltip=[alt.Tooltip("key:N", title=row_title), alt.Tooltip("label:N", title=" "),
                  alt.Tooltip("value:Q", title=value_title, format=".1f"), alt.Tooltip("n:Q", title="n")])
     text = base.mark_text(fontSize=11).encode(text=alt.Text("value:Q", format=".0f"))
-    return alt.layer(cells, text).properties(height=alt.Step(24))
+    return _layer(df, cells, text, height=alt.Step(24))
 
 
 def importance_performance(df: pd.DataFrame, *, x_title: str, y_title: str) -> alt.Chart:
     """Driver view: importance (correlation with overall) vs performance (score), quadrant lines at
     the means. Expects label, n, importance, performance."""
-    shown = _chart(df.dropna(subset=["importance", "performance"]))
+    shown = _chart()
     base = shown.encode(
         x=alt.X("importance:Q", title=x_title, scale=alt.Scale(zero=False)),
         y=alt.Y("performance:Q", title=y_title, scale=alt.Scale(zero=False)))
     points = base.mark_circle(size=140, color="#5B8FF9").encode(tooltip=[
         alt.Tooltip("label:N", title=" "), alt.Tooltip("importance:Q", title=x_title, format=".2f"),
         alt.Tooltip("performance:Q", title=y_title, format=".1f"), alt.Tooltip("n:Q", title="n")])
-    labels = base.mark_text(align="left", dx=9, fontSize=12).encode(text="label:N")
-    x_mid = shown.mark_rule(strokeDash=[4, 4], color="#999").encode(x="mean(importance):Q")
-    y_mid = shown.mark_rule(strokeDash=[4, 4], color="#999").encode(y="mean(performance):Q")
-    return alt.layer(points, labels, x_mid, y_mid).properties(height=340)
+    labels = base.mark_text(align="left", dx=9, fontSize=12).encode(text=alt.Text("label:N"))
+    x_mid = shown.mark_rule(strokeDash=[4, 4], color="#999").encode(x=alt.X("mean(importance):Q"))
+    y_mid = shown.mark_rule(strokeDash=[4, 4], color="#999").encode(y=alt.Y("mean(performance):Q"))
+    return _layer(df.dropna(subset=["importance", "performance"]), points, labels, x_mid, y_mid, height=340)
 
 
 def pivot(df: pd.DataFrame, *, kind: str, by: str, by2: str | None, by_title: str, by2_title: str | None,
@@ -176,7 +189,7 @@ def pivot(df: pd.DataFrame, *, kind: str, by: str, by2: str | None, by_title: st
     tooltip = [alt.Tooltip(f"{by}:N", title=by_title), alt.Tooltip("value:Q", title=value_title, format=fmt)]
     if by2:
         tooltip.insert(1, alt.Tooltip(f"{by2}:N", title=by2_title))
-    base = _chart(df.dropna(subset=["value"]))
+    base = _chart(df.dropna(subset=["value"]), height=380)
     if kind == "heatmap":
         y_dim, y_title = (by2, by2_title) if by2 else (by, by_title)
         drawn = base.mark_rect().encode(x=x, y=alt.Y(f"{y_dim}:N", title=y_title, sort=None),
@@ -187,4 +200,4 @@ def pivot(df: pd.DataFrame, *, kind: str, by: str, by2: str | None, by_title: st
     else:
         drawn = base.mark_bar().encode(x=x, y=alt.Y("value:Q", title=value_title), color=color, tooltip=tooltip,
                                        xOffset=alt.XOffset(f"{by2}:N") if by2 else alt.Undefined)
-    return drawn.properties(height=380)
+    return drawn
