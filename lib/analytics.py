@@ -36,6 +36,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,26 @@ import duckdb
 import pandas as pd
 from duckdb_engine import ConnectionWrapper
 from duckdb_engine import Dialect as DuckDBDialect
-from sqlalchemy import Boolean, Date, DateTime, Float, Integer, String, create_engine, delete, func, or_, select, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    cast,
+    create_engine,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy import column as sa_column
+from sqlalchemy import table as sa_table
 from sqlalchemy.dialects import registry
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
@@ -75,7 +95,12 @@ MIRRORED = {
 }
 SORT_BY = {"complaint": "received_at", "survey_response": "surveyed_on"}  # the date every KPI filters on
 SMALL = (Project.__table__, Company.__table__, SurveyWave.__table__, Benchmark.__table__)
-FORMAT = 7  # of manifest.json and the snapshot file; another value is rebuilt
+FORMAT = 8  # of manifest.json and the snapshot file; another value is rebuilt
+# The survey statistics of each whole month, kept in the snapshot: month × project × touchpoint × wave.
+# 5M answers over five years make 50,000 such rows, so a year's totals sum ~10,000 rows instead of a
+# million answers; the days of a period outside whole months are read answer by answer.
+MONTHS = "survey_response__months"
+MONTH_KEYS = ("surveyed_month", "project_id", "touchpoint", "wave_id")
 REBUILD_AFTER = 50_000  # changed rows after which `refresh` writes a fresh snapshot
 READER_REBUILDS_AFTER = 4 * REBUILD_AFTER  # a reader only rebuilds itself when nobody refreshed for long
 CHUNK = 100_000
@@ -160,6 +185,45 @@ def _typed_select(table, names, frame: str) -> str:
 def _schema(table, names) -> str:
     derived = _derived(table.name) if table.name in MIRRORED else ()
     return ", ".join([f'"{n}" {_duck_type(table.c[n])}' for n in names] + [f"{c} {kind}" for c, kind, _ in derived])
+
+
+def _answers(schema: str | None, name: str = "survey_response"):
+    """The mirror's survey answers (raw and derived columns) as a table for SQLAlchemy statements."""
+    table, names = MIRRORED["survey_response"]
+    kinds = {"DOUBLE": Float, "BOOLEAN": Boolean, "VARCHAR": String}
+    columns = [sa_column(n, table.c[n].type) for n in names]
+    columns += [sa_column(c, kinds[kind]) for c, kind, _ in _derived("survey_response")]
+    return sa_table(name, *columns, schema=schema)
+
+
+def _months_table(schema: str):
+    from lib.kpis import surveys
+    return sa_table(MONTHS, *[sa_column(k) for k in MONTH_KEYS],
+                    *[sa_column(n) for n, _ in surveys.mirror_parts(_answers(None).c)], schema=schema)
+
+
+def _months_sql(schema: str) -> str:
+    """The statement that sums each whole month's statistics out of a snapshot's answers."""
+    from lib.kpis import surveys
+    answers = _answers(schema)
+    keys = [answers.c[k] for k in MONTH_KEYS]
+    sums = [(cast(func.sum(expr), BigInteger) if name in surveys.COUNTS else func.sum(expr)).label(name)
+            for name, expr in surveys.mirror_parts(answers.c)]
+    stmt = select(*keys, *sums).group_by(*keys).order_by(*keys)
+    return str(stmt.compile(dialect=CachedDuckDBDialect(paramstyle="qmark"), compile_kwargs={"literal_binds": True}))
+
+
+def whole_months(start: date, end: date) -> list[str]:
+    """The months ("YYYY-MM") lying wholly within [start, end]."""
+    out, year, month = [], start.year, start.month
+    if start.day != 1:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    while True:
+        following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+        if following - timedelta(days=1) > end:
+            return out
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = following.year, following.month
 
 
 def _quote(path: Path) -> str:
@@ -305,6 +369,7 @@ def build(engine: Engine, *, compact: bool = True, force: bool = False) -> dict[
                     duck.execute(f"CREATE TABLE snapshot.{name} AS SELECT * FROM {name} ORDER BY {SORT_BY[name]}, id")
                     duck.execute(f"DROP TABLE {name}")
                     tables[name] = {"rows": duck.execute(f"SELECT count(*) FROM snapshot.{name}").fetchone()[0]}
+                duck.execute(f"CREATE TABLE snapshot.{MONTHS} AS {_months_sql('snapshot')}")
                 duck.execute("DETACH snapshot")
                 written = True
             finally:
@@ -391,6 +456,8 @@ class _Mirror:
         self.attached: set[str] = set()  # snapshot files attached, by alias
         self.top_id: dict[str, int] = {}  # the highest id in the attached snapshot, per table
         self.delta_key: dict[str, tuple[int, ...]] = {}
+        self.merged: dict[str, tuple[bool, bool]] = {}  # per table: (delta merged in, snapshot rows left out)
+        self.dirty_months: set[str] = set()  # months whose sums in MONTHS a change since has made stale
         self.small: dict[str, list] = {}
         self.small_version = 0
         self.memo: OrderedDict[Any, Any] = OrderedDict()  # results for the current state (see `state`)
@@ -411,6 +478,7 @@ class _Mirror:
         rows merely added since need none, and probing every row of a period against even an empty list
         cost a quarter of a KPI read."""
         source = f"{_alias(self.manifest)}.{name}"
+        self.merged[name] = (with_delta, with_delta and replaced)
         if with_delta and replaced:
             source = f"{source} ANTI JOIN {name}__changed USING (id)"
         merge = f" UNION ALL SELECT * FROM {name}__delta" if with_delta else ""
@@ -434,7 +502,7 @@ class _Mirror:
             self.attached.add(alias)
         self.top_id = {name: self.con.execute(f"SELECT coalesce(max(id), 0) FROM {alias}.{name}").fetchone()[0]
                        for name in MIRRORED}
-        self.manifest, self.manifest_stamp, self.delta_key = manifest, stamp, {}
+        self.manifest, self.manifest_stamp, self.delta_key, self.dirty_months = manifest, stamp, {}, set()
         for name, (table, names) in MIRRORED.items():
             self._replace(f"{name}__delta", table, names, None)
             self._view(name, with_delta=False)
@@ -469,6 +537,10 @@ class _Mirror:
             self.con.unregister("ids")
             self._replace(f"{name}__delta", table, names, pd.DataFrame.from_records(rows, columns=list(names)))
             self._view(name, with_delta=any(key), replaced=len(ids) > 0)
+            if name == "survey_response":  # a changed answer's month is summed afresh from the answers
+                self.dirty_months = {m for (m,) in self.con.execute(
+                    f"SELECT DISTINCT surveyed_month FROM {_alias(self.manifest)}.{name} "
+                    f"WHERE id IN (SELECT id FROM {name}__changed)").fetchall()}
             self.delta_key[name] = key
         for table in SMALL:  # a few hundred rows: read whole every time, so a rename shows at once
             names = [c.name for c in table.columns]
@@ -481,6 +553,32 @@ class _Mirror:
         state = self.state()
         if self.memo and next(iter(self.memo))[0] != state:
             self.memo.clear()
+
+    def survey_parts(self, start: date, end: date):
+        """The survey statistics of the answers dated start..end, as rows to sum (subquery named
+        survey_response): the snapshot's sums of each whole month no change has touched since, the
+        snapshot's other answers of the period one by one (less those changed since), and the delta's."""
+        from lib.kpis import surveys
+        alias = _alias(self.manifest)
+        with_delta, replaced = self.merged.get("survey_response", (False, False))
+        served = [m for m in whole_months(start, end) if m not in self.dirty_months]
+
+        def answers(t, *where):
+            return select(*[t.c[k] for k in MONTH_KEYS],
+                          *[expr.label(n) for n, expr in surveys.mirror_parts(t.c)]
+                          ).where(t.c.surveyed_on >= start, t.c.surveyed_on <= end, *where)
+        snapshot = _answers(alias)
+        left_out = [snapshot.c.surveyed_month.not_in(served)] if served else []
+        if replaced:
+            changed = sa_table("survey_response__changed", sa_column("id"))
+            left_out.append(~exists().where(changed.c.id == snapshot.c.id))
+        parts = [answers(snapshot, *left_out)]
+        if served:
+            months = _months_table(alias)
+            parts.insert(0, select(*months.c).where(months.c.surveyed_month.in_(served)))
+        if with_delta:
+            parts.append(answers(_answers(None, "survey_response__delta")))
+        return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("survey_response")
 
     def state(self) -> tuple:
         """Everything a read through the mirror depends on: snapshot, delta per table, small tables."""

@@ -1,9 +1,10 @@
 """Survey KPIs of SPEC §7, dated by surveyed_on; every score first put on 0–100, in SQL."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Boolean, Float, String, and_, case, func, literal_column, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from lib import analytics
@@ -28,28 +29,15 @@ def top2(column, scale=R.scale):
     return or_(and_(scale == 5, column >= 4), and_(scale.in_((10, 11)), column >= 9))
 
 
-def _score(session: Session, dim: str):
-    """A dimension on 0–100: the analytic mirror stores it ready (lib.analytics.DERIVED), else computed."""
-    if session.get_bind().dialect.name == "duckdb":
-        return literal_column(f"survey_response.{dim}_score", Float)
-    return normalised(getattr(R, dim))
-
-
-def _top2_overall(session: Session):
-    if session.get_bind().dialect.name == "duckdb":
-        return literal_column("survey_response.overall_top2", Boolean)
-    return top2(R.overall)
-
-
-def _group_column(session: Session, by: str | None):
+def _group_column(session: Session, by: str | None, c=R.__table__.c, *, mirror: bool = False):
+    """The column to group by. `c`: the answers' columns (the mirror's sums of them, on the mirror)."""
     columns = {
-        "month": lambda: (literal_column("survey_response.surveyed_month", String)
-                          if session.get_bind().dialect.name == "duckdb" else month_key(session, R.surveyed_on)),
+        "month": lambda: c.surveyed_month if mirror else month_key(session, c.surveyed_on),
         "company": lambda: Company.name,
         "city": lambda: Project.city,
         "project": lambda: Project.name,
         "business_line": lambda: Project.business_line,
-        "touchpoint": lambda: R.touchpoint,
+        "touchpoint": lambda: c.touchpoint,
         "method": lambda: SurveyWave.method,
     }
     if by is None:
@@ -59,8 +47,8 @@ def _group_column(session: Session, by: str | None):
     return columns[by]()
 
 
-def conditions(flt: KpiFilter) -> list:
-    where = [R.surveyed_on >= flt.start, R.surveyed_on <= flt.end]
+def conditions(flt: KpiFilter, c=R.__table__.c, *, dates: bool = True) -> list:
+    where = [c.surveyed_on >= flt.start, c.surveyed_on <= flt.end] if dates else []
     if flt.companies:
         where.append(Company.name.in_(flt.companies))
     if flt.cities:
@@ -70,7 +58,7 @@ def conditions(flt: KpiFilter) -> list:
     if flt.business_lines:
         where.append(Project.business_line.in_(flt.business_lines))
     if flt.touchpoints:
-        where.append(R.touchpoint.in_(flt.touchpoints))
+        where.append(c.touchpoint.in_(flt.touchpoints))
     if flt.methods:
         where.append(SurveyWave.method.in_(flt.methods))
     if flt.channels or flt.categories or flt.severities or flt.responsible is not None:
@@ -78,21 +66,22 @@ def conditions(flt: KpiFilter) -> list:
     return where
 
 
-def joined():
-    return (R.__table__.join(Project, Project.id == R.project_id)
+def joined(answers=R.__table__):
+    return (answers.join(Project, Project.id == answers.c.project_id)
             .join(Company, Company.id == Project.company_id)
-            .join(SurveyWave, SurveyWave.id == R.wave_id))
+            .join(SurveyWave, SurveyWave.id == answers.c.wave_id))
 
 
-def _aggregates(session: Session) -> list:
+def _aggregates() -> list:
+    """The sufficient statistics, on the row store."""
     parts = [func.count().label("responses")]
     for dim in DIMENSIONS:
         col = getattr(R, dim)
-        norm = _score(session, dim)
+        norm = normalised(col)
         parts += [func.count(col).label(f"{dim}_n"), func.sum(norm).label(f"{dim}_sum"),
                   func.sum(norm * norm).label(f"{dim}_sumsq")]
     parts += [
-        count_if(_top2_overall(session)).label("top2"),
+        count_if(top2(R.overall)).label("top2"),
         func.count(R.recommend).label("recommend_n"),
         count_if(R.recommend >= 9).label("promoters"),
         count_if(R.recommend <= 6).label("detractors"),
@@ -100,12 +89,80 @@ def _aggregates(session: Session) -> list:
     return parts
 
 
+def _cross_sums(y, score) -> list:
+    """Per dimension x, Σy, Σy² and Σxy over the answers that have x (y: overall on 0–100)."""
+    parts = []
+    for dim in DIMENSIONS[1:]:
+        x = score(dim)
+        parts += [(f"{dim}_sy", x.is_not(None), y), (f"{dim}_syy", x.is_not(None), y * y), (f"{dim}_sxy", None, x * y)]
+    return parts
+
+
+def mirror_parts(c) -> list[tuple[str, Any]]:
+    """What one answer adds to each statistic the survey KPIs sum, over the mirror's columns `c` (scores
+    on 0–100 and the top-2-box flag stored ready): (name, expression). The mirror keeps their sums per
+    month × project × touchpoint × wave (`lib.analytics`); a read adds those up for a period's whole
+    months and adds the answers of its other days one by one."""
+    def flag(condition):
+        return case((condition, 1), else_=0)
+    parts: list[tuple[str, Any]] = [("responses", literal(1))]
+    for dim in DIMENSIONS:
+        x = c[f"{dim}_score"]
+        parts += [(f"{dim}_n", flag(c[dim].is_not(None))), (f"{dim}_sum", x), (f"{dim}_sumsq", x * x)]
+    parts += [("top2", flag(c.overall_top2)), ("recommend_n", flag(c.recommend.is_not(None))),
+              ("promoters", flag(c.recommend >= 9)), ("detractors", flag(c.recommend <= 6))]
+    parts += [(name, case((when, value)) if when is not None else value)
+              for name, when, value in _cross_sums(c.overall_score, lambda dim: c[f"{dim}_score"])]
+    return parts
+
+
+COUNTS = frozenset(("responses", *(f"{dim}_n" for dim in DIMENSIONS), "top2", "recommend_n", "promoters",
+                    "detractors"))
+STATISTICS = ("responses", *(f"{dim}_{k}" for dim in DIMENSIONS for k in ("n", "sum", "sumsq")), "top2",
+              "recommend_n", "promoters", "detractors")
+CROSS = tuple(f"{dim}_{k}" for dim in DIMENSIONS[1:] for k in ("sy", "syy", "sxy"))
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where one filter's statistics are read from: the answers (row store) or the mirror's sums."""
+    froms: Any
+    where: list
+    c: Any
+    mirror: bool
+    session: Session
+
+    def statistics(self) -> list:
+        if not self.mirror:
+            return _aggregates()
+        return [(func.coalesce(func.sum(self.c[n]), 0) if n in COUNTS else func.sum(self.c[n])).label(n)
+                for n in STATISTICS]
+
+    def cross_sums(self) -> list:
+        if self.mirror:
+            return [func.sum(self.c[n]).label(n) for n in CROSS]
+        return [func.sum(case((when, value)) if when is not None else value).label(name)
+                for name, when, value in _cross_sums(normalised(R.overall), lambda dim: normalised(getattr(R, dim)))]
+
+    def group(self, by: str | None):
+        return _group_column(self.session, by, self.c, mirror=self.mirror)
+
+
+def _source(flt: KpiFilter, session: Session) -> _Source:
+    mirror = session.info.get("mirror")
+    if mirror is None:
+        return _Source(joined(), conditions(flt), R.__table__.c, False, session)
+    parts = mirror.survey_parts(flt.start, flt.end)  # the period's dates are applied inside
+    return _Source(joined(parts), conditions(flt, parts.c, dates=False), parts.c, True, session)
+
+
 @analytics.through_mirror("survey_response")
 def raw_stats(flt: KpiFilter, *, session: Session, by: str | None = None) -> list[dict[str, Any]]:
     """Sufficient statistics (n, Σx, Σx², counts) per group, for KPIs, intervals and tests."""
-    group = _group_column(session, by)
-    stmt = select(*([group.label("g")] if group is not None else []), *_aggregates(session)).select_from(
-        joined()).where(*conditions(flt))
+    src = _source(flt, session)
+    group = src.group(by)
+    stmt = select(*([group.label("g")] if group is not None else []), *src.statistics()).select_from(
+        src.froms).where(*src.where)
     if group is not None:
         stmt = stmt.group_by(group).order_by(group)
     return [dict(r) for r in session.execute(stmt).mappings().all()]
@@ -114,8 +171,9 @@ def raw_stats(flt: KpiFilter, *, session: Session, by: str | None = None) -> lis
 @analytics.through_mirror("survey_response")
 def grouped_stats(flt: KpiFilter, by: tuple[str, ...], *, session: Session) -> list[dict[str, Any]]:
     """raw_stats grouped by several dimensions at once; each row names its keys after them."""
-    columns = [_group_column(session, b).label(b) for b in by]
-    stmt = (select(*columns, *_aggregates(session)).select_from(joined()).where(*conditions(flt))
+    src = _source(flt, session)
+    columns = [src.group(b).label(b) for b in by]
+    stmt = (select(*columns, *src.statistics()).select_from(src.froms).where(*src.where)
             .group_by(*columns).order_by(*columns))
     return [dict(r) for r in session.execute(stmt).mappings().all()]
 
@@ -125,14 +183,8 @@ def driver_cross_sums(flt: KpiFilter, *, session: Session) -> dict[str, dict[str
     """Per dimension, the sums with normalised overall that a Pearson correlation needs besides the
     dimension's own n, Σx and Σx² (raw_stats has those, over the same answers: overall is never blank,
     so "has both" is "has the dimension"): Σy, Σy² and Σxy over the answers that have the dimension."""
-    y = _score(session, "overall")
-    parts = []
-    for dim in DIMENSIONS[1:]:
-        x = _score(session, dim)
-        both = getattr(R, dim).is_not(None)
-        parts += [func.sum(case((both, y))).label(f"{dim}_sy"), func.sum(case((both, y * y))).label(f"{dim}_syy"),
-                  func.sum(x * y).label(f"{dim}_sxy")]
-    row = session.execute(select(*parts).select_from(joined()).where(*conditions(flt))).mappings().one()
+    src = _source(flt, session)
+    row = session.execute(select(*src.cross_sums()).select_from(src.froms).where(*src.where)).mappings().one()
     return {dim: {k: float(row[f"{dim}_{k}"] or 0) for k in ("sy", "syy", "sxy")} for dim in DIMENSIONS[1:]}
 
 
@@ -173,8 +225,8 @@ def raw_stats_sets(flt: KpiFilter, bys: tuple[Grouping, ...], *, session: Sessio
                      grouped_stats(flt, by, session=session)) for by in bys}
     sets = [(by,) if isinstance(by, str) else by for by in grouped]
     dims = dict.fromkeys(d for s in sets for d in s)
-    found = grouping_sets(session, {d: _group_column(session, d) for d in dims}, sets, _aggregates(session),
-                          joined(), conditions(flt))
+    src = _source(flt, session)
+    found = grouping_sets(session, {d: src.group(d) for d in dims}, sets, src.statistics(), src.froms, src.where)
     out: dict[Grouping, list[dict]] = {None: found[()]} if None in bys else {}
     for by, s in zip(grouped, sets, strict=True):
         out[by] = ([{"g": r[by]} | {k: v for k, v in r.items() if k != by} for r in found[s]]

@@ -323,3 +323,48 @@ def test_an_outdated_mirror_is_rebuilt_when_the_app_starts(engine):
     finally:
         ui.engine_for.clear()
         started.dispose()
+
+
+def test_whole_months_of_a_period():
+    assert analytics.whole_months(date(2025, 1, 15), date(2025, 3, 10)) == ["2025-02"]
+    assert analytics.whole_months(date(2025, 1, 1), date(2025, 1, 31)) == ["2025-01"]
+    assert analytics.whole_months(date(2025, 1, 1), date(2025, 1, 30)) == []
+    assert analytics.whole_months(date(2024, 12, 1), date(2025, 2, 28)) == ["2024-12", "2025-01", "2025-02"]
+    assert analytics.whole_months(date(2025, 3, 2), date(2025, 3, 1)) == []
+
+
+def test_survey_sums_of_whole_months_and_single_days_meet_exactly_with_every_kind_of_write(engine, mode):
+    # 15 Jan – 10 Mar: February is read from the mirror's monthly sums, the other days answer by answer.
+    period = KpiFilter(date(2025, 1, 15), date(2025, 3, 10))
+    with session_scope(engine) as session:
+        p1, _ = fixtures.org(session)
+        wave = fixtures.SurveyWave(vendor="零点调查", method="phone")
+        session.add(wave)
+        session.flush()
+        for key, day, overall in (("before", date(2025, 1, 14), 2), ("jan31", date(2025, 1, 31), 5),
+                                  ("feb10", date(2025, 2, 10), 1), ("feb20", date(2025, 2, 20), 4),
+                                  ("mar10", date(2025, 3, 10), 5), ("after", date(2025, 3, 11), 1)):
+            session.add(SurveyResponse(wave_id=wave.id, respondent_key=key, surveyed_on=day, project_id=p1.id,
+                                       touchpoint="delivery_1m", scale=5, overall=overall))  # 0-100: (x-1)*25
+    analytics.build(engine)
+
+    def read():
+        with session_scope(engine, readonly=True) as session:
+            assert _through_mirror(session) == (mode == "on")
+            sets = surveys.raw_stats_sets(period, (None, "month"), session=session)
+        total = sets[None][0]
+        return (total["responses"], total["overall_sum"], total["top2"],
+                [(r["g"], r["responses"]) for r in sets["month"]])
+
+    assert read() == (4, pytest.approx(100 + 0 + 75 + 100), 3, [("2025-01", 1), ("2025-02", 2), ("2025-03", 1)])
+    with session_scope(engine) as session:  # a new answer in February, and a February answer changed
+        session.add(SurveyResponse(wave_id=wave.id, respondent_key="feb25", surveyed_on=date(2025, 2, 25),
+                                   project_id=p1.id, touchpoint="delivery_1m", scale=5, overall=2))
+        session.execute(update(SurveyResponse).where(SurveyResponse.respondent_key == "feb10").values(overall=5))
+    assert read() == (5, pytest.approx(100 + 100 + 75 + 25 + 100), 4,
+                      [("2025-01", 1), ("2025-02", 3), ("2025-03", 1)])
+    with session_scope(engine) as session:  # a February answer moved out of the period, one deleted
+        session.execute(update(SurveyResponse).where(SurveyResponse.respondent_key == "feb20")
+                        .values(surveyed_on=date(2025, 3, 20)))
+        session.execute(delete(SurveyResponse).where(SurveyResponse.respondent_key == "jan31"))
+    assert read() == (3, pytest.approx(100 + 25 + 100), 2, [("2025-02", 2), ("2025-03", 1)])
