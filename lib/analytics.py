@@ -52,10 +52,12 @@ from sqlalchemy import (
     Float,
     Integer,
     String,
+    and_,
     cast,
     create_engine,
     delete,
     exists,
+    false,
     func,
     or_,
     select,
@@ -224,6 +226,20 @@ def whole_months(start: date, end: date) -> list[str]:
             return out
         out.append(f"{year:04d}-{month:02d}")
         year, month = following.year, following.month
+
+
+def days_outside(start: date, end: date, months: list[str]) -> list[tuple[date, date]]:
+    """The ranges of days of [start, end] outside the given months ("YYYY-MM", ascending, within it)."""
+    out, day = [], start
+    for month in months:
+        first = date(int(month[:4]), int(month[5:]), 1)
+        following = date(first.year + 1, 1, 1) if first.month == 12 else date(first.year, first.month + 1, 1)
+        if day < first:
+            out.append((day, first - timedelta(days=1)))
+        day = following
+    if day <= end:
+        out.append((day, end))
+    return out
 
 
 def _quote(path: Path) -> str:
@@ -568,7 +584,10 @@ class _Mirror:
                           *[expr.label(n) for n, expr in surveys.mirror_parts(t.c)]
                           ).where(t.c.surveyed_on >= start, t.c.surveyed_on <= end, *where)
         snapshot = _answers(alias)
-        left_out = [snapshot.c.surveyed_month.not_in(served)] if served else []
+        # Days, not months, in the condition: a date range skips whole row groups, and comparing each
+        # answer's month with a list of them took 75 ms a read at 1.6M answers.
+        left_out = [or_(false(), *[and_(snapshot.c.surveyed_on >= a, snapshot.c.surveyed_on <= b)
+                                   for a, b in days_outside(start, end, served)])] if served else []
         if replaced:
             changed = sa_table("survey_response__changed", sa_column("id"))
             left_out.append(~exists().where(changed.c.id == snapshot.c.id))

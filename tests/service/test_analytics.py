@@ -368,3 +368,11 @@ def test_survey_sums_of_whole_months_and_single_days_meet_exactly_with_every_kin
                         .values(surveyed_on=date(2025, 3, 20)))
         session.execute(delete(SurveyResponse).where(SurveyResponse.respondent_key == "jan31"))
     assert read() == (3, pytest.approx(100 + 25 + 100), 2, [("2025-02", 2), ("2025-03", 1)])
+
+
+def test_days_of_a_period_outside_its_summed_months():
+    assert analytics.days_outside(date(2025, 1, 15), date(2025, 3, 10), ["2025-02"]) == [
+        (date(2025, 1, 15), date(2025, 1, 31)), (date(2025, 3, 1), date(2025, 3, 10))]
+    assert analytics.days_outside(date(2025, 1, 1), date(2025, 4, 30), ["2025-01", "2025-03"]) == [
+        (date(2025, 2, 1), date(2025, 2, 28)), (date(2025, 4, 1), date(2025, 4, 30))]
+    assert analytics.days_outside(date(2024, 12, 1), date(2025, 1, 31), ["2024-12", "2025-01"]) == []
