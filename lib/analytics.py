@@ -36,7 +36,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -97,12 +98,27 @@ MIRRORED = {
 }
 SORT_BY = {"complaint": "received_at", "survey_response": "surveyed_on"}  # the date every KPI filters on
 SMALL = (Project.__table__, Company.__table__, SurveyWave.__table__, Benchmark.__table__)
-FORMAT = 8  # of manifest.json and the snapshot file; another value is rebuilt
-# The survey statistics of each whole month, kept in the snapshot: month × project × touchpoint × wave.
-# 5M answers over five years make 50,000 such rows, so a year's totals sum ~10,000 rows instead of a
-# million answers; the days of a period outside whole months are read answer by answer.
-MONTHS = "survey_response__months"
-MONTH_KEYS = ("surveyed_month", "project_id", "touchpoint", "wave_id")
+FORMAT = 9  # of manifest.json and the snapshot file; another value is rebuilt
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """The KPI statistics of each whole month of a mirrored table, summed in the snapshot (table
+    `<name>__months`) by every column a KPI filters or groups by. At 5M rows over five years that is
+    50,000 rows for survey answers (month × project × touchpoint × wave) and 550,000 for complaints,
+    so a year's totals sum a few thousand rows instead of a million; a period's other days are read
+    row by row (`_Mirror.parts`)."""
+    day: str  # the KPI date column
+    month: str  # its month key
+    keys: tuple[str, ...]
+    timed: bool = False  # counts that depend on the clock: a month is summed only once its due times passed
+
+
+ROLLUPS = {
+    "survey_response": Rollup("surveyed_on", "surveyed_month", ("surveyed_month", "project_id", "touchpoint", "wave_id")),
+    "complaint": Rollup("received_at", "received_month", ("received_month", "project_id", "business_line", "channel",
+                                                          "category", "severity", "responsible"), timed=True),
+}
 REBUILD_AFTER = 50_000  # changed rows after which `refresh` writes a fresh snapshot
 READER_REBUILDS_AFTER = 4 * REBUILD_AFTER  # a reader only rebuilds itself when nobody refreshed for long
 CHUNK = 100_000
@@ -189,29 +205,48 @@ def _schema(table, names) -> str:
     return ", ".join([f'"{n}" {_duck_type(table.c[n])}' for n in names] + [f"{c} {kind}" for c, kind, _ in derived])
 
 
-def _answers(schema: str | None, name: str = "survey_response"):
-    """The mirror's survey answers (raw and derived columns) as a table for SQLAlchemy statements."""
-    table, names = MIRRORED["survey_response"]
+def _rows_table(name: str, schema: str | None, as_name: str | None = None):
+    """A mirrored table's rows (raw and derived columns) as a table for SQLAlchemy statements."""
+    table, names = MIRRORED[name]
     kinds = {"DOUBLE": Float, "BOOLEAN": Boolean, "VARCHAR": String}
     columns = [sa_column(n, table.c[n].type) for n in names]
-    columns += [sa_column(c, kinds[kind]) for c, kind, _ in _derived("survey_response")]
-    return sa_table(name, *columns, schema=schema)
+    columns += [sa_column(c, kinds[kind]) for c, kind, _ in _derived(name)]
+    return sa_table(as_name or name, *columns, schema=schema)
 
 
-def _months_table(schema: str):
-    from lib.kpis import surveys
-    return sa_table(MONTHS, *[sa_column(k) for k in MONTH_KEYS],
-                    *[sa_column(n) for n, _ in surveys.mirror_parts(_answers(None).c)], schema=schema)
+def _row_parts(name: str, c, now: datetime | None) -> list[tuple[str, Any]]:
+    """(statistic, what one row adds to it) for a mirrored table, from its KPI module; `now` None: as
+    if every due time had passed (the sums of `Rollup.timed` months)."""
+    from lib.kpis import complaints, surveys
+    return complaints.mirror_parts(c, now) if name == "complaint" else surveys.mirror_parts(c)
 
 
-def _months_sql(schema: str) -> str:
-    """The statement that sums each whole month's statistics out of a snapshot's answers."""
-    from lib.kpis import surveys
-    answers = _answers(schema)
-    keys = [answers.c[k] for k in MONTH_KEYS]
-    sums = [(cast(func.sum(expr), BigInteger) if name in surveys.COUNTS else func.sum(expr)).label(name)
-            for name, expr in surveys.mirror_parts(answers.c)]
-    stmt = select(*keys, *sums).group_by(*keys).order_by(*keys)
+def _kept(name: str, c) -> list:
+    """Rows no KPI ever counts (void complaints) stay out of the sums."""
+    from lib.kpis import complaints
+    return [complaints.counted(c)] if name == "complaint" else []
+
+
+def _part_names(name: str) -> list[str]:
+    return [n for n, _ in _row_parts(name, _rows_table(name, None).c, None)]
+
+
+def _months_table(name: str, schema: str):
+    extra = ["due_by"] if ROLLUPS[name].timed else []
+    return sa_table(f"{name}__months", *[sa_column(k) for k in ROLLUPS[name].keys],
+                    *[sa_column(n) for n in _part_names(name)], *[sa_column(n) for n in extra], schema=schema)
+
+
+def _months_sql(name: str, schema: str) -> str:
+    """The statement that sums each whole month's statistics out of a snapshot's rows."""
+    from lib.kpis import complaints
+    rows = _rows_table(name, schema)
+    keys = [rows.c[k] for k in ROLLUPS[name].keys]
+    sums = [(cast(func.sum(expr), BigInteger) if isinstance(expr.type, Integer) else func.sum(expr)).label(n)
+            for n, expr in _row_parts(name, rows.c, None)]
+    if ROLLUPS[name].timed:
+        sums.append(func.max(complaints.last_due(rows.c)).label("due_by"))
+    stmt = select(*keys, *sums).where(*_kept(name, rows.c)).group_by(*keys).order_by(*keys)
     return str(stmt.compile(dialect=CachedDuckDBDialect(paramstyle="qmark"), compile_kwargs={"literal_binds": True}))
 
 
@@ -385,7 +420,8 @@ def build(engine: Engine, *, compact: bool = True, force: bool = False) -> dict[
                     duck.execute(f"CREATE TABLE snapshot.{name} AS SELECT * FROM {name} ORDER BY {SORT_BY[name]}, id")
                     duck.execute(f"DROP TABLE {name}")
                     tables[name] = {"rows": duck.execute(f"SELECT count(*) FROM snapshot.{name}").fetchone()[0]}
-                duck.execute(f"CREATE TABLE snapshot.{MONTHS} AS {_months_sql('snapshot')}")
+                for name in ROLLUPS:
+                    duck.execute(f"CREATE TABLE snapshot.{name}__months AS {_months_sql(name, 'snapshot')}")
                 duck.execute("DETACH snapshot")
                 written = True
             finally:
@@ -473,7 +509,8 @@ class _Mirror:
         self.top_id: dict[str, int] = {}  # the highest id in the attached snapshot, per table
         self.delta_key: dict[str, tuple[int, ...]] = {}
         self.merged: dict[str, tuple[bool, bool]] = {}  # per table: (delta merged in, snapshot rows left out)
-        self.dirty_months: set[str] = set()  # months whose sums in MONTHS a change since has made stale
+        self.dirty_months: dict[str, set[str]] = {}  # per table, months whose sums a change since made stale
+        self.due_by: dict[str, datetime] = {}  # per month, the last due time of its complaints
         self.small: dict[str, list] = {}
         self.small_version = 0
         self.memo: OrderedDict[Any, Any] = OrderedDict()  # results for the current state (see `state`)
@@ -518,7 +555,9 @@ class _Mirror:
             self.attached.add(alias)
         self.top_id = {name: self.con.execute(f"SELECT coalesce(max(id), 0) FROM {alias}.{name}").fetchone()[0]
                        for name in MIRRORED}
-        self.manifest, self.manifest_stamp, self.delta_key, self.dirty_months = manifest, stamp, {}, set()
+        self.manifest, self.manifest_stamp, self.delta_key, self.dirty_months = manifest, stamp, {}, {}
+        self.due_by = dict(self.con.execute(f"SELECT received_month, max(due_by) FROM {alias}.complaint__months "
+                                            f"GROUP BY received_month").fetchall())
         for name, (table, names) in MIRRORED.items():
             self._replace(f"{name}__delta", table, names, None)
             self._view(name, with_delta=False)
@@ -553,10 +592,9 @@ class _Mirror:
             self.con.unregister("ids")
             self._replace(f"{name}__delta", table, names, pd.DataFrame.from_records(rows, columns=list(names)))
             self._view(name, with_delta=any(key), replaced=len(ids) > 0)
-            if name == "survey_response":  # a changed answer's month is summed afresh from the answers
-                self.dirty_months = {m for (m,) in self.con.execute(
-                    f"SELECT DISTINCT surveyed_month FROM {_alias(self.manifest)}.{name} "
-                    f"WHERE id IN (SELECT id FROM {name}__changed)").fetchall()}
+            self.dirty_months[name] = {m for (m,) in self.con.execute(  # their months are read row by row
+                f"SELECT DISTINCT {ROLLUPS[name].month} FROM {_alias(self.manifest)}.{name} "
+                f"WHERE id IN (SELECT id FROM {name}__changed)").fetchall()}
             self.delta_key[name] = key
         for table in SMALL:  # a few hundred rows: read whole every time, so a rename shows at once
             names = [c.name for c in table.columns]
@@ -570,34 +608,42 @@ class _Mirror:
         if self.memo and next(iter(self.memo))[0] != state:
             self.memo.clear()
 
-    def survey_parts(self, start: date, end: date):
-        """The survey statistics of the answers dated start..end, as rows to sum (subquery named
-        survey_response): the snapshot's sums of each whole month no change has touched since, the
-        snapshot's other answers of the period one by one (less those changed since), and the delta's."""
-        from lib.kpis import surveys
-        alias = _alias(self.manifest)
-        with_delta, replaced = self.merged.get("survey_response", (False, False))
-        served = [m for m in whole_months(start, end) if m not in self.dirty_months]
+    def parts(self, name: str, start: date, end: date, now: datetime | None = None):
+        """The KPI statistics of table `name` for the days start..end, as rows to sum (a subquery named
+        after the table): the snapshot's sums of each whole month that no change has touched since
+        (complaints: and whose due times have all passed by `now`), the snapshot's other rows of the
+        period one by one (less those changed since), and the delta's rows."""
+        rollup, alias = ROLLUPS[name], _alias(self.manifest)
+        with_delta, replaced = self.merged.get(name, (False, False))
+        dirty = self.dirty_months.get(name, set())
+        served = [m for m in whole_months(start, end) if m not in dirty
+                  and not (rollup.timed and (now is None or self.due_by.get(m, now) >= now))]
 
-        def answers(t, *where):
-            return select(*[t.c[k] for k in MONTH_KEYS],
-                          *[expr.label(n) for n, expr in surveys.mirror_parts(t.c)]
-                          ).where(t.c.surveyed_on >= start, t.c.surveyed_on <= end, *where)
-        snapshot = _answers(alias)
+        def bound(day: date):
+            return datetime.combine(day, datetime.min.time()) if rollup.day == "received_at" else day
+
+        def rows(t, *where):
+            day = t.c[rollup.day]
+            return select(*[t.c[k] for k in rollup.keys], *[expr.label(n) for n, expr in _row_parts(name, t.c, now)]
+                          ).where(day >= bound(start), day < bound(end + timedelta(days=1)), *_kept(name, t.c), *where)
+        snapshot = _rows_table(name, alias)
         # Days, not months, in the condition: a date range skips whole row groups, and comparing each
         # answer's month with a list of them took 75 ms a read at 1.6M answers.
-        left_out = [or_(false(), *[and_(snapshot.c.surveyed_on >= a, snapshot.c.surveyed_on <= b)
+        day = snapshot.c[rollup.day]
+        left_out = [or_(false(), *[and_(day >= bound(a), day < bound(b + timedelta(days=1)))
                                    for a, b in days_outside(start, end, served)])] if served else []
         if replaced:
-            changed = sa_table("survey_response__changed", sa_column("id"))
+            changed = sa_table(f"{name}__changed", sa_column("id"))
             left_out.append(~exists().where(changed.c.id == snapshot.c.id))
-        parts = [answers(snapshot, *left_out)]
+        parts = [rows(snapshot, *left_out)]
         if served:
-            months = _months_table(alias)
-            parts.insert(0, select(*months.c).where(months.c.surveyed_month.in_(served)))
+            months = _months_table(name, alias)
+            parts.insert(0, select(*[months.c[k] for k in rollup.keys],
+                                   *[months.c[n] for n in _part_names(name)]
+                                   ).where(months.c[rollup.month].in_(served)))
         if with_delta:
-            parts.append(answers(_answers(None, "survey_response__delta")))
-        return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("survey_response")
+            parts.append(rows(_rows_table(name, None, f"{name}__delta")))
+        return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery(name)
 
     def state(self) -> tuple:
         """Everything a read through the mirror depends on: snapshot, delta per table, small tables."""

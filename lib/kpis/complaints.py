@@ -1,13 +1,13 @@
 """Complaint KPIs of SPEC §7, dated by received_at, void excluded, aggregated in SQL."""
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import pairwise
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Boolean, Float, String, and_, case, column, func, literal_column, or_, select
+from sqlalchemy import Boolean, Float, String, and_, case, column, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from lib import analytics
@@ -72,16 +72,18 @@ def _month(session: Session):
     return month_key(session, C.received_at)
 
 
-def _group_column(session: Session, by: str | None):
+def _group_column(session: Session, by: str | None, c=None):
+    """The column to group by; `c`: the columns of the mirror's sums (`_source`), else the complaints'."""
+    rows = C.__table__.c if c is None else c
     columns = {
-        "month": lambda: _month(session),
+        "month": lambda: _month(session) if c is None else c.received_month,
         "company": lambda: Company.name,
         "city": lambda: Project.city,
         "project": lambda: Project.name,
-        "business_line": lambda: C.business_line,
-        "channel": lambda: C.channel,
-        "category": lambda: C.category,
-        "severity": lambda: C.severity,
+        "business_line": lambda: rows.business_line,
+        "channel": lambda: rows.channel,
+        "category": lambda: rows.category,
+        "severity": lambda: rows.severity,
     }
     if by is None:
         return None
@@ -90,11 +92,17 @@ def _group_column(session: Session, by: str | None):
     return columns[by]()
 
 
-def conditions(flt: KpiFilter, *, include_void: bool = False) -> list:
+def counted(c=C.__table__.c):
+    """The complaints the KPIs count: all but the void."""
+    return c.status != "void"
+
+
+def conditions(flt: KpiFilter, *, include_void: bool = False, c=C.__table__.c, period: bool = True) -> list:
+    """`period=False`, `include_void=True`: the conditions left to apply to the mirror's sums (`_source`)."""
     start, end = flt.bounds()
-    where = [C.received_at >= start, C.received_at < end]
+    where = [c.received_at >= start, c.received_at < end] if period else []
     if not include_void:
-        where.append(C.status != "void")
+        where.append(counted(c))
     if flt.companies:
         where.append(Company.name.in_(flt.companies))
     if flt.cities:
@@ -102,15 +110,15 @@ def conditions(flt: KpiFilter, *, include_void: bool = False) -> list:
     if flt.projects:
         where.append(Project.name.in_(flt.projects))
     if flt.business_lines:
-        where.append(C.business_line.in_(flt.business_lines))
+        where.append(c.business_line.in_(flt.business_lines))
     if flt.channels:
-        where.append(C.channel.in_(flt.channels))
+        where.append(c.channel.in_(flt.channels))
     if flt.categories:
-        where.append(C.category.in_(flt.categories))
+        where.append(c.category.in_(flt.categories))
     if flt.severities:
-        where.append(C.severity.in_(flt.severities))
+        where.append(c.severity.in_(flt.severities))
     if flt.responsible is not None:
-        where.append(C.responsible.is_(flt.responsible))
+        where.append(c.responsible.is_(flt.responsible))
     if flt.touchpoints:
         raise FilterError("complaints have no touchpoint filter")
     return where
@@ -134,7 +142,7 @@ def _parts(session: Session, now: datetime) -> list:
     resolved = f["resolved"]
     return [
         func.count().label("complaints"),
-        count_if(C.responsible.is_(True)).label("responsible"),
+        count_if(C.responsible.is_(True)).label("responsible_n"),
         count_if(resolved).label("resolved"),
         count_if(f["fr_on_time"]).label("fr_on_time"),
         count_if(or_(C.first_response_due_at <= now, C.first_response_at.is_not(None))).label("fr_due"),
@@ -149,6 +157,60 @@ def _parts(session: Session, now: datetime) -> list:
         count_if(~resolved).label("open_backlog"),
         count_if(and_(~resolved, C.resolution_due_at < now)).label("overdue_open"),
     ]
+
+
+def last_due(c):
+    """A complaint's last due time (first response or resolution)."""
+    return func.greatest(c.first_response_due_at, c.resolution_due_at)
+
+
+def mirror_parts(c, now: datetime | None) -> list[tuple[str, Any]]:
+    """What one complaint adds to each count of `_parts`, over the mirror's columns `c` (flags stored
+    ready). `now` None: as if every due time had passed, which is how the mirror's monthly sums hold
+    them (lib.analytics.Rollup; it uses them only for months whose due times all passed)."""
+    def flag(condition):
+        return case((condition, 1), else_=0)
+    resolved, one = c.flag_resolved, literal(1)
+    return [
+        ("complaints", one),
+        ("responsible_n", flag(c.responsible.is_(True))),
+        ("resolved", flag(resolved)),
+        ("fr_on_time", flag(c.flag_fr_on_time)),
+        ("fr_due", one if now is None else flag(or_(c.first_response_due_at <= now, c.first_response_at.is_not(None)))),
+        ("res_on_time", flag(c.flag_res_on_time)),
+        ("res_due", one if now is None else flag(or_(resolved, c.resolution_due_at <= now))),
+        ("escalated", flag(c.escalation_level >= 1)),
+        ("reopened", flag(c.reopen_count >= 1)),
+        ("ever_resolved", flag(c.flag_ever_resolved)),
+        ("followed_up", flag(c.followup_at.is_not(None))),
+        ("followup_good", flag(c.flag_followup_good)),
+        ("followup_scored", flag(c.followup_score.is_not(None))),
+        ("open_backlog", flag(~resolved)),
+        ("overdue_open", flag(~resolved) if now is None else flag(and_(~resolved, c.resolution_due_at < now))),
+    ]
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where one filter's counts are read from: the complaints, or on the mirror its sums (lib.analytics)."""
+    froms: Any
+    where: list
+    parts: list
+    c: Any = None
+
+    def group(self, session: Session, by: str | None):
+        return _group_column(session, by, self.c)
+
+
+def _source(flt: KpiFilter, session: Session, now: datetime) -> _Source:
+    mirror = session.info.get("mirror")
+    if mirror is None:
+        return _Source(joined(), conditions(flt), _parts(session, now))
+    sums = mirror.parts("complaint", flt.start, flt.end, now)  # the period and the void are applied inside
+    return _Source(sums.join(Project, Project.id == sums.c.project_id).join(Company, Company.id == Project.company_id),
+                   conditions(flt, include_void=True, c=sums.c, period=False),
+                   [func.coalesce(func.sum(column), 0).label(column.name) for column in sums.c
+                    if column.name not in analytics.ROLLUPS["complaint"].keys], sums.c)
 
 
 def _hours_to_resolve(session: Session):
@@ -180,13 +242,14 @@ def period_percentiles(flts: tuple[KpiFilter, ...], *, session: Session) -> list
 
 def _compute(flt: KpiFilter, *, session: Session, by: str | None, now: datetime,
              with_percentiles: bool) -> KpiResult:
-    group = _group_column(session, by)
+    src = _source(flt, session, now)
+    group = src.group(session, by)
     where = conditions(flt)
-    stmt = select(*([group.label("g")] if group is not None else []), *_parts(session, now)).select_from(joined()).where(*where)
+    stmt = select(*([group.label("g")] if group is not None else []), *src.parts).select_from(src.froms).where(*src.where)
     if group is not None:
         stmt = stmt.group_by(group).order_by(group)
     rows = session.execute(stmt).mappings().all()
-    pct = _percentiles(session, where, group) if with_percentiles else {}
+    pct = _percentiles(session, where, _group_column(session, by)) if with_percentiles else {}
     if group is None:
         row = rows[0] if rows else {}
         return KpiResult("complaints", flt.as_json(), _kpis(row, pct.get("_all", {})), [])
@@ -216,8 +279,9 @@ def _compute_sets(flt: KpiFilter, bys: tuple[str | None, ...], *, session: Sessi
                   with_percentiles: bool) -> dict[str | None, KpiResult]:
     grouped = [by for by in bys if by is not None]
     where = conditions(flt)
-    found = grouping_sets(session, {by: _group_column(session, by) for by in grouped}, [(by,) for by in grouped],
-                          _parts(session, now), joined(), where)
+    src = _source(flt, session, now)
+    found = grouping_sets(session, {by: src.group(session, by) for by in grouped}, [(by,) for by in grouped],
+                          src.parts, src.froms, src.where)
     total = found[()][0] if found[()] else {}
     out: dict[str | None, KpiResult] = {
         by: KpiResult("complaints", flt.as_json(), _kpis(total, {}),
@@ -250,7 +314,7 @@ def _kpis(r: Any, pct: dict[str, float | None]) -> dict[str, Any]:
     n = int(r.get("complaints") or 0)
     return {
         "complaints": n,
-        "responsible_share": ratio(r.get("responsible"), n),
+        "responsible_share": ratio(r.get("responsible_n"), n),
         "resolution_rate": ratio(r.get("resolved"), n),
         "first_response_on_time_rate": ratio(r.get("fr_on_time"), r.get("fr_due")),
         "resolution_on_time_rate": ratio(r.get("res_on_time"), r.get("res_due")),

@@ -152,7 +152,7 @@ def _source(flt: KpiFilter, session: Session) -> _Source:
     mirror = session.info.get("mirror")
     if mirror is None:
         return _Source(joined(), conditions(flt), R.__table__.c, False, session)
-    parts = mirror.survey_parts(flt.start, flt.end)  # the period's dates are applied inside
+    parts = mirror.parts("survey_response", flt.start, flt.end)  # the period's dates are applied inside
     return _Source(joined(parts), conditions(flt, parts.c, dates=False), parts.c, True, session)
 
 

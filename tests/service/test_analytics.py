@@ -376,3 +376,36 @@ def test_days_of_a_period_outside_its_summed_months():
     assert analytics.days_outside(date(2025, 1, 1), date(2025, 4, 30), ["2025-01", "2025-03"]) == [
         (date(2025, 2, 1), date(2025, 2, 28)), (date(2025, 4, 1), date(2025, 4, 30))]
     assert analytics.days_outside(date(2024, 12, 1), date(2025, 1, 31), ["2024-12", "2025-01"]) == []
+
+
+def test_complaint_sums_of_whole_months_wait_for_their_due_times(engine, mode):
+    # The mirror sums a month's complaints as if every due time had passed: a month with a complaint due
+    # after `now` (February here, at 1 March) is read complaint by complaint, and so is any month when
+    # `now` is earlier than its due times.
+    with session_scope(engine) as session:
+        p1, _ = fixtures.org(session)
+
+        def add(ref, received, status, fr_due, res_due, **fields):
+            session.add(Complaint(ref=ref, received_at=received, channel="hotline", project_id=p1.id,
+                                  business_line=p1.business_line, category="maintenance", severity="ordinary",
+                                  responsible=True, status=status, first_response_due_at=fr_due,
+                                  resolution_due_at=res_due, escalation_level=0, reopen_count=0, **fields))
+        add("A", datetime(2025, 1, 10, 9), "received", datetime(2025, 1, 11, 9), datetime(2025, 1, 20, 9))
+        add("D", datetime(2025, 1, 20, 9), "void", datetime(2025, 1, 21, 9), datetime(2025, 1, 30, 9))
+        add("B", datetime(2025, 2, 5, 9), "received", datetime(2025, 2, 6, 9), datetime(2025, 3, 5, 9))
+        add("C", datetime(2025, 2, 6, 9), "resolved", datetime(2025, 2, 7, 9), datetime(2025, 2, 15, 9),
+            first_response_at=datetime(2025, 2, 6, 12), resolved_at=datetime(2025, 2, 7, 9))
+    analytics.build(engine)
+
+    def read(now):
+        with session_scope(engine, readonly=True) as session:
+            assert _through_mirror(session) == (mode == "on")
+            sets = complaints.compute_many(JAN_FEB, (None, "month"), session=session, now=now, with_percentiles=False)
+        k = sets[None].kpis
+        return (k["complaints"], k["first_response_on_time_rate"], k["resolution_on_time_rate"], k["open_backlog"],
+                k["overdue_open"], [(g["key"], g["kpis"]["complaints"]) for g in sets["month"].groups])
+
+    months = [("2025-01", 1), ("2025-02", 2)]
+    assert read(datetime(2025, 3, 1)) == (3, pytest.approx(1 / 3), pytest.approx(1 / 2), 2, 1, months)
+    assert read(datetime(2025, 3, 10)) == (3, pytest.approx(1 / 3), pytest.approx(1 / 3), 2, 2, months)
+    assert read(datetime(2025, 1, 15)) == (3, pytest.approx(1 / 2), pytest.approx(1 / 1), 2, 0, months)
