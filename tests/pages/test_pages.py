@@ -565,3 +565,22 @@ def test_periods_follow_the_business_date_not_the_servers(monkeypatch):
     import streamlit as st
     st.cache_data.clear()
     assert _issues_raised(app("pages/3_Supervisors.py", "exec1").run()) == before + 1
+
+
+def test_a_rerun_draws_every_chart_from_the_spec_cache(monkeypatch):
+    """The first rerun after the data cache was filled sends the specs it cached: a frame read back from
+    the cache must key the same spec as the frame first computed."""
+    import streamlit as st
+
+    from lib import charts
+
+    st.cache_data.clear()
+    first = app("pages/6_Surveys.py", "staff1").run()
+    assert not first.exception, first.exception
+    built = []
+    real = charts.spec
+    monkeypatch.setattr(charts, "spec", lambda chart, **kw: built.append(chart) or real(chart, **kw))
+    again = app("pages/6_Surveys.py", "staff1").run()
+    assert not again.exception, again.exception
+    assert len(_charts_on(again)) == len(_charts_on(first)) == 4
+    assert built == []
