@@ -141,12 +141,14 @@ def test_snapshot_holds_no_personal_data(engine):
         fixtures.complaints_fixture(session)
     manifest = analytics.build(engine)
     with duckdb.connect(str(analytics._root() / manifest["token"] / manifest["file"]), read_only=True) as snapshot:
-        columns = {table: {name for name, *_ in snapshot.execute(f"DESCRIBE {table}").fetchall()}
-                   for table in ("complaint", "survey_response")}
+        tables = {name for (name,) in snapshot.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        columns = {table: {name for name, *_ in snapshot.execute(f"DESCRIBE {table}").fetchall()} for table in tables}
+    assert tables == {"complaint", "survey_response", "complaint__months", "survey_response__months"}
     assert {"received_at", "status"} <= columns["complaint"]
-    assert not columns["complaint"] & {"complainant_name", "complainant_phone", "description", "root_cause", "assignee"}
+    personal = {"complainant_name", "complainant_phone", "description", "root_cause", "assignee", "respondent_key"}
+    assert not set().union(*columns.values()) & personal
     assert {"surveyed_on", "overall"} <= columns["survey_response"]
-    assert "respondent_key" not in columns["survey_response"]
+    assert {"received_month", "project_id", "complaints"} <= columns["complaint__months"]
 
 
 def test_a_restored_database_has_its_own_mirror(engine, tmp_path):
