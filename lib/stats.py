@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 from statistics import NormalDist
 
+from scipy import special
 from scipy import stats as sps
 
 ALPHA = 0.05
@@ -62,7 +63,9 @@ def mean(n: int, total: float | None, squares: float | None) -> Estimate:
     var = variance(n, float(total), float(squares))
     if var is None:
         return Estimate(value, n)
-    half = float(sps.t.ppf(1 - ALPHA / 2, n - 1)) * math.sqrt(var / n)
+    # Student's t quantile straight from its special function: sps.t.ppf gives the same value through
+    # 130 µs of argument checking, and the Surveys heat map asks for hundreds of cells.
+    half = float(special.stdtrit(n - 1, 1 - ALPHA / 2)) * math.sqrt(var / n)
     return Estimate(value, n, value - half, value + half)
 
 
