@@ -13,6 +13,9 @@ million rows); DuckDB scanning a few columns does it in tens of milliseconds. Th
   highest the snapshot saw (migration 0005). At every read, the rows changed after the snapshot's
   position are read from the database *in the caller's own session* and replace their snapshot
   versions (a deleted row simply disappears).
+- **Monthly sums** (``Rollup``): the snapshot also holds each whole month's KPI statistics (counts and
+  sums, which add up), so a KPI read sums a few thousand rows for its whole months and reads only the
+  other days row by row (``_Mirror.parts``).
 - **Small tables** (project, company, survey_wave, benchmark) are copied whole at every read.
 
 So a KPI computed through the mirror sees exactly what the caller's session sees; DuckDB only does
