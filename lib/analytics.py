@@ -230,8 +230,9 @@ def _kept(name: str, c) -> list:
     return [complaints.counted(c)] if name == "complaint" else []
 
 
-def _part_names(name: str) -> list[str]:
-    return [n for n, _ in _row_parts(name, _rows_table(name, None).c, None)]
+@functools.cache
+def _part_names(name: str) -> tuple[str, ...]:
+    return tuple(n for n, _ in _row_parts(name, _rows_table(name, None).c, None))
 
 
 def _months_table(name: str, schema: str):
@@ -622,8 +623,10 @@ class _Mirror:
         served = [m for m in whole_months(start, end) if m not in dirty
                   and not (rollup.timed and (now is None or self.due_by.get(m, now) >= now))]
 
+        timestamps = isinstance(MIRRORED[name][0].c[rollup.day].type, DateTime)
+
         def bound(day: date):
-            return datetime.combine(day, datetime.min.time()) if rollup.day == "received_at" else day
+            return datetime.combine(day, datetime.min.time()) if timestamps else day
 
         def rows(t, *where):
             day = t.c[rollup.day]

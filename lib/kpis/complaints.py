@@ -137,26 +137,34 @@ def compute(flt: KpiFilter, *, session: Session, by: str | None = None,
         return _compute(flt, session=reader, by=by, now=now or local_now(), with_percentiles=with_percentiles)
 
 
-def _parts(session: Session, now: datetime) -> list:
-    f = _flags(session)
+def _counts(c: Any, f: dict[str, Any], now: datetime | None) -> list[tuple[str, Any]]:
+    """Every count the KPIs take: (name, the condition a complaint meets to be counted; None: every
+    complaint), over the columns `c` and the flags `f`. `now` None: as if every due time had passed,
+    which is how the mirror's monthly sums hold them (lib.analytics.Rollup uses those only for months
+    whose due times all passed)."""
     resolved = f["resolved"]
     return [
-        func.count().label("complaints"),
-        count_if(C.responsible.is_(True)).label("responsible_n"),
-        count_if(resolved).label("resolved"),
-        count_if(f["fr_on_time"]).label("fr_on_time"),
-        count_if(or_(C.first_response_due_at <= now, C.first_response_at.is_not(None))).label("fr_due"),
-        count_if(f["res_on_time"]).label("res_on_time"),
-        count_if(or_(resolved, C.resolution_due_at <= now)).label("res_due"),
-        count_if(C.escalation_level >= 1).label("escalated"),
-        count_if(C.reopen_count >= 1).label("reopened"),
-        count_if(f["ever_resolved"]).label("ever_resolved"),
-        count_if(C.followup_at.is_not(None)).label("followed_up"),
-        count_if(f["followup_good"]).label("followup_good"),
-        count_if(C.followup_score.is_not(None)).label("followup_scored"),
-        count_if(~resolved).label("open_backlog"),
-        count_if(and_(~resolved, C.resolution_due_at < now)).label("overdue_open"),
+        ("complaints", None),
+        ("responsible_n", c.responsible.is_(True)),
+        ("resolved", resolved),
+        ("fr_on_time", f["fr_on_time"]),
+        ("fr_due", None if now is None else or_(c.first_response_due_at <= now, c.first_response_at.is_not(None))),
+        ("res_on_time", f["res_on_time"]),
+        ("res_due", None if now is None else or_(resolved, c.resolution_due_at <= now)),
+        ("escalated", c.escalation_level >= 1),
+        ("reopened", c.reopen_count >= 1),
+        ("ever_resolved", f["ever_resolved"]),
+        ("followed_up", c.followup_at.is_not(None)),
+        ("followup_good", f["followup_good"]),
+        ("followup_scored", c.followup_score.is_not(None)),
+        ("open_backlog", ~resolved),
+        ("overdue_open", ~resolved if now is None else and_(~resolved, c.resolution_due_at < now)),
     ]
+
+
+def _parts(session: Session, now: datetime) -> list:
+    return [(func.count() if condition is None else count_if(condition)).label(name)
+            for name, condition in _counts(C, _flags(session), now)]
 
 
 def last_due(c):
@@ -165,29 +173,11 @@ def last_due(c):
 
 
 def mirror_parts(c, now: datetime | None) -> list[tuple[str, Any]]:
-    """What one complaint adds to each count of `_parts`, over the mirror's columns `c` (flags stored
-    ready). `now` None: as if every due time had passed, which is how the mirror's monthly sums hold
-    them (lib.analytics.Rollup; it uses them only for months whose due times all passed)."""
-    def flag(condition):
-        return case((condition, 1), else_=0)
-    resolved, one = c.flag_resolved, literal(1)
-    return [
-        ("complaints", one),
-        ("responsible_n", flag(c.responsible.is_(True))),
-        ("resolved", flag(resolved)),
-        ("fr_on_time", flag(c.flag_fr_on_time)),
-        ("fr_due", one if now is None else flag(or_(c.first_response_due_at <= now, c.first_response_at.is_not(None)))),
-        ("res_on_time", flag(c.flag_res_on_time)),
-        ("res_due", one if now is None else flag(or_(resolved, c.resolution_due_at <= now))),
-        ("escalated", flag(c.escalation_level >= 1)),
-        ("reopened", flag(c.reopen_count >= 1)),
-        ("ever_resolved", flag(c.flag_ever_resolved)),
-        ("followed_up", flag(c.followup_at.is_not(None))),
-        ("followup_good", flag(c.flag_followup_good)),
-        ("followup_scored", flag(c.followup_score.is_not(None))),
-        ("open_backlog", flag(~resolved)),
-        ("overdue_open", flag(~resolved) if now is None else flag(and_(~resolved, c.resolution_due_at < now))),
-    ]
+    """What one complaint adds to each count of `_counts`, over the mirror's columns `c` (its flags
+    stored ready as `flag_<name>`)."""
+    stored = {name: c[f"flag_{name}"] for name in flags()}
+    return [(name, literal(1) if condition is None else case((condition, 1), else_=0))
+            for name, condition in _counts(c, stored, now)]
 
 
 @dataclass(frozen=True)

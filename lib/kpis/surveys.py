@@ -72,21 +72,26 @@ def joined(answers=R.__table__):
             .join(SurveyWave, SurveyWave.id == answers.c.wave_id))
 
 
+def _statistics(c: Any, score, top2_flag) -> list[tuple[str, str, Any]]:
+    """The sufficient statistics the survey KPIs take: (name, "count" of the rows where the expression
+    is not NULL (None: every row) | "count_if" a condition holds | "sum" of the expression), over the
+    answers' columns `c`, each dimension's score on 0–100 (`score(dim)`) and the top-2-box flag."""
+    out: list[tuple[str, str, Any]] = [("responses", "count", None)]
+    for dim in DIMENSIONS:
+        x = score(dim)
+        out += [(f"{dim}_n", "count", c[dim]), (f"{dim}_sum", "sum", x), (f"{dim}_sumsq", "sum", x * x)]
+    return out + [("top2", "count_if", top2_flag), ("recommend_n", "count", c.recommend),
+                  ("promoters", "count_if", c.recommend >= 9), ("detractors", "count_if", c.recommend <= 6)]
+
+
 def _aggregates() -> list:
     """The sufficient statistics, on the row store."""
-    parts = [func.count().label("responses")]
-    for dim in DIMENSIONS:
-        col = getattr(R, dim)
-        norm = normalised(col)
-        parts += [func.count(col).label(f"{dim}_n"), func.sum(norm).label(f"{dim}_sum"),
-                  func.sum(norm * norm).label(f"{dim}_sumsq")]
-    parts += [
-        count_if(top2(R.overall)).label("top2"),
-        func.count(R.recommend).label("recommend_n"),
-        count_if(R.recommend >= 9).label("promoters"),
-        count_if(R.recommend <= 6).label("detractors"),
-    ]
-    return parts
+    def aggregate(kind, expr):
+        if kind == "count":
+            return func.count() if expr is None else func.count(expr)
+        return count_if(expr) if kind == "count_if" else func.sum(expr)
+    return [aggregate(kind, expr).label(name) for name, kind, expr in
+            _statistics(R.__table__.c, lambda dim: normalised(getattr(R, dim)), top2(R.overall))]
 
 
 def _cross_sums(y, score) -> list:
@@ -103,24 +108,23 @@ def mirror_parts(c) -> list[tuple[str, Any]]:
     on 0–100 and the top-2-box flag stored ready): (name, expression). The mirror keeps their sums per
     month × project × touchpoint × wave (`lib.analytics`); a read adds those up for a period's whole
     months and adds the answers of its other days one by one."""
-    def flag(condition):
-        return case((condition, 1), else_=0)
-    parts: list[tuple[str, Any]] = [("responses", literal(1))]
-    for dim in DIMENSIONS:
-        x = c[f"{dim}_score"]
-        parts += [(f"{dim}_n", flag(c[dim].is_not(None))), (f"{dim}_sum", x), (f"{dim}_sumsq", x * x)]
-    parts += [("top2", flag(c.overall_top2)), ("recommend_n", flag(c.recommend.is_not(None))),
-              ("promoters", flag(c.recommend >= 9)), ("detractors", flag(c.recommend <= 6))]
-    parts += [(name, case((when, value)) if when is not None else value)
-              for name, when, value in _cross_sums(c.overall_score, lambda dim: c[f"{dim}_score"])]
-    return parts
+    def added(kind, expr):
+        if kind == "sum":
+            return expr
+        if expr is None:
+            return literal(1)
+        return case((expr.is_not(None) if kind == "count" else expr, 1), else_=0)
+    def score(dim):
+        return c[f"{dim}_score"]
+    parts = [(name, added(kind, expr)) for name, kind, expr in _statistics(c, score, c.overall_top2)]
+    return parts + [(name, case((when, value)) if when is not None else value)
+                    for name, when, value in _cross_sums(c.overall_score, score)]
 
 
-COUNTS = frozenset(("responses", *(f"{dim}_n" for dim in DIMENSIONS), "top2", "recommend_n", "promoters",
-                    "detractors"))
-STATISTICS = ("responses", *(f"{dim}_{k}" for dim in DIMENSIONS for k in ("n", "sum", "sumsq")), "top2",
-              "recommend_n", "promoters", "detractors")
-CROSS = tuple(f"{dim}_{k}" for dim in DIMENSIONS[1:] for k in ("sy", "syy", "sxy"))
+_KINDS = {name: kind for name, kind, _ in _statistics(R.__table__.c, lambda dim: getattr(R, dim), R.overall)}
+STATISTICS = tuple(_KINDS)
+COUNTS = frozenset(name for name, kind in _KINDS.items() if kind != "sum")
+CROSS = tuple(name for name, _, _ in _cross_sums(R.overall, lambda dim: getattr(R, dim)))
 
 
 @dataclass(frozen=True)
