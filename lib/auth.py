@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC
 
 import jwt
 import streamlit as st
@@ -42,32 +41,47 @@ def _credentials(engine: Engine) -> dict:
 
 def _authenticator(engine: Engine) -> stauth.Authenticate:
     settings = config.get_settings()
-    return stauth.Authenticate(
+    authenticator = stauth.Authenticate(
         _credentials(engine), settings.cookie_name, config.cookie_key(_secret_cookie_key()),
         settings.cookie_expiry_days, auto_hash=False, login_sleep_time=0,
     )
+    model = authenticator.cookie_controller.cookie_model
+    # The library's JWT holds only username and expiry; ours also says when it was issued, so a
+    # revocation holds whatever the expiry setting becomes later.
+    model._token_encode = lambda: jwt.encode(
+        {"username": st.session_state["username"], "exp_date": model.exp_date, "iat": int(time.time())},
+        model.cookie_key, algorithm="HS256")
+    return authenticator
 
 
-def _cookie_issued_at(token: dict) -> float:
-    # The library's JWT holds only username and expiry; the issue time follows from its lifetime.
-    return float(token["exp_date"]) - config.get_settings().cookie_expiry_days * 86400
+def _raw_cookie() -> str | None:
+    cookies = st.context.cookies
+    return cookies.get(config.get_settings().cookie_name) if cookies else None
+
+
+def _cookie_issued_at() -> float | None:
+    """When the browser's login cookie was issued, from its own claim; None if it has none, or is
+    absent, forged or damaged."""
+    raw = _raw_cookie()
+    if not raw:
+        return None
+    try:
+        token = jwt.decode(raw, config.cookie_key(_secret_cookie_key()), algorithms=["HS256"])
+        return float(token["iat"])
+    except (jwt.PyJWTError, KeyError, TypeError, ValueError):
+        return None
 
 
 def _cookie_is_revoked(engine: Engine) -> bool:
-    settings = config.get_settings()
-    raw = st.context.cookies.get(settings.cookie_name) if st.context.cookies else None
-    if not raw:
+    if not _raw_cookie():
         return False
-    try:
-        token = jwt.decode(raw, config.cookie_key(_secret_cookie_key()), algorithms=["HS256"])
-    except jwt.PyJWTError:
+    issued_at = _cookie_issued_at()
+    if issued_at is None:
         return True
+    token = jwt.decode(_raw_cookie(), options={"verify_signature": False})
     with session_scope(engine, readonly=True) as session:
         info = users.get_user(session=session, username=str(token.get("username", "")))
-    if info is None or not info.active:
-        return True
-    valid_after = info.sessions_valid_after.replace(tzinfo=UTC).timestamp()
-    return _cookie_issued_at(token) < valid_after
+    return not users.session_is_valid(info, issued_at)
 
 
 def _clear_session() -> None:
@@ -90,13 +104,12 @@ def current_user(engine: Engine) -> CurrentUser | None:
         return None
     with session_scope(engine, readonly=True) as session:
         info = users.get_user(session=session, username=st.session_state.get("username") or "")
-    if st.session_state.get(AUTH_AT) is None:
-        st.session_state[AUTH_AT] = time.time()
+    if st.session_state.get(AUTH_AT) is None:  # restored from the cookie: as old as the cookie
+        st.session_state[AUTH_AT] = _cookie_issued_at() or time.time()
         if info is not None:
             st.session_state.setdefault(LANG, info.language)
             st.session_state[LANG] = info.language
-    valid_after = None if info is None else info.sessions_valid_after.replace(tzinfo=UTC).timestamp()
-    if info is None or not info.active or st.session_state[AUTH_AT] < valid_after:
+    if not users.session_is_valid(info, st.session_state[AUTH_AT]):
         _clear_session()
         st.session_state["crhq_session_ended"] = True
         return None
@@ -117,11 +130,10 @@ def login_form(engine: Engine, lang: str) -> CurrentUser | None:
     if not submitted:
         return None
     with session_scope(engine, readonly=True) as session:
-        delay = users.failure_delay_seconds(users.failed_attempts(session=session, username=username))
-    time.sleep(delay)  # slows guessing; the lock itself is enforced in users.authenticate
+        delay = users.failure_delay_seconds(users.recent_failures(session=session, username=username))
+    time.sleep(delay)  # slows guessing; the counter and the lock are kept by users.login
     try:
-        with session_scope(engine) as session:
-            info = users.authenticate(session=session, username=username, password=password)
+        info = users.login(engine=engine, username=username, password=password)
     except LoginRefused as exc:
         st.error(t(exc.key, lang, **exc.params))
         return None

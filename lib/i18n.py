@@ -22,10 +22,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "login_required": ("请先登录。", "Please log in."),
     "demo_accounts": ("演示账号（仅演示模式显示）", "Demo accounts (shown in demo mode only)"),
     "seeding": ("首次启动：正在生成演示数据，请稍候……", "First start: generating demo data, please wait…"),
-    "err_login_failed": ("用户名或密码错误。", "Wrong username or password."),
-    "err_login_disabled": ("该账号已停用，请联系管理员。", "This account is disabled; contact an administrator."),
-    "err_login_locked": ("登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试。",
-                         "Too many failed logins: the account is locked, try again in {minutes} min."),
+    "err_login_failed": ("登录未成功：用户名或密码错误，或账号已停用或已锁定（连续失败 5 次锁定 {minutes} 分钟）。",
+                         "Login refused: wrong username or password, or the account is disabled or locked "
+                         "(5 failures in a row lock it for {minutes} min)."),
     "err_session_ended": ("会话已失效，请重新登录。", "Your session has ended; please log in again."),
     "forbidden": ("您的角色无权访问此页面。", "Your role may not open this page."),
     # periods and filters

@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import bcrypt
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from lib.db import utcnow
+from lib.db import session_scope, utcnow
 from lib.errors import LoginRefused, NotFound, ValidationFailed
-from lib.models import User
+from lib.models import AuditLog, User
 from lib.services import audit
 from lib.vocab import ROLES
 
@@ -166,36 +167,79 @@ def failure_delay_seconds(failed_attempts: int) -> float:
     return float(min(2 ** (failed_attempts - SLOWDOWN_AFTER), 8))
 
 
-def authenticate(*, session: Session, username: str, password: str,
-                 now: datetime | None = None) -> UserInfo:
-    """Checks a password login; raises LoginRefused with the reason's i18n key. Audited."""
+# A hash of the same cost as real ones: an unknown username costs the same bcrypt check as a known
+# one, so the answer's time does not tell whether the account exists.
+_DUMMY_HASH = bcrypt.hashpw(b"no such user", bcrypt.gensalt(rounds=12)).decode("ascii")
+
+
+def _login_name(username: str | None) -> str:
+    return (username or "").strip().lower()[:64]
+
+
+def recent_failures(*, session: Session, username: str, now: datetime | None = None) -> int:
+    """Failed logins for `username` in the lock window since its last success, from the audit log:
+    the same count whether or not the account exists (the delay must not reveal that)."""
     now = now or utcnow()
-    username = (username or "").strip().lower()
-    user = session.scalar(select(User).where(User.username == username))
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        audit.record(session=session, actor=username, action="login_failed", entity="user",
-                     entity_id=username, detail={"reason": "locked"})
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise LoginRefused("err_login_locked", minutes=minutes)
-    if user is None or not _check_password(password or "", user.password_hash):
-        if user is not None:
-            user.failed_attempts += 1
-            if user.failed_attempts >= LOCK_AFTER:
-                user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-                user.failed_attempts = 0
-        audit.record(session=session, actor=username or "anonymous", action="login_failed",
-                     entity="user", entity_id=username, detail={"reason": "bad_credentials"})
-        raise LoginRefused("err_login_failed")
-    if not user.active:
-        audit.record(session=session, actor=username, action="login_failed", entity="user",
-                     entity_id=username, detail={"reason": "disabled"})
-        raise LoginRefused("err_login_disabled")
-    user.failed_attempts = 0
-    user.locked_until = None
-    audit.record(session=session, actor=username, action="login", entity="user", entity_id=username)
+    name = _login_name(username)
+    last_success = session.scalar(select(func.max(AuditLog.id)).where(
+        AuditLog.action == "login", AuditLog.entity_id == name))
+    stmt = select(func.count(AuditLog.id)).where(
+        AuditLog.action == "login_failed", AuditLog.entity_id == name,
+        AuditLog.at >= now - timedelta(minutes=LOCK_MINUTES))
+    if last_success is not None:
+        stmt = stmt.where(AuditLog.id > last_success)
+    return session.scalar(stmt) or 0
+
+
+def _claim_attempt(engine: Engine, name: str, now: datetime) -> tuple[User | None, bool]:
+    """Counts the attempt before the password is checked, in its own committed transaction, so that
+    parallel guesses each see the others: at most LOCK_AFTER passwords are ever tried per lock."""
+    with session_scope(engine) as session:
+        row = session.execute(
+            update(User).where(User.username == name)
+            .values(failed_attempts=User.failed_attempts + 1)
+            .returning(User.id, User.failed_attempts, User.locked_until)).first()
+        if row is None:
+            return None, False
+        user = session.get(User, row.id)
+        locked = (row.locked_until is not None and row.locked_until > now) or row.failed_attempts > LOCK_AFTER
+        if locked and (row.locked_until is None or row.locked_until <= now):
+            # Parallel attempts past the limit: lock now, so the counter starts afresh afterwards.
+            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+            user.failed_attempts = 0
+            session.flush()
+        session.expunge(user)
+        return user, locked
+
+
+def _refuse(engine: Engine, name: str, reason: str, *, lock: bool, now: datetime) -> LoginRefused:
+    with session_scope(engine) as session:
+        if lock:
+            session.execute(update(User).where(User.username == name).values(
+                locked_until=now + timedelta(minutes=LOCK_MINUTES), failed_attempts=0))
+        audit.record(session=session, actor=name or "anonymous", action="login_failed", entity="user",
+                     entity_id=name, detail={"reason": reason})
+    # One message for every refusal: it must not tell an unknown, disabled or locked account from a
+    # wrong password (the reason is in the audit log for the admin).
+    return LoginRefused("err_login_failed", minutes=LOCK_MINUTES)
+
+
+def login(*, engine: Engine, username: str, password: str, now: datetime | None = None) -> UserInfo:
+    """The login form's check. Takes the engine, not a session, because what a refusal records (the
+    attempt counter, the lock, the audit row) must be committed although the login fails; raises
+    LoginRefused after committing it. Same cost and message whether the user exists or not."""
+    now = now or utcnow()
+    name = _login_name(username)
+    user, locked = _claim_attempt(engine, name, now)
+    password_ok = _check_password(password or "", user.password_hash if user else _DUMMY_HASH)
+    if user is None:
+        raise _refuse(engine, name, "unknown_user", lock=False, now=now)
+    if locked:
+        raise _refuse(engine, name, "locked", lock=False, now=now)
+    if not password_ok or not user.active:
+        reason = "bad_credentials" if not password_ok else "disabled"
+        raise _refuse(engine, name, reason, lock=user.failed_attempts >= LOCK_AFTER, now=now)
+    with session_scope(engine) as session:
+        session.execute(update(User).where(User.id == user.id).values(failed_attempts=0, locked_until=None))
+        audit.record(session=session, actor=name, action="login", entity="user", entity_id=name)
     return _info(user)
-
-
-def failed_attempts(*, session: Session, username: str) -> int:
-    return session.scalar(select(User.failed_attempts).where(
-        User.username == (username or "").strip().lower())) or 0

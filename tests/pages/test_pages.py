@@ -84,7 +84,7 @@ def test_wrong_password_gives_a_clear_message_and_no_session():
     at.text_input(key="crhq_login_user").input("staff1")
     at.text_input(key="crhq_login_password").input("not-the-password")
     at.button[0].click().run()
-    assert "用户名或密码错误。" in [e.value for e in at.error]
+    assert any(e.value.startswith("登录未成功：用户名或密码错误") for e in at.error)
     assert not at.session_state["authentication_status"]
     assert not at.metric
 
