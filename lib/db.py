@@ -258,6 +258,12 @@ _SQLITE_TEXT = {
 }
 
 
+def contains(column, text: str):
+    """`column` contains `text` as typed, case-insensitively: `%` and `_` are literals, not wildcards."""
+    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")
+
+
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 

@@ -24,6 +24,15 @@ def mask_phone(value: str | None) -> str | None:
     return "*" * (len(digits) - 2) + digits[-2:]
 
 
+def mask_field(field: str, value):
+    """One value as a viewer without the right sees it: masked if `field` holds a name or a phone."""
+    if field in NAME_COLUMNS:
+        return mask_name(value)
+    if field in PHONE_COLUMNS:
+        return mask_phone(value)
+    return value
+
+
 def for_role(frame: pd.DataFrame, role: str | None) -> pd.DataFrame:
     """The frame as `role` may see it: names and phones masked unless the role may see them."""
     if role in SEES_PERSONAL_DATA:

@@ -321,15 +321,18 @@ def project_choices() -> dict[int, str]:
 
 @st.cache_data(ttl=60, show_spinner=False)
 def _complaint_list(url: str, flt: KpiFilter, search: str, statuses: tuple[str, ...], overdue: bool,
-                    include_void: bool):
+                    include_void: bool, search_names: bool):
     with session_scope(get_engine(), readonly=True) as session:
         return complaint_service.list_frame(flt, session=session, search=search, statuses=statuses,
-                                            overdue_only=overdue, include_void=include_void)
+                                            overdue_only=overdue, include_void=include_void,
+                                            search_names=search_names)
 
 
 def complaint_list(flt: KpiFilter, search: str = "", statuses: tuple[str, ...] = (), overdue: bool = False,
-                   include_void: bool = False):
-    return _complaint_list(get_settings().database_url, flt, search, statuses, overdue, include_void)
+                   include_void: bool = False, *, role: str | None = None):
+    """The register's rows; only a role that may see personal data searches names and phones."""
+    return _complaint_list(get_settings().database_url, flt, search, statuses, overdue, include_void,
+                           role in privacy.SEES_PERSONAL_DATA)
 
 
 def write(fn, *args, **kwargs):
@@ -426,12 +429,16 @@ def complaint_categories() -> list[str]:
     return _settings_value(get_settings().database_url, "complaint_categories")
 
 
-def present_events(events, vocabulary: str = "complaint"):
-    """Event history: who, when, what — changes as "field: old → new" lines, plain text."""
+def present_events(events, vocabulary: str = "complaint", *, revealed: bool = False):
+    """Event history: who, when, what — changes as "field: old → new" lines, plain text. Names and
+    phones in the changes are masked unless this record's personal data is revealed to the viewer."""
+    def value(field: str, shown) -> str:
+        return "—" if shown in (None, "") else str(shown if revealed else privacy.mask_field(field, shown))
+
     def describe(changes: str | None) -> str:
         if not changes:
             return ""
-        return "; ".join(f"{_field(k)}: {a or '—'} → {b or '—'}" for k, (a, b) in json.loads(changes).items())
+        return "; ".join(f"{_field(k)}: {value(k, a)} → {value(k, b)}" for k, (a, b) in json.loads(changes).items())
 
     def _field(name: str) -> str:
         return tr(f"col_{name}") if f"col_{name}" in STRINGS else name

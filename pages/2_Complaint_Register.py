@@ -69,11 +69,12 @@ if writer:
 
 flt = ui.complaint_filters("register")
 c1, c2, c3 = st.columns([3, 3, 1])
-search = c1.text_input(tr("search"), key="register_search", placeholder=tr("search_hint"), max_chars=100)
+search = c1.text_input(tr("search"), key="register_search", max_chars=100,
+                       placeholder=tr("search_hint" if user.role in privacy.SEES_PERSONAL_DATA else "search_hint_masked"))
 statuses = tuple(c2.multiselect(tr("col_status"), list(COMPLAINT_STATUSES), placeholder=tr("all"),
                                 format_func=lambda c: label("complaint_status", c, lang), key="register_statuses"))
 overdue = c3.checkbox(tr("overdue_only"), key="register_overdue")
-rows = ui.complaint_list(flt, search, statuses, overdue, include_void="void" in statuses)
+rows = ui.complaint_list(flt, search, statuses, overdue, include_void="void" in statuses, role=user.role)
 table = st.dataframe(ui.present_complaints(rows, user.role), hide_index=True, key="register_table",
                      on_select="rerun", selection_mode="single-row", height=360)
 st.caption(tr("rows_shown", n=len(rows), limit=svc.LIST_LIMIT))
@@ -135,7 +136,7 @@ c1.text_area(tr("col_root_cause"), value=record["root_cause"] or "", disabled=Tr
 c2.text_area(tr("col_corrective_action"), value=record["corrective_action"] or "", disabled=True, key=f"reg_fact_ca_{stamp}")
 
 st.markdown(f"**{tr('history')}**")
-st.dataframe(ui.present_events(events), hide_index=True, key="reg_events")
+st.dataframe(ui.present_events(events, revealed=revealed), hide_index=True, key="reg_events")
 
 if not writer:
     st.stop()

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from lib import analytics
-from lib.db import flush_with_ref, local_now
+from lib.db import contains, flush_with_ref, local_now
 from lib.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from lib.kpis import complaints as kpis
 from lib.kpis.common import KpiFilter, hours_between
@@ -276,17 +276,19 @@ LIST_COLUMNS = ("ref", "received_at", "status", "channel", "company", "project",
 
 def list_frame(flt: KpiFilter, *, session: Session, search: str = "", statuses: tuple[str, ...] = (),
                overdue_only: bool = False, include_void: bool = False, limit: int = LIST_LIMIT,
-               extra: list | None = None) -> pd.DataFrame:
-    """Complaints behind a filter (newest first), at most `limit` rows; search matches ref, text and names."""
+               extra: list | None = None, search_names: bool = False) -> pd.DataFrame:
+    """Complaints behind a filter (newest first), at most `limit` rows; search matches ref, text and
+    project, and the complainant's name only with `search_names` (a role that may see names: a
+    search is an oracle, so a masked name must not be searchable)."""
     where = kpis.conditions(flt, include_void=include_void)
     if statuses:
         where.append(Complaint.status.in_(statuses))
     if overdue_only:
         where += [Complaint.status.in_(("received", "in_progress")), Complaint.resolution_due_at < local_now()]
     if search.strip():
-        like = f"%{search.strip()}%"
-        where.append(or_(Complaint.ref.ilike(like), Complaint.description.ilike(like),
-                         Complaint.complainant_name.ilike(like), Project.name.ilike(like)))
+        fields = [Complaint.ref, Complaint.description, Project.name]
+        fields += [Complaint.complainant_name, Complaint.complainant_phone] if search_names else []
+        where.append(or_(*(contains(field, search) for field in fields)))
     where += extra or []
     order = (Complaint.received_at.desc(), Complaint.id.desc())
     if limit is not None and not search.strip() and analytics.wanted(session, "complaint"):

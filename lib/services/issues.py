@@ -16,7 +16,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from lib.db import flush_with_ref, local_now
+from lib.db import contains, flush_with_ref, local_now
 from lib.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from lib.kpis.common import KpiFilter, days_between
 from lib.models import (
@@ -244,8 +244,7 @@ def conditions(flt: KpiFilter, *, source: str | None = None, statuses: tuple[str
     if overdue_only:
         where += [I.status.not_in(ISSUE_DONE), I.due_on < (today or local_now().date())]
     if search.strip():
-        like = f"%{search.strip()}%"
-        where.append(or_(I.ref.ilike(like), I.description.ilike(like), Project.name.ilike(like)))
+        where.append(or_(*(contains(field, search) for field in (I.ref, I.description, Project.name))))
     return where
 
 

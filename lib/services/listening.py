@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from lib.db import contains
 from lib.errors import NotFound, ValidationFailed
 from lib.kpis.common import KpiFilter
 from lib.models import Company, Employee, ListeningActivity, SupervisorIssue
@@ -65,10 +66,9 @@ def save_activity_types(rows: list[dict[str, Any]], *, session: Session, actor: 
 
 def find_employees(query: str, *, session: Session, limit: int = 50) -> dict[int, str]:
     """Employees whose 工号 or name contains the query: id → "E000123 张三 · 公司 · 部门"."""
-    like = f"%{query.strip()}%"
     rows = session.execute(select(E.id, E.employee_no, E.name, Company.name, E.department)
                            .join(Company, Company.id == E.company_id)
-                           .where(or_(E.employee_no.ilike(like), E.name.ilike(like)))
+                           .where(or_(contains(E.employee_no, query), contains(E.name, query)))
                            .order_by(E.employee_no).limit(limit)).all()
     return {eid: f"{no} {name} · {company} · {dept}" for eid, no, name, company, dept in rows}
 
