@@ -13,7 +13,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
-from lib.exports import neutralise
+from lib.exports import neutralise, neutralise_workbook
 from lib.i18n import t
 from lib.kpis import areas
 from lib.kpis.common import KpiFilter
@@ -171,5 +171,6 @@ def monthly_report(month: str, *, session: Session) -> bytes:
         for col in range(2, 12):
             ws.column_dimensions[get_column_letter(col)].width = 16
     buf = io.BytesIO()
+    neutralise_workbook(wb)
     wb.save(buf)
     return buf.getvalue()

@@ -38,3 +38,13 @@ def test_formulas_are_neutralised_in_csv_and_excel():
 def test_row_export_is_refused_to_executives():
     with pytest.raises(DomainError):
         exports.rows_for_download(pd.DataFrame({"a": [1]}), fmt="csv", role="executive")
+
+
+def test_full_width_and_space_led_formulas_are_neutralised_in_cells_and_headers():
+    from lib import exports
+
+    frame = pd.DataFrame({"＝1+1": ["＋2", "  =3", "\u3000@x", "－4", "fine"]})
+    text = exports.to_bytes(frame, "csv").decode("utf-8-sig").splitlines()
+    assert text == ["'＝1+1", "'＋2", "'  =3", "'\u3000@x", "'－4", "fine"]
+    sheet = load_workbook(io.BytesIO(exports.to_bytes(frame, "xlsx"))).active
+    assert [c.value for c in sheet["A"]] == ["'＝1+1", "'＋2", "'  =3", "'\u3000@x", "'－4", "fine"]

@@ -1,0 +1,36 @@
+"""Files the product writes, fetched as the browser fetches them: no cell or header runs as a formula."""
+import csv
+import gc
+import io
+
+from streamlit.runtime.media_file_manager import MediaFileManager
+
+from lib.config import get_settings
+from lib.db import make_engine, session_scope
+from lib.imports.registry import import_file
+from tests.pages.conftest import app
+
+EVIL = ['=HYPERLINK("http://x","y")', "＝1+1", "@SUM(A1)", "-2+3"]
+
+
+def _downloaded(at, key: str) -> bytes:
+    """The bytes behind a download button, as Streamlit's media endpoint would serve them."""
+    button = next(b for b in at.get("download_button") if b.key == key)
+    file_id = button.proto.url.rsplit("/", 1)[-1].split(".")[0]
+    manager = next(o for o in gc.get_objects() if isinstance(o, MediaFileManager))
+    return manager._storage.get_file(file_id).content
+
+
+def test_company_names_that_look_like_formulas_stay_text_in_the_explore_pivot_headers():
+    rows = "".join(f'"TSF{i}",2026-11-0{i + 1} 09:00,hotline,"{name.replace(chr(34), chr(34) * 2)}",深圳,P{i},ordinary,yes,x\n'
+                   for i, name in enumerate(EVIL))
+    data = "ref,received_at,channel,company,city,project,severity,responsible,description\n" + rows
+    with session_scope(make_engine(get_settings().database_url)) as session:
+        import_file("complaints", data.encode("utf-8"), "evil.csv", session=session, actor="t")
+    at = app("pages/7_Explore.py", "exec1").run()
+    at.selectbox(key="exp_by2").set_value("company").run()
+    assert not at.exception, at.exception
+    header = next(csv.reader(io.StringIO(_downloaded(at, "exp_dl_csv").decode("utf-8-sig"))))
+    for name in EVIL:
+        assert any(h.startswith("'") and h.endswith(name[1:]) for h in header), (name, header)
+        assert name not in header
