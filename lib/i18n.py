@@ -244,6 +244,8 @@ STRINGS.update({
                       "Only responsible complaints have a severity; non-responsible ones get 7 working days."),
     "search": ("搜索", "Search"),
     "search_hint": ("编号、内容、投诉人、电话或项目", "Ref, text, complainant, phone or project"),
+    "err_link_dates": ("链接中的日期无效或超出范围（{earliest} 至 {latest}），已忽略。",
+                       "The link's dates are invalid or out of range ({earliest} to {latest}) and were ignored."),
     "search_hint_masked": ("编号、内容或项目", "Ref, text or project"),
     "overdue_only": ("仅超时未解决", "Overdue only"),
     "rows_shown": ("显示 {n} 条（最多 {limit} 条，请用筛选缩小范围）。", "{n} rows shown (at most {limit}; filter to narrow)."),

@@ -144,7 +144,9 @@ def _apply_query(prefix: str) -> None:
         start, end = date.fromisoformat(params.get("from", "")), date.fromisoformat(params.get("to", ""))
     except ValueError:
         start = end = None
-    if start and end and start <= end:
+    if ("from" in params or "to" in params) and not (start and end and _in_range(start, end)):
+        st.warning(tr("err_link_dates", earliest=EARLIEST.isoformat(), latest=_latest().isoformat()))
+    elif start and end:
         st.session_state[f"{prefix}_period"] = "period_custom"
         st.session_state[f"{prefix}_from"] = start
         st.session_state[f"{prefix}_to"] = end
@@ -158,11 +160,22 @@ def _apply_query(prefix: str) -> None:
             st.session_state[f"{prefix}_{name}"] = values
 
 
+def _latest() -> date:
+    return date(local_now().year + 1, 12, 31)
+
+
+def _in_range(start: date, end: date) -> bool:
+    return EARLIEST <= start <= end <= _latest()
+
+
 def period_picker(prefix: str) -> tuple[date, date]:
     _apply_query(prefix)
     today = local_now().date()  # the business's date (China), not the server's: they differ 8 hours a day on UTC
     cols = st.columns([2, 1, 1])
     state = st.session_state
+    for key in (f"{prefix}_from", f"{prefix}_to"):  # a value the date widget would refuse (and keep refusing)
+        if key in state and not (isinstance(state[key], date) and EARLIEST <= state[key] <= _latest()):
+            state.pop(key)
 
     def preset(key: str, value) -> dict:  # a default only when a link has not already set the value
         return {} if key in state else {"default" if key.endswith("_period") else "value": value}
@@ -171,9 +184,10 @@ def period_picker(prefix: str) -> tuple[date, date]:
                                        **preset(f"{prefix}_period", "period_ytd")) or "period_ytd"
     start, end = period_bounds(choice, today)
     if choice == "period_custom":
-        start = cols[1].date_input(tr("date_from"), key=f"{prefix}_from", min_value=EARLIEST,
+        start = cols[1].date_input(tr("date_from"), key=f"{prefix}_from", min_value=EARLIEST, max_value=_latest(),
                                    **preset(f"{prefix}_from", today - timedelta(days=90)))
-        end = cols[2].date_input(tr("date_to"), key=f"{prefix}_to", min_value=EARLIEST, **preset(f"{prefix}_to", today))
+        end = cols[2].date_input(tr("date_to"), key=f"{prefix}_to", min_value=EARLIEST, max_value=_latest(),
+                                 **preset(f"{prefix}_to", today))
     return start, end
 
 
