@@ -26,6 +26,7 @@ class ConfigError(RuntimeError):
 class Settings:
     database_url: str
     demo_mode: bool
+    demo_explicit: bool  # CRHQ_DEMO=1 asked for demo mode even where the app is reachable by others
     cookie_name: str
     cookie_expiry_days: float
 
@@ -42,9 +43,23 @@ def get_settings() -> Settings:
     return Settings(
         database_url=url or default_database_url(),
         demo_mode=demo,
+        demo_explicit=os.environ.get("CRHQ_DEMO", "").strip() == "1",
         cookie_name=os.environ.get("CRHQ_COOKIE_NAME", "crhq_auth"),
         cookie_expiry_days=float(os.environ.get("CRHQ_COOKIE_EXPIRY_DAYS", "7")),
     )
+
+
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+def is_loopback(address: str | None) -> bool:
+    """A bind address or Host header name that only this machine reaches ('' or None: every interface)."""
+    host = (address or "").strip().lower()
+    if host.startswith("["):
+        host = host.split("]")[0] + "]"
+    elif host.count(":") == 1:
+        host = host.split(":")[0]
+    return host in LOOPBACK or host.startswith("127.")
 
 
 def validate_cookie_key(key: str) -> str:

@@ -20,6 +20,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "password": ("密码", "Password"),
     "login_button": ("登录", "Log in"),
     "login_required": ("请先登录。", "Please log in."),
+    "demo_notice": ("演示模式：演示数据与下列演示账号仅供本机试用，请勿录入真实数据。正式使用请设置 DATABASE_URL 或 CRHQ_DEMO=0。",
+                    "Demo mode: demo data and the demo accounts below are for trying the app on this machine only; "
+                    "do not enter real data. For real use set DATABASE_URL or CRHQ_DEMO=0."),
+    "err_demo_not_local": ("演示模式只能在本机（127.0.0.1）上运行：登录页会显示演示账号的密码。请用 --server.address 127.0.0.1 "
+                           "启动，或设置 CRHQ_DEMO=0 与 DATABASE_URL 正式运行，或明确设置 CRHQ_DEMO=1。",
+                           "Demo mode runs on this machine only (127.0.0.1): its login page shows the demo accounts' "
+                           "passwords. Start with --server.address 127.0.0.1, or run for real with CRHQ_DEMO=0 and "
+                           "DATABASE_URL, or set CRHQ_DEMO=1 explicitly."),
     "demo_accounts": ("演示账号（仅演示模式显示）", "Demo accounts (shown in demo mode only)"),
     "seeding": ("首次启动：正在生成演示数据，请稍候……", "First start: generating demo data, please wait…"),
     "err_login_failed": ("登录未成功：用户名或密码错误，或账号已停用或已锁定（连续失败 5 次锁定 {minutes} 分钟）。",

@@ -13,7 +13,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from lib import analytics, auth, charts, exports, privacy
-from lib.config import get_settings
+from lib.config import get_settings, is_loopback
 from lib.db import BUSINESS_TZ, local_now, make_engine, session_scope
 from lib.errors import DomainError
 from lib.i18n import LANGUAGES, STRINGS, md_escape, t
@@ -73,6 +73,10 @@ def page_setup(page_id: str) -> auth.CurrentUser:
     """First call of every page: refuses (and stops the script) unless the role may open it."""
     st.set_page_config(page_title=t("app_title", lang()), page_icon="🏢", layout="wide")
     settings = get_settings()
+    if settings.demo_mode and not settings.demo_explicit and not _only_this_machine():
+        # The demo shows its accounts' passwords on the login page: never where others can reach it.
+        st.error(t("err_demo_not_local", lang()))
+        st.stop()
     with st.spinner(t("seeding", lang())):
         engine = get_engine()
     user = auth.current_user(engine)
@@ -91,7 +95,14 @@ def page_setup(page_id: str) -> auth.CurrentUser:
     return user
 
 
+def _only_this_machine() -> bool:
+    """Bound to loopback and asked for by a loopback name (not through a proxy from elsewhere)."""
+    host = (st.context.headers or {}).get("Host")
+    return is_loopback(st.get_option("server.address")) and (host is None or is_loopback(host))
+
+
 def _demo_accounts() -> None:
+    st.warning(tr("demo_notice"))
     creds = demo.demo_credentials()
     if creds:
         st.caption(tr("demo_accounts"))
