@@ -17,6 +17,13 @@ million rows); DuckDB scanning a few columns does it in tens of milliseconds. Th
   sums, which add up), so a KPI read sums a few thousand rows for its whole months and reads only the
   other days row by row (``_Mirror.parts``).
 - **Small tables** (project, company, survey_wave, benchmark) are copied whole at every read.
+- **Identity and failure**: each build has a random id (in the manifest and the file's name) and a
+  generation that never comes back, even after the folder is deleted; a reader attaches only the file
+  whose size and SHA-256 the manifest records, and takes a new manifest's position only with its file.
+  A snapshot that is missing, damaged, someone else's or cannot be (re)built sends the read to the
+  row store (a warning is logged) and a rebuild to a background thread (`_Mirror.usable`).
+- **The reader's now**: clock-dependent counts are computed with the now given to the KPI function
+  (``local_now()`` by default), and `through_mirror` remembers results per now.
 
 So a KPI computed through the mirror sees exactly what the caller's session sees; DuckDB only does
 the scanning, and the KPI modules run their very own SQLAlchemy statements on it (``reading``).
@@ -31,11 +38,16 @@ import atexit
 import copy
 import fcntl
 import functools
+import hashlib
+import inspect
 import json
+import logging
 import os
+import re
 import shutil
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,12 +84,13 @@ from sqlalchemy import column as sa_column
 from sqlalchemy import table as sa_table
 from sqlalchemy.dialects import registry
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import type_coerce
 
 from lib.config import DATA_DIR
-from lib.db import session_scope
+from lib.db import local_now, session_scope
 from lib.models import (
     AnalyticsChange,
     AnalyticsState,
@@ -101,7 +114,7 @@ MIRRORED = {
 }
 SORT_BY = {"complaint": "received_at", "survey_response": "surveyed_on"}  # the date every KPI filters on
 SMALL = (Project.__table__, Company.__table__, SurveyWave.__table__, Benchmark.__table__)
-FORMAT = 9  # of manifest.json and the snapshot file; another value is rebuilt
+FORMAT = 10  # of manifest.json and the snapshot file; another value is rebuilt
 
 
 @dataclass(frozen=True)
@@ -125,6 +138,12 @@ ROLLUPS = {
 REBUILD_AFTER = 50_000  # changed rows after which `refresh` writes a fresh snapshot
 READER_REBUILDS_AFTER = 4 * REBUILD_AFTER  # a reader only rebuilds itself when nobody refreshed for long
 CHUNK = 100_000
+RETRY_SECONDS = 60.0  # after a failed snapshot, how long reads go straight to the row store
+log = logging.getLogger(__name__)
+
+
+class SnapshotUnusable(Exception):
+    """The snapshot cannot serve this read (missing, damaged, not the manifest's, or not buildable now)."""
 
 
 def _mode() -> str:
@@ -386,6 +405,11 @@ def _before(position: dict[str, Any]):
 def build(engine: Engine, *, compact: bool = True, force: bool = False) -> dict[str, Any]:
     """Write a fresh snapshot of both tables and publish its manifest; returns the manifest.
 
+    Every build has an identity of its own (`snapshot`, a random id, also in the file's name) and a
+    generation above any before it, even when the folder was deleted in between: a process still on an
+    older snapshot must never take a new manifest for the one it has attached. The manifest records
+    the file's size and SHA-256, so a reader attaches only the very file the position belongs to.
+
     `compact` then deletes the change notes no reader needs any more: a write, so a reader (which may
     sit inside someone's write transaction) builds without it and leaves that to the next refresh."""
     started = time.perf_counter()
@@ -395,7 +419,8 @@ def build(engine: Engine, *, compact: bool = True, force: bool = False) -> dict[
         with _build_lock(directory):
             position = _position(conn)
             previous = _read_manifest(directory)
-            generation = (previous or {}).get("generation", 0) + 1  # never reuse a folder a reader may be on
+            generation = _next_generation(previous)
+            snapshot_id = uuid.uuid4().hex
             if previous and previous.get("format") != FORMAT:
                 previous = None  # written by another version: rebuilt, and not trusted for compaction
             if previous and previous.get("position") == position and not force:
@@ -405,10 +430,8 @@ def build(engine: Engine, *, compact: bool = True, force: bool = False) -> dict[
             # snapshot file sorted by the KPI date, so that a date filter skips the row groups outside its
             # period (DuckDB keeps each row group's min and max). A native DuckDB table scans 1.3-1.6x
             # faster than the same columns in Parquet: nothing to decode but its own compression.
-            snapshot = directory / f"snapshot-{generation}.duckdb"
-            scratch = directory / f"build-{generation}.duckdb"
-            for path in (snapshot, scratch):
-                path.unlink(missing_ok=True)
+            snapshot = directory / f"snapshot-{generation}-{snapshot_id}.duckdb"
+            scratch = directory / f"build-{generation}-{snapshot_id}.duckdb"
             duck = duckdb.connect(str(scratch), config={"threads": 2, "memory_limit": "512MB"})
             written = False
             try:
@@ -436,13 +459,40 @@ def build(engine: Engine, *, compact: bool = True, force: bool = False) -> dict[
                 if not written:
                     snapshot.unlink(missing_ok=True)
             manifest = {"format": FORMAT, "token": token, "position": position, "generation": generation,
-                        "file": snapshot.name, "tables": tables, "built_seconds": round(time.perf_counter() - started, 2)}
-            tmp = directory / "manifest.json.tmp"
-            tmp.write_text(json.dumps(manifest), encoding="utf-8")
-            os.replace(tmp, directory / "manifest.json")
+                        "snapshot": snapshot_id, "file": snapshot.name, "bytes": snapshot.stat().st_size,
+                        "sha256": _digest(snapshot), "tables": tables,
+                        "built_seconds": round(time.perf_counter() - started, 2)}
+            tmp = directory / f"manifest.json.{snapshot_id}.tmp"
+            try:
+                tmp.write_text(json.dumps(manifest), encoding="utf-8")
+                os.replace(tmp, directory / "manifest.json")
+            except BaseException:  # a full disk: the previous manifest and its file stay as they were
+                tmp.unlink(missing_ok=True)
+                snapshot.unlink(missing_ok=True)
+                raise
     if compact:
         _compact(engine, directory, previous or manifest)
     return manifest
+
+
+def _next_generation(previous: dict[str, Any] | None) -> int:
+    """One above the previous snapshot's; with none readable (first build, or the folder deleted), the
+    clock in milliseconds, which is above every generation a deleted folder can have held (each build
+    takes far longer than a millisecond), so no generation number ever comes back."""
+    clock = time.time_ns() // 1_000_000
+    if previous is None or not isinstance(previous.get("generation"), int):
+        return clock
+    return previous["generation"] + 1
+
+
+def _digest(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+# snapshot-<generation>-<id>.duckdb, a crashed build's build-<generation>-<id>.duckdb, and from formats
+# before 10 snapshot-<generation>.duckdb and (format 5 and before) Parquet folders <table>-<generation>
+_OLD_FILE = re.compile(r"(?P<name>snapshot|build|complaint|survey_response)-(?P<generation>\d+)(-[0-9a-f]+)?(\.duckdb)?")
 
 
 def _compact(engine: Engine, directory: Path, keep: dict[str, Any]) -> None:
@@ -450,13 +500,13 @@ def _compact(engine: Engine, directory: Path, keep: dict[str, Any]) -> None:
     `keep` is the previous snapshot (a reader may still be on it), or the first one ever built."""
     with engine.begin() as conn:
         conn.execute(delete(AnalyticsChange).where(_before(keep["position"])))
-    for path in directory.iterdir():  # snapshot files, and the Parquet folders of format 5 and before
-        name, _, generation = path.name.removesuffix(".duckdb").rpartition("-")
-        if not (generation.isdigit() and int(generation) < keep["generation"]):
+    for path in directory.iterdir():
+        found = _OLD_FILE.fullmatch(path.name)
+        if not (found and int(found["generation"]) < keep["generation"]):
             continue
-        if path.is_dir() and name in MIRRORED:
+        if path.is_dir() and found["name"] in MIRRORED:
             shutil.rmtree(path, ignore_errors=True)
-        elif path.is_file() and name == "snapshot":  # a process that still has it attached reads on
+        elif path.is_file() and found["name"] in ("snapshot", "build"):  # a process still attached reads on
             path.unlink(missing_ok=True)
 
 
@@ -478,7 +528,7 @@ def refresh(engine: Engine) -> dict[str, Any] | None:
             return None
         token = session.scalar(select(AnalyticsState.token))
         manifest = _read_manifest(_root() / token)
-        if manifest and manifest.get("format") != FORMAT:
+        if manifest and (manifest.get("format") != FORMAT or not (_root() / token / manifest["file"]).is_file()):
             manifest = None
         pending = manifest and _changed_rows(_pending(session, manifest["position"]))
     if manifest is None or pending > REBUILD_AFTER:
@@ -504,12 +554,11 @@ class _Mirror:
         self.token = token
         self.directory = _root() / token
         self.lock = threading.RLock()
-        self.con = duckdb.connect(":memory:", config={"threads": 2, "memory_limit": "512MB"})
-        self.engine = create_engine("duckdb+crhq:///:memory:", poolclass=StaticPool,
-                                    creator=lambda: ConnectionWrapper(self.con.cursor()))
-        self.manifest: dict[str, Any] | None = None
+        self.manifest: dict[str, Any] | None = None  # of the attached snapshot: position and file go together
         self.manifest_stamp: tuple[int, int] | None = None
-        self.attached: set[str] = set()  # snapshot files attached, by alias
+        self.attached: set[str] = set()  # snapshot files attached, by alias (at most one between reads)
+        self.failed_at: float | None = None  # time.monotonic() of the last failure, None once usable again
+        self.failed_stamp: tuple[int, int] | None = None  # the manifest then: a new one is tried at once
         self.top_id: dict[str, int] = {}  # the highest id in the attached snapshot, per table
         self.delta_key: dict[str, tuple[int, ...]] = {}
         self.merged: dict[str, tuple[bool, bool]] = {}  # per table: (delta merged in, snapshot rows left out)
@@ -518,6 +567,13 @@ class _Mirror:
         self.small: dict[str, list] = {}
         self.small_version = 0
         self.memo: OrderedDict[Any, Any] = OrderedDict()  # results for the current state (see `state`)
+        self._open()
+
+    def _open(self) -> None:
+        self.con = duckdb.connect(":memory:", config={"threads": 2, "memory_limit": "512MB"})
+        self.engine = create_engine("duckdb+crhq:///:memory:", poolclass=StaticPool,
+                                    creator=lambda: ConnectionWrapper(self.con.cursor()))
+        self.small = {}  # copied again into the new connection at the next sync
         for name, (table, names) in MIRRORED.items():
             self._replace(f"{name}__delta", table, names, None)
             self.con.execute(f"CREATE OR REPLACE TABLE {name}__changed (id BIGINT)")
@@ -541,22 +597,36 @@ class _Mirror:
         merge = f" UNION ALL SELECT * FROM {name}__delta" if with_delta else ""
         self.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {source}{merge}")
 
-    def _load_manifest(self, engine: Engine) -> None:
-        path = self.directory / "manifest.json"
+    def _stamp(self) -> tuple[int, int] | None:
         try:
-            stat = path.stat()
-            stamp = (stat.st_mtime_ns, stat.st_ino)
+            stat = (self.directory / "manifest.json").stat()
         except OSError:
-            stamp = None
+            return None
+        return (stat.st_mtime_ns, stat.st_ino)
+
+    def _build(self, engine: Engine, may_build: bool) -> dict[str, Any]:
+        """A snapshot built by this reader: only while the mirror is sound. After a failure the reader
+        does not wait for a build (at 5M rows a minute, and on a full disk one that fails again)."""
+        if not may_build:
+            raise SnapshotUnusable("the snapshot needs a rebuild (left to a background thread)")
+        try:
+            return build(engine, compact=False)
+        except Exception as exc:  # on its own connection: nothing of the caller's session is affected
+            raise SnapshotUnusable(f"rebuilding the snapshot failed: {exc}") from exc
+
+    def _load_manifest(self, engine: Engine, may_build: bool = True) -> None:
+        stamp = self._stamp()
         if stamp is not None and stamp == self.manifest_stamp:
             return
         manifest = _read_manifest(self.directory)
         if manifest is None or manifest.get("token") != self.token or manifest.get("format") != FORMAT:
-            manifest = build(engine, compact=False)
+            manifest = self._build(engine, may_build)
         alias = _alias(manifest)
-        if alias not in self.attached:
-            self.con.execute(f"ATTACH {_quote(self.directory / manifest['file'])} AS {alias} (READ_ONLY)")
-            self.attached.add(alias)
+        if self.manifest is None or self.manifest["snapshot"] != manifest["snapshot"]:
+            # Another build (the same generation too if the folder was deleted): its file alone may be read
+            # with its position. The old one goes first, so no alias or file is ever attached twice.
+            self._detach_all()
+            self._attach(manifest, alias)
         self.top_id = {name: self.con.execute(f"SELECT coalesce(max(id), 0) FROM {alias}.{name}").fetchone()[0]
                        for name in MIRRORED}
         self.manifest, self.manifest_stamp, self.delta_key, self.dirty_months = manifest, stamp, {}, {}
@@ -565,22 +635,77 @@ class _Mirror:
         for name, (table, names) in MIRRORED.items():
             self._replace(f"{name}__delta", table, names, None)
             self._view(name, with_delta=False)
-        for old in self.attached - {alias}:  # no view reads it any more, and every read holds self.lock
-            self.con.execute(f"DETACH {old}")
-        self.attached = {alias}
         if stamp is None:  # built just now: remember the file we wrote
-            stat = path.stat()
-            self.manifest_stamp = (stat.st_mtime_ns, stat.st_ino)
+            self.manifest_stamp = self._stamp()
 
-    def sync(self, session: Session) -> None:
+    def _attach(self, manifest: dict[str, Any], alias: str) -> None:
+        """Attach the manifest's file, once it is shown to be the very file that build wrote: size and
+        SHA-256 (a damaged block would otherwise surface in the middle of some KPI statement, or a
+        stray copy of another snapshot give that snapshot's rows at this one's position)."""
+        path = self.directory / manifest["file"]
+        if path.stat().st_size != manifest["bytes"]:
+            raise SnapshotUnusable(f"{path.name} has {path.stat().st_size} bytes, the manifest says {manifest['bytes']}")
+        if _digest(path) != manifest["sha256"]:
+            raise SnapshotUnusable(f"{path.name} is not the file its manifest describes (SHA-256 differs)")
+        self.con.execute(f"ATTACH {_quote(path)} AS {alias} (READ_ONLY)")
+        self.attached.add(alias)
+        for name, want in manifest["tables"].items():
+            rows = self.con.execute(f"SELECT count(*) FROM {alias}.{name}").fetchone()[0]
+            if rows != want["rows"]:
+                raise SnapshotUnusable(f"{path.name}: {rows} rows of {name}, the manifest says {want['rows']}")
+
+    def _detach_all(self) -> None:
+        for name in MIRRORED:  # views that read the snapshot go with it; `_view` makes them anew
+            self.con.execute(f"DROP VIEW IF EXISTS {name}")
+        for alias in sorted(self.attached):
+            try:
+                self.con.execute(f"DETACH {alias}")
+            except duckdb.Error:  # a damaged file may not even detach cleanly; it is forgotten all the same
+                pass
+        self.attached = set()
+
+    def reset(self) -> None:
+        """Forget the snapshot (the next read attaches and checks it afresh), the delta and the memo."""
+        try:
+            self._detach_all()
+            self.con.execute("SELECT 1")
+        except duckdb.Error:  # a fatal error invalidates a DuckDB database for good: start a new one
+            self.engine.dispose()
+            self.con.close()
+            self.attached = set()
+            self._open()
+        self.manifest = self.manifest_stamp = None
+        self.delta_key, self.dirty_months, self.merged, self.top_id, self.due_by = {}, {}, {}, {}, {}
+        self.memo.clear()
+
+    def usable(self, session: Session) -> bool:
+        """Sync with `session` and say whether the mirror can serve it. Any failure of the snapshot itself
+        (missing, damaged, someone else's, unbuildable: a read-only folder, a full disk) is logged, the
+        read goes to the row store, and a rebuild is left to a background thread. Errors of the
+        caller's own database are not the snapshot's and propagate."""
+        if self.failed_at is not None and time.monotonic() - self.failed_at < RETRY_SECONDS \
+                and self._stamp() == self.failed_stamp:
+            return False  # failed a moment ago and nothing new published since: not tried again yet
+        try:
+            self.sync(session, may_build=self.failed_at is None)
+        except (SnapshotUnusable, duckdb.Error, OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("analytic mirror %s unusable, reading the row store meanwhile: %s", self.token, exc)
+            self.reset()
+            self.failed_at, self.failed_stamp = time.monotonic(), self._stamp()
+            _rebuild_in_background(_engine_of(session), self.token)
+            return False
+        self.failed_at = self.failed_stamp = None
+        return True
+
+    def sync(self, session: Session, may_build: bool = True) -> None:
         engine = _engine_of(session)
-        self._load_manifest(engine)
+        self._load_manifest(engine, may_build)
         position = self.manifest["position"]
         pending = _pending(session, position)
         if _changed_rows(pending) > READER_REBUILDS_AFTER:
-            build(engine, compact=False)
-            self._load_manifest(engine)
-            return self.sync(session)
+            self._build(engine, may_build)
+            self._load_manifest(engine, may_build)
+            return self.sync(session, may_build)
         for name, (table, names) in MIRRORED.items():
             key = pending[name]
             if self.delta_key.get(name) == key:
@@ -652,8 +777,9 @@ class _Mirror:
         return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery(name)
 
     def state(self) -> tuple:
-        """Everything a read through the mirror depends on: snapshot, delta per table, small tables."""
-        return (self.manifest["generation"], tuple(sorted(self.delta_key.items())), self.small_version)
+        """Everything a read through the mirror depends on besides the reader's now (see
+        `through_mirror`): snapshot, delta per table, small tables."""
+        return (self.manifest["snapshot"], tuple(sorted(self.delta_key.items())), self.small_version)
 
 
 def _alias(manifest: dict[str, Any]) -> str:
@@ -674,6 +800,32 @@ def close_all() -> None:
         _mirrors.clear()
 
 
+_rebuilds: dict[str, threading.Thread] = {}
+
+
+def _rebuild_in_background(engine: Engine, token: str) -> None:
+    """A fresh snapshot on a thread, one at a time per database, after a reader found this one unusable."""
+    with _registry_lock:
+        running = _rebuilds.get(token)
+        if running is not None and running.is_alive():
+            return
+        thread = threading.Thread(target=_rebuild, args=(engine,), name="crhq-analytics-rebuild", daemon=True)
+        _rebuilds[token] = thread
+        thread.start()
+
+
+def _rebuild(engine: Engine) -> None:
+    try:  # forced: the position may not have moved, the file behind it is what is wrong
+        build(engine, force=True)
+    except Exception as exc:  # a thread's exception would go unseen; readers stay on the row store
+        log.warning("analytic mirror rebuild failed, reads stay on the row store: %s", exc)
+
+
+def _from_snapshot(exc: BaseException) -> bool:
+    """Whether a KPI statement failed in DuckDB (possibly a block damaged after it was attached)."""
+    return isinstance(exc, duckdb.Error) or (isinstance(exc, DBAPIError) and isinstance(exc.orig, duckdb.Error))
+
+
 def _mirror_for(session: Session) -> _Mirror:
     token = session.scalar(select(AnalyticsState.token))
     with _registry_lock:
@@ -691,14 +843,20 @@ def reading(session: Session, table: str) -> Iterator[Session]:
         return
     mirror = _mirror_for(session)
     with mirror.lock:
-        mirror.sync(session)
-        try:
-            with Session(mirror.engine, info={"mirror": mirror}) as duck:
-                yield duck
-        finally:
-            if not session.get_bind().get_execution_options().get("crhq_readonly"):
-                # A writing caller's delta may hold rows it never commits: the next reader fetches afresh.
-                mirror.delta_key.clear()
+        if mirror.usable(session):
+            try:
+                with Session(mirror.engine, info={"mirror": mirror}) as duck:
+                    yield duck
+            except Exception as exc:
+                if _from_snapshot(exc):  # the next read checks the file afresh (and falls back if it is bad)
+                    mirror.reset()
+                raise
+            finally:
+                if not session.get_bind().get_execution_options().get("crhq_readonly"):
+                    # A writing caller's delta may hold rows it never commits: the next reader fetches afresh.
+                    mirror.delta_key.clear()
+            return
+    yield session  # the row store, outside the mirror's lock
 
 
 MEMO_SIZE = 256
@@ -717,10 +875,31 @@ def through_mirror(table: str):
 
     For a read-only caller its result is also remembered for the mirror's current state, so the
     overview's cards, league and movers asking for the same survey statistics pay once. A writing
-    caller (whose uncommitted rows are in the delta) is never served from or stored in the memo."""
+    caller (whose uncommitted rows are in the delta) is never served from or stored in the memo.
+    A function with a `now` parameter gets the reader's now (`local_now()` when not given) before
+    the memo is consulted, so a clock-dependent figure (backlog ageing) is remembered per now and
+    moves with the clock even when nothing is written.
+
+    A DuckDB error in the middle of the outermost call (a snapshot damaged after it was attached) is
+    answered by calling once more: the mirror then checks its file afresh, or reads the row store."""
     def decorate(fn):
+        clocked = "now" in inspect.signature(fn).parameters
+
         @functools.wraps(fn)
         def wrapper(*args, session: Session, **kwargs):
+            if clocked and kwargs.get("now") is None:
+                kwargs["now"] = local_now()
+            if session.get_bind().dialect.name == "duckdb":  # nested: its outermost caller retries
+                return once(*args, session=session, **kwargs)
+            try:
+                return once(*args, session=session, **kwargs)
+            except Exception as exc:
+                if not _from_snapshot(exc):
+                    raise
+                log.warning("analytic mirror failed during %s, reading once more: %s", fn.__qualname__, exc)
+                return once(*args, session=session, **kwargs)
+
+        def once(*args, session: Session, **kwargs):
             readonly = session.info.get("memo_ok",  # a nested call: as its outermost caller
                                         bool(session.get_bind().get_execution_options().get("crhq_readonly")))
             with reading(session, table) as reader:
