@@ -1,21 +1,26 @@
 """streamlit-authenticator wiring (the only place it is imported), login form, revocation, roles."""
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
 from streamlit_authenticator.utilities.exceptions import LoginError
 
 from lib import config
 from lib.db import session_scope
-from lib.errors import LoginRefused
+from lib.errors import DomainError
 from lib.i18n import t
 from lib.services import users
 
+log = logging.getLogger(__name__)
 AUTH_AT = "crhq_auth_at"  # when this browser session authenticated (epoch seconds)
 LANG = "crhq_lang"
 
@@ -117,6 +122,20 @@ def current_user(engine: Engine) -> CurrentUser | None:
     return CurrentUser(info.username, info.name, info.role)
 
 
+@contextmanager
+def database_errors_as_messages() -> Iterator[None]:
+    """Turns a database failure into a DomainError the page shows in the user's language; the details
+    go to the server log, never to the browser (they name files and SQL)."""
+    try:
+        yield
+    except OperationalError as exc:
+        log.warning("database busy or unavailable: %s", exc)
+        raise DomainError("err_db_busy") from None
+    except DBAPIError as exc:
+        log.exception("database error: %s", exc)
+        raise DomainError("err_db_failed") from None
+
+
 def login_form(engine: Engine, lang: str) -> CurrentUser | None:
     """Our own form (for i18n, lockout and audit); the library's cookie marks the session."""
     if st.session_state.pop("crhq_session_ended", False):
@@ -133,8 +152,9 @@ def login_form(engine: Engine, lang: str) -> CurrentUser | None:
         delay = users.failure_delay_seconds(users.recent_failures(session=session, username=username))
     time.sleep(delay)  # slows guessing; the counter and the lock are kept by users.login
     try:
-        info = users.login(engine=engine, username=username, password=password)
-    except LoginRefused as exc:
+        with database_errors_as_messages():
+            info = users.login(engine=engine, username=username, password=password)
+    except DomainError as exc:  # LoginRefused, or a database that stayed busy
         st.error(t(exc.key, lang, **exc.params))
         return None
     holder.empty()

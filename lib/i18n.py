@@ -20,6 +20,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "password": ("密码", "Password"),
     "login_button": ("登录", "Log in"),
     "login_required": ("请先登录。", "Please log in."),
+    "err_db_busy": ("数据库正忙（可能有大批量导入正在进行），请稍后重试。您的操作未保存。",
+                    "The database is busy (a large import may be running); please try again shortly. Nothing was saved."),
+    "err_db_failed": ("数据库操作失败，未保存任何更改。请重试；如仍失败请联系管理员。",
+                      "The database refused the operation and nothing was saved. Try again; if it persists, contact "
+                      "an administrator."),
     "demo_notice": ("演示模式：演示数据与下列演示账号仅供本机试用，请勿录入真实数据。正式使用请设置 DATABASE_URL 或 CRHQ_DEMO=0。",
                     "Demo mode: demo data and the demo accounts below are for trying the app on this machine only; "
                     "do not enter real data. For real use set DATABASE_URL or CRHQ_DEMO=0."),
@@ -165,6 +170,23 @@ STRINGS.update({
     "imp_err_empty": ("文件为空。", "The file is empty."),
     "imp_err_no_rows": ("文件只有表头，没有数据行。", "The file has a header but no data rows."),
     "imp_err_unreadable": ("文件无法读取（{detail}）。", "The file cannot be read ({detail})."),
+    "imp_err_too_many_rows": ("文件超过 {limit} 行，未导入。请拆分为多个文件。",
+                              "The file has more than {limit} rows and was not imported. Split it into several files."),
+    "imp_err_too_many_columns": ("文件有 {n} 列，超过上限 {limit} 列，未导入。",
+                                 "The file has {n} columns, more than the limit of {limit}; it was not imported."),
+    "imp_err_xlsx_too_big": ("Excel 文件解压后约 {mb} MB（上限 {limit} MB）或压缩比异常，未导入。请另存为 CSV 后导入。",
+                             "The Excel file unpacks to about {mb} MB (limit {limit} MB) or is compressed abnormally;"
+                             " it was not imported. Save it as CSV and import that."),
+    "imp_err_fields": ("第 {line} 行有 {saw} 个字段，而表头只有 {expected} 列：请检查多余的逗号或引号。",
+                       "Line {line} has {saw} fields but the header has {expected} columns: look for a stray comma"
+                       " or quote."),
+    "imp_err_busy": ("数据库正忙，导入未完成，未写入任何数据。请稍后重试。",
+                     "The database is busy; the import did not finish and nothing was written. Try again shortly."),
+    "imp_err_database": ("导入时数据库出错（{detail}），未写入任何数据。",
+                         "The database refused the import ({detail}); nothing was written."),
+    "imp_err_partial": ("导入中断，且已写入的部分未能全部撤销：请联系管理员检查最近导入的数据。",
+                        "The import was interrupted and what it had written could not all be undone: ask an"
+                        " administrator to check the latest imported records."),
     "imp_err_rows": ("导入被拒绝：{n} 行有错误，未写入任何数据。请下载错误报告修正后重新导入。",
                      "Import refused: {n} row(s) have errors and nothing was written. "
                      "Download the error report, fix them and import again."),

@@ -361,9 +361,11 @@ def complaint_list(flt: KpiFilter, search: str = "", statuses: tuple[str, ...] =
 
 
 def write(fn, *args, **kwargs):
-    """Run a service call in its own transaction, then drop cached reads so pages show the change."""
-    with session_scope(get_engine()) as session:
-        result = fn(*args, session=session, **kwargs)
+    """Run a service call in its own transaction, then drop cached reads so pages show the change. A
+    database that stays busy (another long write) is a message in the user's language, not a traceback."""
+    with auth.database_errors_as_messages():
+        with session_scope(get_engine()) as session:
+            result = fn(*args, session=session, **kwargs)
     clear_caches()
     return result
 

@@ -114,3 +114,26 @@ def test_a_cookie_without_its_issue_time_is_refused(browser_cookie):
                                                             config.cookie_key(None), algorithm="HS256")
     at = app("app.py").run()
     assert not at.metric and not at.session_state["authentication_status"]
+
+
+def test_a_login_while_a_long_write_holds_the_database_gets_a_message_not_a_traceback():
+    """A 1M-row import held SQLite's write lock; the login's attempt counter waited 10 s and failed
+    with an unhandled 'database is locked' traceback naming files and SQL."""
+    _new_user("busy1")
+    with _engine().connect() as writer:
+        writer.exec_driver_sql("DELETE FROM saved_view WHERE 0")  # BEGIN IMMEDIATE: the write lock is ours
+        at, _ = _submit("busy1", "right-pass-1")
+        writer.rollback()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == ["数据库正忙（可能有大批量导入正在进行），请稍后重试。您的操作未保存。"]
+    at, _ = _submit("busy1", "right-pass-1")  # the lock gone, the same login works
+    assert at.session_state["authentication_status"] is True
+
+
+def test_tracebacks_are_not_shown_to_users():
+    import tomllib
+
+    from tests.pages.conftest import ROOT
+
+    options = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert options["client"]["showErrorDetails"] == "none"
