@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import threading
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -410,10 +411,28 @@ def reveal_toggled(actor: str, role: str, entity: str, what: str, state_key: str
                                  entity_id=what)
 
 
+DOWNLOAD_LIFETIME_S = 3.0
+
+
+def _expire_taken_downloads() -> None:
+    """Streamlit's media endpoint serves a file to anyone with its URL, session or not, and keeps a
+    taken download until two more script runs. Files no session shows any more are dropped now."""
+    from streamlit import runtime
+
+    if runtime.exists():
+        manager = runtime.get_instance().media_file_mgr
+        manager.remove_orphaned_files()  # the first pass only marks a download, the second deletes it
+        manager.remove_orphaned_files()
+
+
 def audit_export(actor: str, kind: str, fmt: str, rows: int) -> None:
-    """on_click of a download button: the export is audited when the user actually takes it."""
+    """on_click of a download button: the export is audited when the user actually takes it, and its
+    file stops being served a few seconds later (time for the browser to fetch it)."""
     with session_scope(get_engine()) as session:
         exports.record_export(session=session, actor=actor, kind=kind, fmt=fmt, rows=rows)
+    timer = threading.Timer(DOWNLOAD_LIFETIME_S, _expire_taken_downloads)
+    timer.daemon = True
+    timer.start()
 
 
 def import_panel(kind: str, user: auth.CurrentUser, title_key: str = "import_file") -> None:

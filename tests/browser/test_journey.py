@@ -213,6 +213,20 @@ def test_staff_logs_a_complaint_in_the_browser(server):
         while _exports_by(url, "clerk") == exports_before and time.time() < deadline:
             time.sleep(0.2)
         assert _exports_by(url, "clerk") == exports_before + 1
+        # The file was Streamlit's media endpoint's, which asks for no session: once taken it is gone,
+        # so a link copied from the browser (history, a proxy log) fetches nothing.
+        import urllib.error
+        import urllib.request
+        media = info.value.url
+        assert "/media/" in media
+        deadline, status = time.time() + 10, 200
+        while status == 200 and time.time() < deadline:
+            try:
+                status = urllib.request.urlopen(media, timeout=5).status
+                time.sleep(0.5)
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+        assert status == 404, f"{media} still served {status}"
         browser.close()
 
 
