@@ -1,19 +1,40 @@
-"""One import pipeline for every kind of file: read → validate all → resolve → write in chunks → audit."""
+"""One import pipeline for every kind of file: read and validate all → write in short chunks → audit.
+
+All or nothing, without holding the database for the whole write: everything that can be checked
+is checked first, outside any write transaction; the rows are then written a chunk at a time.
+On SQLite (one writer at a time) the chunks are committed after about a second of writing and other
+writers get the lock in between; a failure after such a commit undoes what the import had committed
+(`Journal`). PostgreSQL has no database-wide write lock: there the import stays one transaction.
+"""
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from lib.db import big_page_cache, checkpoint_in_background
-from lib.imports.core import Batch, Column, ImportResult, RowError, validate
-from lib.imports.reader import ImportRejected, read_table
+from lib.db import big_page_cache, checkpoint_in_background, insert_columns, is_sqlite, session_scope
+from lib.imports.core import Batch, Column, ImportResult, RowError, duplicate_errors, validate
+from lib.imports.journal import Journal
+from lib.imports.limits import Limits, get_limits
+from lib.imports.reader import ImportRejected, read_chunks
 from lib.services import audit
 from lib.services.org import ProjectResolver
 
 CHUNK = 5000
+RETRIES = 3  # a chunk another import wrote first is written again, as updates
+
+
+class WriteRefused(Exception):
+    """Row errors found while writing (the records changed since they were checked)."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__(f"{len(errors)} row errors")
+        self.errors = errors
 
 
 @dataclass
@@ -24,6 +45,14 @@ class WriteContext:
     result: ImportResult
     resolver: ProjectResolver
     cache: dict[str, Any] = field(default_factory=dict)
+    journal: Journal = field(default_factory=Journal)
+    present: frozenset[str] = frozenset()  # the file's columns: an absent one leaves stored values alone
+
+    def insert(self, table, columns: dict[str, list[Any]]) -> list[int]:
+        """`lib.db.insert_columns`, noting the new ids so a failed import can take them back."""
+        ids = insert_columns(self.session, table, columns, ids=True)
+        self.journal.inserted(table, ids)
+        return ids
 
 
 @dataclass(frozen=True)
@@ -44,36 +73,142 @@ def run_import(importer: Importer, data: bytes, filename: str, *, session: Sessi
                dry_run: bool = False, progress: Callable[[float], None] | None = None) -> ImportResult:
     """All or nothing: any bad row raises ImportRejected carrying every row error; nothing is written.
 
-    The caller owns the transaction (session_scope commits, or rolls back on the exception);
-    a dry run validates and writes inside the transaction, then rolls it back.
+    The caller commits the last chunks (session_scope), as it owns the transaction; on SQLite the
+    import commits the chunks before them itself. A dry run rolls back instead. A database error
+    while writing is an ImportRejected with a message in both languages, raised after what the
+    import had written has been undone.
     """
-    batch, errors = validate(read_table(data, filename), importer.columns, importer.key)
-    if importer.check and batch.columns:
-        errors += importer.check(batch)
+    limits = get_limits()
+    batch, errors = parse_file(importer, data, filename, limits)
     if not errors and importer.resolve:
-        errors += importer.resolve(session, batch)
+        with _reading(session) as reader:
+            errors += importer.resolve(reader, batch)
     if errors:
         errors.sort(key=lambda e: e.row)  # stable: within a line, cell errors before cross-field ones
         raise ImportRejected("imp_err_rows", errors=errors, n=len({e.row for e in errors}))
+    try:
+        return _write(importer, batch, filename, session, actor, dry_run, progress, limits)
+    except WriteRefused as exc:
+        raise ImportRejected("imp_err_rows", errors=exc.errors, n=len({e.row for e in exc.errors})) from None
+
+
+def parse_file(importer: Importer, data: bytes, filename: str, limits: Limits) -> tuple[Batch, list[RowError]]:
+    """Every chunk of the file read and validated; the parsed rows kept, the raw cells not."""
+    batch, errors = Batch([], {}), []
+    nul = b"\x00" in data  # a text file without one cannot hold a NUL character: no need to look
+    for frame in read_chunks(data, filename, limits):
+        part, found = validate(frame, importer.columns, max_chars=limits.max_cell_chars, nul=nul)
+        if not part.columns:  # the header is wrong: every chunk would say so again
+            return part, found
+        errors += found
+        if importer.check:
+            errors += importer.check(part)
+        batch.extend(part)
+    if importer.key:
+        errors += duplicate_errors(batch, importer.key)
+    errors.sort(key=lambda e: e.row)
+    return batch, errors
+
+
+@contextmanager
+def _reading(session: Session) -> Iterator[Session]:
+    """The database rules' reads. On SQLite a write transaction holds the write lock from its first
+    statement, so checks that take seconds read in a read-only session of their own, unless the
+    caller's session already has work of its own in progress (which only it can see)."""
+    bind = session.get_bind()
+    if is_sqlite(bind) and not session.in_transaction():
+        with session_scope(bind.engine, readonly=True) as reader:
+            yield reader
+    else:
+        yield session
+
+
+def _write(importer: Importer, batch: Batch, filename: str, session: Session, actor: str, dry_run: bool,
+           progress: Callable[[float], None] | None, limits: Limits) -> ImportResult:
     result = ImportResult(importer.kind, len(batch), dry_run=dry_run)
-    ctx = WriteContext(session, actor, result, ProjectResolver(session), {"filename": filename})
-    if not dry_run:
-        checkpoint_in_background(session)
-    if importer.order:
-        batch = batch.ordered_by(importer.order)
-    with big_page_cache(session):
-        for start in range(0, len(batch), CHUNK):
-            importer.write(batch.part(start, start + CHUNK), ctx)
-            session.flush()
-            if progress:
-                progress(min(1.0, (start + CHUNK) / len(batch)))
-    result.created_projects = ctx.resolver.created
-    audit.record(session=session, actor=actor, action="import", entity=importer.entity,
-                 detail={"kind": importer.kind, "file": filename, "rows": result.rows,
-                         "inserted": result.inserted, "updated": result.updated, "dry_run": dry_run})
-    if dry_run:
+    grouped = is_sqlite(session.get_bind()) and not dry_run  # a dry run is one transaction, rolled back
+    order = batch.order_of(importer.order) if importer.order else None
+    ctx = WriteContext(session, actor, result, None, {"filename": filename},  # type: ignore[arg-type]
+                       present=frozenset(batch.columns))
+    ctx.journal.watch(session)
+    position = 0
+    try:
+        while True:
+            began = time.monotonic()
+            with big_page_cache(session):
+                if ctx.resolver is None:
+                    ctx.resolver = ProjectResolver(session)
+                while position < len(batch):
+                    stop = position + CHUNK
+                    part = batch.take(order[position:stop]) if order is not None else batch.part(position, stop)
+                    _write_chunk(importer, part, ctx)
+                    position += len(part)
+                    if progress:
+                        progress(min(1.0, position / len(batch)))
+                    if grouped and time.monotonic() - began >= limits.lock_seconds:
+                        break
+            if position >= len(batch):
+                break
+            if grouped:  # let the writers that waited in (a login, a form save), then go on
+                checkpoint_in_background(session)
+                session.commit()
+                ctx.journal.committed = True
+                time.sleep(limits.pause_seconds)
+        result.created_projects = ctx.resolver.created
+        audit.record(session=session, actor=actor, action="import", entity=importer.entity,
+                     detail={"kind": importer.kind, "file": filename, "rows": result.rows,
+                             "inserted": result.inserted, "updated": result.updated, "dry_run": dry_run})
+        session.flush()
+        if dry_run:
+            session.rollback()
+        else:
+            # Registered after the chunks' savepoints: their release counts as a commit for the
+            # session's after_commit event, the caller's commit is the next one.
+            checkpoint_in_background(session)
+        return result
+    except WriteRefused:
+        _abandon(session, ctx.journal)
+        raise
+    except SQLAlchemyError as exc:
+        _abandon(session, ctx.journal)
+        busy = "locked" in str(exc.orig if hasattr(exc, "orig") else exc)
+        raise ImportRejected("imp_err_busy" if busy else "imp_err_database", detail=type(exc).__name__) from exc
+    finally:
+        ctx.journal.unwatch(session)
+
+
+def _write_chunk(importer: Importer, part: Batch, ctx: WriteContext) -> None:
+    """One chunk in a savepoint. A unique key taken since the check (the same new file imported at
+    the same moment elsewhere) rolls the chunk back; written again, those rows are found and updated."""
+    for attempt in range(RETRIES):
+        mark = ctx.journal.mark()
+        created, cache = ctx.resolver.created, {k: dict(v) if isinstance(v, dict) else v for k, v in ctx.cache.items()}
+        counts = (ctx.result.inserted, ctx.result.updated, ctx.result.unchanged)
+        try:
+            with ctx.session.begin_nested():
+                importer.write(part, ctx)
+                ctx.session.flush()
+            return
+        except IntegrityError:
+            if attempt == RETRIES - 1:
+                raise
+            ctx.journal.forget(mark)
+            ctx.resolver = ProjectResolver(ctx.session)  # its cache may name rows just rolled back
+            ctx.resolver.created, ctx.cache = created, cache
+            ctx.result.inserted, ctx.result.updated, ctx.result.unchanged = counts
+
+
+def _abandon(session: Session, journal: Journal) -> None:
+    """Roll back; if chunks were already committed, undo them in one transaction."""
+    session.rollback()
+    if not journal.committed:
+        return
+    try:
+        journal.undo(session)
+        session.commit()
+    except SQLAlchemyError as exc:
         session.rollback()
-    return result
+        raise ImportRejected("imp_err_partial") from exc
 
 
 def changed(current: Any, values: dict[str, Any]) -> dict[str, list[str | None]]:

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lib.db import among, insert_columns
-from lib.imports.base import Importer, WriteContext, changed, run_import
+from lib.db import among
+from lib.imports.base import CHUNK, Importer, WriteContext, WriteRefused, changed, run_import
 from lib.imports.core import (
     Batch,
     Column,
@@ -21,12 +21,14 @@ from lib.imports.core import (
     parse_datetime,
     parse_int,
     parse_vocab,
+    sized,
     text,
 )
-from lib.models import Complaint, ComplaintEvent
+from lib.models import Company, Complaint, ComplaintEvent, Project
 from lib.services import settings
 from lib.services.org import ProjectResolver
 from lib.sla import due_times_many
+from lib.vocab import COMPLAINT_TRANSITIONS, label
 
 COLUMNS = [
     Column("ref", "投诉编号", True, text),
@@ -53,44 +55,112 @@ COLUMNS = [
     Column("root_cause", "原因分析", False, text),
     Column("corrective_action", "纠正预防措施", False, text),
 ]
+COLUMNS = sized(COLUMNS, Complaint, company=Company.name, city=Project.city, project=Project.name)
 RESOLVED = ("resolved", "verified", "closed")
+REOPENABLE = ("resolved", "verified")
+
+
+def _forward(status: str) -> set[str]:
+    """The statuses reachable from `status` by moving on along the flow (SPEC §3), reopens left out."""
+    seen, todo = set(), [status]
+    while todo:
+        for target in COMPLAINT_TRANSITIONS.get(todo.pop(), ()):
+            if target not in seen and not (target == "in_progress" and status in REOPENABLE):
+                seen.add(target)
+                todo.append(target)
+    return seen - {status} if status in REOPENABLE else seen
+
+
+# An import brings a newer version of a complaint handled elsewhere: the status may have moved on by
+# several allowed steps (received → resolved), or been reopened (resolved/verified → in_progress).
+# Anything else (back to received, out of closed or void) is refused, as on the complaint page.
+FORWARD = {status: _forward(status) for status in COMPLAINT_TRANSITIONS}
+
+
+def status_move(current: str, target: str) -> str | None:
+    """"same", "forward" or "reopen"; None when SPEC §3 refuses the move."""
+    if target == current:
+        return "same"
+    if target == "in_progress" and current in REOPENABLE:
+        return "reopen"
+    return "forward" if target in FORWARD[current] else None
+
+
+def _refused(line: int, current: str, target: str) -> RowError:
+    return RowError(line, "status", target,
+                    f"状态不能从“{label('complaint_status', current, 'zh')}”改为“{label('complaint_status', target, 'zh')}”",
+                    f"status cannot move from {current} to {target}")
 
 
 def check(batch: Batch) -> list[RowError]:
     errors = not_before_all(batch, "received_at", "first_response_at", "resolved_at", "followup_at", "closed_at")
-    errors += [RowError(line, "resolved_at", "", "已解决的投诉需要解决时间", "a resolved complaint needs resolved_at")
-               for line, status, resolved in zip(batch.lines, batch["status"], batch["resolved_at"], strict=True)
-               if status in RESOLVED and not resolved]
+    if "resolved_at" in batch.columns:  # otherwise the stored value counts: see `lifecycle_errors`
+        errors += [RowError(line, "resolved_at", "", "已解决的投诉需要解决时间", "a resolved complaint needs resolved_at")
+                   for line, status, resolved in zip(batch.lines, batch["status"], batch["resolved_at"], strict=True)
+                   if status in RESOLVED and not resolved]
     errors.sort(key=lambda e: e.row)  # stable: within a line, date order first, then the status rule
     return errors
 
 
+def lifecycle_errors(line: int, row: dict[str, Any], stored: Any | None) -> list[RowError]:
+    """A stored complaint's status may only move as SPEC §3 allows; whatever the status becomes,
+    a resolved one needs its resolved_at (from the file or, when the file has no such column, stored)."""
+    target = row.get("status")
+    current = None if stored is None else stored.status
+    if current is not None and target is not None and status_move(current, target) is None:
+        return [_refused(line, current, target)]
+    status = target or current or "received"
+    if "resolved_at" in row:
+        resolved = row["resolved_at"]
+    else:
+        resolved = None if stored is None or status_move(current, status) == "reopen" else stored.resolved_at
+    if status in RESOLVED and not resolved:
+        return [RowError(line, "resolved_at", "", "已解决的投诉需要解决时间", "a resolved complaint needs resolved_at")]
+    return []
+
+
+def resolve(session: Session, batch: Batch) -> list[RowError]:
+    """The lifecycle rules against the stored complaints, checked before anything is written."""
+    errors = []
+    for start in range(0, len(batch), CHUNK):
+        part = batch.part(start, start + CHUNK)
+        stored = {r.ref: r for r in session.execute(select(Complaint.ref, Complaint.status, Complaint.resolved_at)
+                                                    .where(among(session, Complaint.ref, part["ref"])))}
+        errors += [error for line, row in part.rows() for error in lifecycle_errors(line, row, stored.get(row["ref"]))]
+    return errors
+
+
 def write(batch: Batch, ctx: WriteContext) -> None:
-    """Complaints whose `ref` is stored are updated one by one (with their history); new ones are
-    written column by column, each with its "import" event."""
+    """Complaints whose `ref` is stored are updated one by one (with their history), with the file's
+    columns only; new ones are written column by column, each with its "import" event."""
     session = ctx.session
     sla = ctx.cache.setdefault("sla", settings.get("sla", session=session))
-    values = _values(batch, ctx.resolver, sla)
     refs = batch["ref"]
     existing = {c.ref: c for c in session.scalars(select(Complaint).where(among(session, Complaint.ref, refs)))}
-    for i, ref in enumerate(refs):
-        if ref in existing:
-            _update(session, {k: v[i] for k, v in values.items()}, existing[ref], ctx.actor, ctx.result)
     new = [i for i, ref in enumerate(refs) if ref not in existing]
+    if len(new) < len(refs):
+        errors = []
+        for (line, row), ref in zip(batch.rows(), refs, strict=True):
+            if ref in existing:
+                errors += _update(session, line, row, existing[ref], ctx, sla)
+        if errors:  # changed since the file was checked: the whole import is refused
+            raise WriteRefused(errors)
     if not new:
         return
     if len(new) < len(refs):
-        values = {k: [v[i] for i in new] for k, v in values.items()}
+        batch = Batch([batch.lines[i] for i in new], {k: [v[i] for i in new] for k, v in batch.columns.items()})
+    values = _values(batch, ctx.resolver, sla)
     # New complaints at the driver's speed (the ORM's one flush per row, then Core's
     # insertmanyvalues, were the import's bottleneck); ids taken first.
-    ids = insert_columns(session, Complaint.__table__, {"ref": [refs[i] for i in new], **values}, ids=True)
-    insert_columns(session, ComplaintEvent.__table__, {
+    ids = ctx.insert(Complaint.__table__, {"ref": batch["ref"], **values})
+    ctx.insert(ComplaintEvent.__table__, {
         "complaint_id": ids, "actor": [ctx.actor] * len(ids), "action": ["import"] * len(ids),
         "changes": [_created(status) for status in values["status"]]})
     ctx.result.inserted += len(new)
 
 
-IMPORTER = Importer("complaints", "complaint", COLUMNS, write, key=("ref",), check=check, order="received_at")
+IMPORTER = Importer("complaints", "complaint", COLUMNS, write, key=("ref",), check=check, resolve=resolve,
+                    order="received_at")
 
 
 def import_complaints(data: bytes, filename: str, *, session: Session, actor: str, dry_run: bool = False,
@@ -127,13 +197,43 @@ def _values(batch: Batch, resolver: ProjectResolver, sla: dict[str, float]) -> d
     }
 
 
-def _update(session, values, current, actor, result) -> None:
+# Columns with a default: a blank cell gives a new complaint the default and leaves a stored one as it is.
+_DEFAULTED = ("category", "severity", "responsible", "status", "escalation_level", "reopen_count", "business_line")
+
+
+def _update(session: Session, line: int, row: dict[str, Any], current: Complaint, ctx: WriteContext,
+            sla: dict[str, float]) -> list[RowError]:
+    """One stored complaint brought up to date from the columns the file has: a column the file
+    leaves out keeps its stored value; a status change follows SPEC §3 (a reopen counts)."""
+    errors = lifecycle_errors(line, row, current)
+    if errors:
+        return errors
+    given = {k: v for k, v in row.items() if k in COLUMN_NAMES and not (k in _DEFAULTED and v is None)}
+    project = ctx.resolver.project(row["company"], row["city"], row["project"], row.get("business_line"))
+    values = {k: v for k, v in given.items() if k not in ("ref", "company", "city", "project")}
+    values["project_id"] = project.id
+    responsible = values.get("responsible", current.responsible)
+    severity = values["severity"] if "severity" in values else current.severity
+    if responsible and severity is None:
+        values["severity"] = "ordinary"
+    move = status_move(current.status, values.get("status", current.status))
+    if move == "reopen":
+        values["reopen_count"] = max(values.get("reopen_count", 0), current.reopen_count + 1)
+        values |= {"resolved_at": None, "closed_at": None}  # as the complaint page does
+    merged = {k: values.get(k, getattr(current, k)) for k in ("received_at", "channel", "severity", "responsible")}
+    first_due, resolution_due = due_times_many([merged["received_at"]], [merged["channel"]], [merged["severity"]],
+                                               [merged["responsible"]], sla)
+    values |= {"first_response_due_at": first_due[0], "resolution_due_at": resolution_due[0]}
     changes = changed(current, values)
     if not changes:
-        result.unchanged += 1
-        return
+        ctx.result.unchanged += 1
+        return []
     for key, value in values.items():
         setattr(current, key, value)
-    session.add(ComplaintEvent(complaint_id=current.id, actor=actor, action="import_update",
+    session.add(ComplaintEvent(complaint_id=current.id, actor=ctx.actor, action="reopen" if move == "reopen" else "import_update",
                                changes=json.dumps(changes, ensure_ascii=False)))
-    result.updated += 1
+    ctx.result.updated += 1
+    return []
+
+
+COLUMN_NAMES = frozenset(c.name for c in COLUMNS)

@@ -4,13 +4,14 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from lib.exports import neutralise
 from lib.vocab import lookup, normalise_text
 
 
@@ -20,6 +21,24 @@ class Column:
     zh: str
     required: bool = False
     parse: Callable[[Any], Any] = lambda v: v
+    length: int | None = None  # the database column's String(n): longer text is a row error, not a DataError
+
+
+def sized(columns: list[Column], model: type, **others: Any) -> list[Column]:
+    """The columns with the lengths of the model's String(n) columns of the same name (or of the
+    model columns named in `others`, e.g. project=Project.name), so text that would not fit is
+    found while validating, identically on SQLite (which would store it) and PostgreSQL (which
+    would refuse the whole import with a message echoing the value)."""
+    table = model.__table__.c
+    out = []
+    for column in columns:
+        target = others.get(column.name, table.get(column.name))
+        length = getattr(getattr(target, "type", None), "length", None)
+        out.append(replace(column, length=length) if length else column)
+    return out
+
+
+SHOWN_CHARS = 100  # a value in the error report is cut here: a hostile cell is not echoed whole
 
 
 @dataclass
@@ -29,6 +48,10 @@ class RowError:
     value: str
     reason_zh: str
     reason_en: str
+
+    def __post_init__(self) -> None:
+        value = self.value.replace("\x00", "\\x00")
+        self.value = value if len(value) <= SHOWN_CHARS else value[:SHOWN_CHARS] + "…"
 
 
 class CellError(ValueError):
@@ -205,6 +228,21 @@ class Batch:
     def part(self, start: int, stop: int) -> Batch:
         return Batch(self.lines[start:stop], {k: v[start:stop] for k, v in self.columns.items()})
 
+    def extend(self, other: Batch) -> None:
+        """Append another chunk of the same file (columns the chunks share: one header)."""
+        self.lines.extend(other.lines)
+        for name, values in other.columns.items():
+            self.columns.setdefault(name, []).extend(values)
+
+    def order_of(self, name: str) -> np.ndarray:
+        """Row positions sorted by one column (blanks last, ties in file order)."""
+        return pd.Series(self[name]).sort_values(kind="stable", na_position="last").index.to_numpy()
+
+    def take(self, positions: np.ndarray) -> Batch:
+        """The rows at these positions, as a new batch (one chunk of an ordered write)."""
+        return Batch([self.lines[i] for i in positions],
+                     {k: [v[i] for i in positions] for k, v in self.columns.items()})
+
     def ordered_by(self, name: str) -> Batch:
         """The rows sorted by one column (blanks last, ties in file order), each keeping its line."""
         order = pd.Series(self[name]).sort_values(kind="stable", na_position="last").index.to_numpy()
@@ -212,12 +250,15 @@ class Batch:
                      {k: np.asarray(v, dtype=object)[order].tolist() for k, v in self.columns.items()})
 
 
-def validate(frame: pd.DataFrame, columns: list[Column], key: tuple[str, ...] = ()) -> tuple[Batch, list[RowError]]:
+def validate(frame: pd.DataFrame, columns: list[Column], key: tuple[str, ...] = (), *,
+             max_chars: int = 32_767, nul: bool = True) -> tuple[Batch, list[RowError]]:
     """Parse every cell and collect every problem, so the user gets them all at once.
 
-    `frame` is indexed by each row's line in the file (see `reader.read_table`). Errors come in line
-    order. `key` names the columns that must be unique within the file (the natural key, when it is
-    not the whole row). Works column by column, parsing each distinct value once.
+    `frame` is indexed by each row's line in the file (see `reader.read_chunks`). Errors come in
+    line order. `key` names the columns that must be unique within the file (the natural key, when
+    it is not the whole row). Works column by column, parsing each distinct value once. Text with
+    a NUL character (`nul`: the file may hold one) or longer than its column (`Column.length`, else
+    `max_chars`) is a row error before it is parsed: PostgreSQL would refuse it when writing.
     """
     specs = {c.name: c for c in columns}
     mapping, errors = map_headers(list(frame.columns), columns)
@@ -228,8 +269,15 @@ def validate(frame: pd.DataFrame, columns: list[Column], key: tuple[str, ...] = 
     parsed: dict[str, list[Any]] = {}
     for name in frame.columns:
         spec = specs[name]
-        values, failures = parse_column(spec.parse, frame[name].tolist())
-        failed = set()
+        cells = frame[name]
+        refused = unstorable(cells, spec.length or max_chars, nul)
+        failed = set(refused)
+        if refused:
+            cells = cells.copy()
+            cells.iloc[list(refused)] = None
+            errors += [RowError(lines[offset], name, str(frame[name].iloc[offset]), *reason)
+                       for offset, reason in refused.items()]
+        values, failures = parse_column(spec.parse, cells.tolist())
         for offset, raw, exc in failures:
             errors.append(RowError(lines[offset], name, str(raw), exc.zh, exc.en))
             failed.add(offset)
@@ -242,6 +290,25 @@ def validate(frame: pd.DataFrame, columns: list[Column], key: tuple[str, ...] = 
         errors += duplicate_errors(batch, key)
     errors.sort(key=lambda e: e.row)  # stable: within a line, columns in file order, duplicates last
     return batch, errors
+
+
+def unstorable(cells: pd.Series, limit: int, nul: bool) -> dict[int, tuple[str, str]]:
+    """Offsets of text cells that no database column could store as they are, with the reason."""
+    if not len(cells):
+        return {}
+    try:
+        texts = cells.str  # non-text cells (Excel numbers and dates) read as NaN below
+    except AttributeError:  # no text at all: an Excel column of dates or numbers
+        return {}
+    refused = {}
+    lengths = texts.len()
+    if lengths.max() > limit:
+        for offset in np.flatnonzero((lengths > limit).to_numpy()):
+            refused[int(offset)] = (f"超过 {limit} 个字符", f"longer than {limit} characters")
+    if nul:
+        for offset in np.flatnonzero(texts.contains("\x00", regex=False, na=False).to_numpy(dtype=bool)):
+            refused[int(offset)] = ("含有空字符（NUL）", "contains a NUL character")
+    return dict(sorted(refused.items()))
 
 
 def parse_column(parse: Callable[[Any], Any], cells: list[Any]
@@ -372,7 +439,23 @@ def error_report(errors: list[RowError]) -> pd.DataFrame:
         "reason_zh": "原因", "reason_en": "reason"})
 
 
+_FULL_WIDTH_START = ("＝", "＋", "－", "＠")  # Excel and WPS read these as = + - @ too
+
+
+def safe_cell(value: object) -> object:
+    """A cell a spreadsheet would run as a formula, made inert: lib.exports.neutralise, and the
+    full-width signs, which Chinese spreadsheets also take as a formula's start."""
+    if isinstance(value, str) and value.startswith(_FULL_WIDTH_START):
+        return "'" + value
+    return neutralise(value)
+
+
 def error_report_csv(errors: list[RowError]) -> bytes:
+    """The report as a file to open in Excel: every value and header made inert (the values come
+    from the rejected file, whoever wrote it)."""
+    report = error_report(errors)
+    report = report.map(safe_cell)
+    report.columns = [safe_cell(c) for c in report.columns]
     buf = io.StringIO()
-    error_report(errors).to_csv(buf, index=False)
+    report.to_csv(buf, index=False)
     return buf.getvalue().encode("utf-8-sig")  # BOM: Chinese Excel opens it correctly

@@ -6,8 +6,8 @@ from typing import Any
 from sqlalchemy import select
 
 from lib.imports.base import Importer, WriteContext, changed
-from lib.imports.core import Batch, Column, RowError, each_row, not_before, parse_bool, parse_date, text
-from lib.models import Employee, ListeningActivity
+from lib.imports.core import Batch, Column, RowError, each_row, not_before, parse_bool, parse_date, sized, text
+from lib.models import Company, Employee, ListeningActivity
 from lib.services import listening as listening_service
 
 EMPLOYEE_COLUMNS = [
@@ -19,6 +19,7 @@ EMPLOYEE_COLUMNS = [
     Column("joined_on", "入职日期", True, parse_date),
     Column("left_on", "离职日期", False, parse_date),
 ]
+EMPLOYEE_COLUMNS = sized(EMPLOYEE_COLUMNS, Employee, company=Company.name)
 
 
 def check_employee(line: int, row: dict[str, Any]) -> list[RowError]:
@@ -37,7 +38,10 @@ def write_employees(batch: Batch, ctx: WriteContext) -> None:
         if current is None:
             session.add(Employee(employee_no=r["employee_no"], **values))
             ctx.result.inserted += 1
-        elif changed(current, values):
+            continue
+        if "left_on" not in ctx.present:  # a column the file leaves out keeps the stored value
+            del values["left_on"]
+        if changed(current, values):
             for name, value in values.items():
                 setattr(current, name, value)
             ctx.result.updated += 1
@@ -54,6 +58,8 @@ ACTIVITY_COLUMNS = [
     Column("activity_type", "活动类型", True, text),  # resolved against the configured types below
     Column("finding", "问题发现", False, text),
 ]
+ACTIVITY_COLUMNS = sized(ACTIVITY_COLUMNS, ListeningActivity, employee_no=Employee.employee_no,
+                         activity_type=None)  # a label, stored as its code
 
 
 def resolve_activities(session, batch: Batch) -> list[RowError]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from lib.imports.base import Importer, WriteContext, changed
+from lib.imports.base import Importer, WriteContext, WriteRefused, changed
 from lib.imports.core import (
     Batch,
     CellError,
@@ -19,9 +19,12 @@ from lib.imports.core import (
     parse_date,
     parse_int,
     parse_vocab,
+    sized,
     text,
 )
 from lib.models import (
+    Company,
+    Project,
     SupervisionActivity,
     Supervisor,
     SupervisorIssue,
@@ -29,6 +32,7 @@ from lib.models import (
     SupervisorIssueUpdate,
 )
 from lib.services import settings
+from lib.vocab import ISSUE_TRANSITIONS, label
 
 
 def parse_term(value: Any) -> int | None:
@@ -53,6 +57,8 @@ SUPERVISOR_COLUMNS = [
     Column("left_on", "退出日期", False, parse_date),
     Column("phone", "联系电话", False, text),
 ]
+SUPERVISOR_COLUMNS = sized(SUPERVISOR_COLUMNS, Supervisor, company=Company.name, city=Project.city, project=Project.name)
+OPTIONAL = frozenset(c.name for c in SUPERVISOR_COLUMNS if not c.required)
 
 
 def write_supervisors(batch: Batch, ctx: WriteContext) -> None:
@@ -67,7 +73,9 @@ def write_supervisors(batch: Batch, ctx: WriteContext) -> None:
         if current is None:
             session.add(Supervisor(supervisor_no=r["supervisor_no"], **values))
             ctx.result.inserted += 1
-        elif changed(current, values):
+            continue
+        values = {k: v for k, v in values.items() if k not in OPTIONAL or k in ctx.present}  # absent: kept
+        if changed(current, values):
             for name, value in values.items():
                 setattr(current, name, value)
             ctx.result.updated += 1
@@ -87,6 +95,8 @@ ACTIVITY_COLUMNS = [
     Column("participants", "参与人数", True, parse_int(0, None)),
     Column("note", "备注", False, text),
 ]
+ACTIVITY_COLUMNS = sized(ACTIVITY_COLUMNS, SupervisionActivity, company=Company.name, city=Project.city,
+                         project=Project.name)
 
 
 def write_activities(batch: Batch, ctx: WriteContext) -> None:
@@ -133,6 +143,41 @@ ISSUE_COLUMNS = [
     Column("closed_on", "关闭日期", False, parse_date),
     Column("feedback_score", "监督员评分", False, parse_int(1, 5)),
 ]
+ISSUE_COLUMNS = sized(ISSUE_COLUMNS, SupervisorIssue)
+ISSUE_OPTIONAL = frozenset(c.name for c in ISSUE_COLUMNS if not c.required)
+REOPENABLE = ("resolved", "feedback_given")
+
+
+def _forward(status: str) -> set[str]:
+    """The statuses reachable from `status` by moving on along the flow (SPEC §6), reopens left out."""
+    seen, todo = set(), [status]
+    while todo:
+        for target in ISSUE_TRANSITIONS.get(todo.pop(), ()):
+            if target not in seen and not (target == "in_progress" and status in REOPENABLE):
+                seen.add(target)
+                todo.append(target)
+    return seen - {status} if status in REOPENABLE else seen
+
+
+FORWARD = {status: _forward(status) for status in ISSUE_TRANSITIONS}
+
+
+def status_move(current: str, target: str) -> str | None:
+    """"same", "forward" (several allowed steps at once: the file is a newer version) or "reopen";
+    None when SPEC §6 refuses the move."""
+    if target == current:
+        return "same"
+    if target == "in_progress" and current in REOPENABLE:
+        return "reopen"
+    return "forward" if target in FORWARD[current] else None
+
+
+def _move_error(line: int, current: str, target: str | None) -> list[RowError]:
+    if current is None or target is None or status_move(current, target) is not None:
+        return []
+    return [RowError(line, "status", target,
+                     f"状态不能从“{label('issue_status', current, 'zh')}”改为“{label('issue_status', target, 'zh')}”",
+                     f"status cannot move from {current} to {target}")]
 
 
 def check_issue(line: int, row: dict[str, Any]) -> list[RowError]:
@@ -147,9 +192,17 @@ def resolve_issues(session, batch: Batch) -> list[RowError]:
     for start in range(0, len(numbers), 5000):
         known |= set(session.scalars(select(Supervisor.supervisor_no).where(
             Supervisor.supervisor_no.in_(numbers[start:start + 5000]))))
-    return [RowError(line, "supervisor_no", n, "监督员编号不在监督员名册中（请先导入监督员）",
-                     "supervisor_no is not in the supervisor registry (import supervisors first)")
-            for line, r in rows for n in r["supervisor_no"] if n not in known]
+    errors = [RowError(line, "supervisor_no", n, "监督员编号不在监督员名册中（请先导入监督员）",
+                       "supervisor_no is not in the supervisor registry (import supervisors first)")
+              for line, r in rows for n in r["supervisor_no"] if n not in known]
+    if "status" in batch.columns:
+        refs = [r["ref"] for _, r in rows]
+        stored = {}
+        for start in range(0, len(refs), 5000):
+            stored |= dict(session.execute(select(SupervisorIssue.ref, SupervisorIssue.status).where(
+                SupervisorIssue.ref.in_(refs[start:start + 5000]))).all())
+        errors += [e for line, r in rows for e in _move_error(line, stored.get(r["ref"]), r["status"])]
+    return errors
 
 
 def write_issues(batch: Batch, ctx: WriteContext) -> None:
@@ -159,7 +212,8 @@ def write_issues(batch: Batch, ctx: WriteContext) -> None:
         Supervisor.supervisor_no.in_({n for _, r in rows for n in r["supervisor_no"]})))}
     existing = {i.ref: i for i in session.scalars(
         select(SupervisorIssue).where(SupervisorIssue.ref.in_([r["ref"] for _, r in rows])))}
-    for _, r in rows:
+    refused = []
+    for line, r in rows:
         raisers = [supervisors[n] for n in r["supervisor_no"]]
         values = {
             "raised_on": r["raised_on"], "project_id": raisers[0].project_id, "category": r["category"],
@@ -174,30 +228,44 @@ def write_issues(batch: Batch, ctx: WriteContext) -> None:
             current = SupervisorIssue(ref=r["ref"], source="supervisor", **values)
             session.add(current)
             session.flush()
-            _set_raisers(session, current.id, raisers)
+            _set_raisers(ctx, current.id, raisers, new=True)
             session.add(SupervisorIssueUpdate(issue_id=current.id, actor=ctx.actor, action="import",
                                               changes=json.dumps({"status": [None, values["status"]]})))
             ctx.result.inserted += 1
             continue
+        refused += _move_error(line, current.status, r.get("status"))
+        # a column the file leaves out, or a blank status or due date, keeps the stored value
+        values = {k: v for k, v in values.items() if k not in ISSUE_OPTIONAL or (
+            k in ctx.present and not (k in ("status", "due_on") and r.get(k) is None))}
+        move = status_move(current.status, values.get("status", current.status))
+        if move == "reopen":  # as the issue page does
+            values |= {"resolved_on": None, "closed_on": None}
         changes = changed(current, values)
         old_raisers = list(session.scalars(select(SupervisorIssueRaiser.supervisor_id)
                                            .where(SupervisorIssueRaiser.issue_id == current.id)
                                            .order_by(SupervisorIssueRaiser.position)))
         if old_raisers != [s.id for s in raisers]:
             changes["supervisor_no"] = [None, ",".join(r["supervisor_no"])]
-            _set_raisers(session, current.id, raisers)
+            _set_raisers(ctx, current.id, raisers)
         if not changes:
             ctx.result.unchanged += 1
             continue
         for name, value in values.items():
             setattr(current, name, value)
-        session.add(SupervisorIssueUpdate(issue_id=current.id, actor=ctx.actor, action="import_update",
+        session.add(SupervisorIssueUpdate(issue_id=current.id, actor=ctx.actor,
+                                          action="reopen" if move == "reopen" else "import_update",
                                           changes=json.dumps(changes, ensure_ascii=False)))
         ctx.result.updated += 1
+    if refused:  # changed since the file was checked: the whole import is refused
+        raise WriteRefused(refused)
 
 
-def _set_raisers(session, issue_id: int, raisers: list[Supervisor]) -> None:
-    session.execute(delete(SupervisorIssueRaiser).where(SupervisorIssueRaiser.issue_id == issue_id))
+def _set_raisers(ctx: WriteContext, issue_id: int, raisers: list[Supervisor], new: bool = False) -> None:
+    session = ctx.session
+    if not new:
+        where = SupervisorIssueRaiser.issue_id == issue_id
+        ctx.journal.removing(session, SupervisorIssueRaiser.__table__, where)
+        session.execute(delete(SupervisorIssueRaiser).where(where))
     session.add_all(SupervisorIssueRaiser(issue_id=issue_id, supervisor_id=s.id, position=i)
                     for i, s in enumerate(raisers))
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from lib.db import among, insert_columns
+from lib.db import among
 from lib.imports.base import Importer, WriteContext, changed
 from lib.imports.core import (
     Batch,
@@ -19,9 +19,10 @@ from lib.imports.core import (
     parse_int,
     parse_number,
     parse_vocab,
+    sized,
     text,
 )
-from lib.models import SurveyResponse, SurveyWave
+from lib.models import Company, Project, SurveyResponse, SurveyWave
 
 SCALES = (5, 10, 11)
 SCORE_RANGE = {5: (1, 5), 10: (1, 10), 11: (0, 10)}
@@ -57,6 +58,8 @@ COLUMNS = [
     Column("method", "调查方式", False, parse_vocab("method")),
     Column("vendor", "调查机构", False, text),
 ]
+COLUMNS = sized(COLUMNS, SurveyResponse, company=Company.name, city=Project.city, project=Project.name,
+                vendor=SurveyWave.vendor)
 FIELDS = ("surveyed_on", "scale", *SCORES, "recommend")
 
 
@@ -93,7 +96,8 @@ def write(batch: Batch, ctx: WriteContext) -> None:
         if current is None:
             new.append(i)
             continue
-        row = {name: column[i] for name, column in values.items()}
+        # a score column the file leaves out keeps the stored score
+        row = {name: column[i] for name, column in values.items() if name in ctx.present or name == "project_id"}
         if changed(current, row):
             for name, value in row.items():
                 setattr(current, name, value)
@@ -104,7 +108,7 @@ def write(batch: Batch, ctx: WriteContext) -> None:
         return
     waves = _waves(ctx, [batch["vendor"][i] for i in new], [batch["method"][i] for i in new],
                    [batch["surveyed_on"][i] for i in new])
-    insert_columns(session, SurveyResponse.__table__, {  # at the driver's speed: see lib.db
+    ctx.insert(SurveyResponse.__table__, {  # at the driver's speed: see lib.db
         "wave_id": waves, "respondent_key": [keys[i][0] for i in new], "touchpoint": [keys[i][1] for i in new],
         **{name: [column[i] for i in new] for name, column in values.items()}})
     ctx.result.inserted += len(new)
