@@ -447,13 +447,17 @@ def import_panel(kind: str, user: auth.CurrentUser, title_key: str = "import_fil
         return
     bar = st.progress(0.0)
     try:
-        result = import_file(kind, upload.getvalue(), upload.name, user.username, bar.progress)
+        with auth.database_errors_as_messages():  # e.g. the final commit on a database that stays busy
+            result = import_file(kind, upload.getvalue(), upload.name, user.username, bar.progress)
     except ImportRejected as exc:
         st.error(tr(exc.key, **exc.params))
         if exc.errors:
             st.dataframe(error_report(exc.errors), hide_index=True, key=f"{kind}_import_errors")
             st.download_button(tr("download_errors"), error_report_csv(exc.errors), file_name=f"{kind}_errors.csv",
                                mime="text/csv", key=f"{kind}_errors_dl")
+        return
+    except DomainError as exc:
+        st.error(tr(exc.key, **exc.params))
         return
     st.success(tr("imp_done", **{k: getattr(result, k) for k in
                                  ("rows", "inserted", "updated", "unchanged", "created_projects")}))
