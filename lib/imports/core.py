@@ -1,6 +1,7 @@
 """Column specs, cell parsers and the row-level error report shared by every import kind."""
 from __future__ import annotations
 
+import csv
 import io
 import re
 from collections.abc import Callable
@@ -457,5 +458,7 @@ def error_report_csv(errors: list[RowError]) -> bytes:
     report = report.map(safe_cell)
     report.columns = [safe_cell(c) for c in report.columns]
     buf = io.StringIO()
-    report.to_csv(buf, index=False)
+    # Every cell quoted: a bare carriage return inside a value would otherwise start a new row in
+    # Excel, whose first cell is not neutralised.
+    report.to_csv(buf, index=False, quoting=csv.QUOTE_ALL)
     return buf.getvalue().encode("utf-8-sig")  # BOM: Chinese Excel opens it correctly
