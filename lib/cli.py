@@ -8,7 +8,7 @@ import sys
 import time
 from datetime import date
 
-from lib import analytics
+from lib import analytics, cli_calendar
 from lib.config import get_settings
 from lib.db import local_now, make_engine, session_scope
 from lib.errors import DomainError
@@ -254,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", required=True, metavar="YYYY-MM")
     p.add_argument("--out", required=True, metavar="FILE.xlsx")
     p.set_defaults(func=cmd_report)
+    cli_calendar.add_parsers(sub)  # calendar set/show, sla due (SPEC §13)
     return parser
 
 

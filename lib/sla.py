@@ -1,4 +1,4 @@
-"""SLA clocks of SPEC §3 on the mainland-China statutory working calendar (chinese_calendar)."""
+"""SLA clocks of SPEC §3 on the mainland-China statutory working calendar (lib.statutory_calendar)."""
 from __future__ import annotations
 
 from bisect import bisect_left
@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
-import chinese_calendar
 import numpy as np
 import pandas as pd
+
+from lib import statutory_calendar
 
 DEFAULT_SLA: dict[str, float] = {
     "first_response_working_hours": 24,
@@ -23,15 +24,14 @@ DEFAULT_SLA: dict[str, float] = {
 
 @lru_cache(maxsize=8192)
 def is_working_day(day: date) -> bool:
-    """Statutory calendar: holidays off, make-up (调休) weekends on.
+    """Statutory calendar (SPEC §13): holidays off, make-up (调休) weekends on; a year comes from the
+    admin's entries, else the library, else the estimate (see lib.statutory_calendar)."""
+    return statutory_calendar.is_working_day(day)
 
-    Years the library does not cover yet (the State Council publishes each year's schedule in
-    November) fall back to Monday–Friday, which is what the schedule looks like until published.
-    """
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        return day.weekday() < 5
+
+def _drop_cached_days() -> None:
+    for cached in (is_working_day, _working_days, _nth_working_day, _calendar):
+        cached.cache_clear()
 
 
 def add_working_hours(start: datetime, hours: float) -> datetime:
@@ -184,3 +184,17 @@ def _calendar(first_year: int, last_year: int) -> np.ndarray:
 
 def _moments(micros: np.ndarray) -> list[datetime]:
     return micros.astype("datetime64[us]").astype(object).tolist()
+
+
+statutory_calendar.on_change(_drop_cached_days)
+
+
+def estimated(received_at: datetime, channel: str, severity: str | None, responsible: bool,
+              first_due: datetime | None, resolution_due: datetime | None) -> tuple[bool, bool]:
+    """Whether the first-response and the resolution due time were counted over a year whose calendar
+    is only estimated (calendar-hour targets of urgent complaints never are)."""
+    def over_estimate(due: datetime | None, calendar_hours: bool) -> bool:
+        return (due is not None and not calendar_hours
+                and statutory_calendar.touches_estimate((received_at.date(), due.date())))
+    return (over_estimate(first_due, severity == "urgent"),
+            over_estimate(resolution_due, responsible and severity == "urgent"))

@@ -13,7 +13,7 @@ import pyarrow as pa
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from lib import analytics, auth, charts, exports, privacy
+from lib import analytics, auth, charts, exports, privacy, sla
 from lib.config import get_settings, is_loopback
 from lib.db import BUSINESS_TZ, local_now, make_engine, session_scope
 from lib.errors import DomainError
@@ -24,6 +24,7 @@ from lib.imports.reader import ImportRejected
 from lib.kpis.common import KpiFilter
 from lib.pages import BY_ID, WRITERS, may_open, menu_for
 from lib.services import audit as audit_service
+from lib.services import calendar as calendar_service
 from lib.services import complaints as complaint_service
 from lib.services import demo, org, reports, users
 from lib.services import settings as app_settings
@@ -93,7 +94,18 @@ def page_setup(page_id: str) -> auth.CurrentUser:
     if not may_open(user.role, page_id):
         st.error(tr("forbidden"))
         st.stop()
+    _calendar_banner(engine, user.role)
     return user
+
+
+def _calendar_banner(engine: Engine, role: str) -> None:
+    """SPEC §13: while a year due times reach into is only estimated (next year from 1 November),
+    the people who set and chase due times are told so on every page; the check also brings this
+    process's calendar up to the stored entries."""
+    with session_scope(engine, readonly=True) as session:
+        year = calendar_service.unconfirmed_year(local_now().date(), session=session)
+    if year is not None and role in WRITERS:
+        st.warning(tr("cal_banner", year=year), icon=":material/event_busy:")
 
 
 def _only_this_machine() -> bool:
@@ -386,7 +398,18 @@ def present_complaints(frame, role: str | None):
             shown[column] = [label(vocabulary, None if v is None else str(v), language) for v in shown[column]]
     if "responsible" in shown:
         shown["responsible"] = [tr("yes") if v else tr("no") for v in shown["responsible"]]
+    if {"received_at", "channel", "severity", "responsible", "first_response_due_at",
+        "resolution_due_at"} <= set(frame.columns) and len(frame):
+        # SPEC §13: a due time counted over a year nobody confirmed says so
+        flags = [any(sla.estimated(_moment(r.received_at), r.channel, r.severity, bool(r.responsible),
+                                   _moment(r.first_response_due_at), _moment(r.resolution_due_at)))
+                 for r in frame.itertuples()]
+        shown["due_estimated"] = [tr("estimated_suffix").strip(" （）()") if f else "" for f in flags]
     return shown.rename(columns={c: tr(f"col_{c}") for c in shown.columns})
+
+
+def _moment(value):
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).to_pydatetime()
 
 
 def reveal(actor: str, role: str, entity: str, ref: str, state_key: str) -> None:

@@ -120,6 +120,9 @@ facts = {
     tr("col_followup_score"): record["followup_score"], tr("col_closed_at"): record["closed_at"],
     tr("col_reopen_count"): record["reopen_count"], tr("col_void_reason"): record["void_reason"],
 }
+for due in ("first_response_due", "resolution_due"):  # SPEC §13: counted over an unconfirmed year
+    if record.get(f"{due}_estimated"):
+        facts[tr(f"col_{due}_at")] = f"{record[f'{due}_at']}{tr('estimated_suffix')}"
 # Read-only facts are keyed by record, version and reveal state: a keyed widget keeps its first value,
 # so a fixed key would show the previous record's facts after picking another one.
 stamp = hashlib.sha1(f"{ref}|{record['version']}|{revealed}".encode()).hexdigest()[:10]

@@ -7,13 +7,14 @@ import pandas as pd
 import streamlit as st
 
 from lib import ui
-from lib.db import session_scope
+from lib.db import local_now, session_scope
 from lib.errors import DomainError, ValidationFailed
 from lib.i18n import kpi_label
 from lib.services import (
     admin_views,
     audit,
     benchmarks,
+    calendar,
     complaints,
     listening,
     settings,
@@ -106,6 +107,34 @@ with tab_sla:
                 st.success(tr("sla_saved", n=moved))
             except DomainError as exc:
                 st.error(ui.error_text(exc))
+
+    st.subheader(tr("cal_title"))  # SPEC §13: a year from the State Council notice
+    cal_year = int(st.number_input(tr("cal_year"), min_value=2000, max_value=2100, step=1,
+                                   value=local_now().year + 1, key="admin_cal_year"))
+    with st.form("admin_cal_form"):
+        cal_holidays = st.text_area(tr("cal_holidays"), key="admin_cal_holidays", max_chars=4000)
+        cal_workdays = st.text_area(tr("cal_workdays"), key="admin_cal_workdays", max_chars=2000)
+        cal_file = st.file_uploader(tr("cal_file"), type=["csv", "xlsx"], key="admin_cal_file")
+        if st.form_submit_button(tr("cal_save")):
+            try:
+                entry = (calendar.parse_file(cal_file.getvalue(), cal_file.name) if cal_file is not None
+                         else calendar.parse_text(cal_holidays, cal_workdays))
+                with session_scope(engine) as session:
+                    moved = calendar.set_year(cal_year, entry, session=session, actor=user.username)
+                ui.clear_caches()
+                st.success(tr("cal_saved", year=cal_year, n=moved))
+            except calendar.CalendarRejected as exc:
+                st.error("\n".join(f"- {m}" for m in calendar.messages(exc, lang)))
+            except DomainError as exc:
+                st.error(ui.error_text(exc))
+    with session_scope(engine, readonly=True) as session:
+        shown_cal = calendar.show(cal_year, session=session)
+    st.caption(tr("cal_source", source=tr(f"cal_source_{shown_cal['source']}")))
+    c1, c2 = st.columns(2)
+    c1.dataframe(pd.DataFrame({tr("cal_shown_holidays"): shown_cal["holidays"]}), hide_index=True,
+                 key="admin_cal_holidays_table")
+    c2.dataframe(pd.DataFrame({tr("cal_shown_workdays"): shown_cal["workdays"]}), hide_index=True,
+                 key="admin_cal_workdays_table")
 
 with tab_types:
     st.caption(tr("activity_types_explain"))

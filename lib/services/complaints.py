@@ -23,7 +23,7 @@ from lib.kpis import complaints as kpis
 from lib.kpis.common import KpiFilter, hours_between
 from lib.models import Company, Complaint, ComplaintEvent, Project
 from lib.services import audit, settings
-from lib.sla import DEFAULT_SLA, due_times
+from lib.sla import DEFAULT_SLA, due_times, estimated
 from lib.vocab import CHANNELS, COMPLAINT_TRANSITIONS, SEVERITIES
 
 EDITABLE = ("category", "severity", "responsible", "description", "complainant_name", "complainant_phone",
@@ -239,17 +239,24 @@ def change_sla(values: dict[str, float], *, session: Session, actor: str) -> int
     return recompute_due_times(session=session, actor=actor)
 
 
-def recompute_due_times(*, session: Session, actor: str) -> int:
+def recompute_due_times(*, session: Session, actor: str, touching_year: int | None = None) -> int:
     """After an SLA settings change: every complaint's due times follow the new rules.
 
     All complaints, closed ones included, so that on-time KPIs of any period use one rule set;
-    the audit log keeps the settings change and how many complaints moved.
+    the audit log keeps the settings change and how many complaints moved. After a statutory calendar
+    change (`touching_year`), only those whose SLA window reaches into that year: received before its
+    end and due (by the old calendar) after its start — a count that ended earlier never looked at it.
     """
     sla = settings.get("sla", session=session)
     changed = 0
+    where = []
+    if touching_year is not None:
+        where = [Complaint.received_at < datetime(touching_year + 1, 1, 1),
+                 or_(Complaint.first_response_due_at >= datetime(touching_year, 1, 1),
+                     Complaint.resolution_due_at >= datetime(touching_year, 1, 1))]
     rows = session.execute(select(Complaint.id, Complaint.received_at, Complaint.channel, Complaint.severity,
                                   Complaint.responsible, Complaint.first_response_due_at,
-                                  Complaint.resolution_due_at)).all()
+                                  Complaint.resolution_due_at).where(*where)).all()
     updates = []
     for row in rows:
         due = due_times(row.received_at, row.channel, row.severity, row.responsible, sla)
@@ -262,7 +269,8 @@ def recompute_due_times(*, session: Session, actor: str) -> int:
                          for u in updates[start:start + 5000]])
         changed += len(updates[start:start + 5000])
     audit.record(session=session, actor=actor, action="sla_recompute", entity="complaint",
-                 detail={"complaints": len(rows), "changed": changed})
+                 detail={"complaints": len(rows), "changed": changed}
+                 | ({} if touching_year is None else {"calendar_year": touching_year}))
     return changed
 
 
@@ -316,6 +324,10 @@ def detail(ref: str, *, session: Session) -> tuple[dict[str, Any], pd.DataFrame]
     company = session.get(Company, project.company_id)
     record = {c.name: getattr(complaint, c.name) for c in Complaint.__table__.columns}
     record |= {"project": project.name, "company": company.name, "city": project.city}
+    settings.sync_calendar(session=session)
+    record["first_response_due_estimated"], record["resolution_due_estimated"] = estimated(
+        complaint.received_at, complaint.channel, complaint.severity, complaint.responsible,
+        complaint.first_response_due_at, complaint.resolution_due_at)
     events = pd.DataFrame(session.execute(
         select(ComplaintEvent.at, ComplaintEvent.actor, ComplaintEvent.action, ComplaintEvent.changes,
                ComplaintEvent.note).where(ComplaintEvent.complaint_id == complaint.id)

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lib import statutory_calendar
 from lib.models import Setting
 from lib.services import audit
 from lib.sla import DEFAULT_SLA
@@ -18,10 +19,14 @@ DEFAULTS: dict[str, Any] = {
     "complaint_categories": list(CATEGORIES),
     "listening_activity_types": list(LISTENING_ACTIVITY_TYPES),
     "activity_type_labels": {},  # admin-added activity types: code → [zh, en]
+    # SPEC §13: years entered from the State Council notice, "2027" → {"holidays": [ISO…], "workdays": [ISO…]}
+    "statutory_calendar": {},
 }
 
 
 def get(key: str, *, session: Session) -> Any:
+    if key == "sla":
+        sync_calendar(session=session)
     row = session.get(Setting, key)
     default = DEFAULTS.get(key)
     if row is None:
@@ -30,6 +35,13 @@ def get(key: str, *, session: Session) -> Any:
     if isinstance(default, dict):
         return {**default, **value}
     return value
+
+
+def sync_calendar(*, session: Session) -> None:
+    """Due times follow the SLA targets and the statutory calendar together: whoever reads the targets
+    (create, update, import, recompute) first brings this process's calendar up to the stored entries,
+    which another process (the CLI, another app worker) may have changed."""
+    statutory_calendar.install(get("statutory_calendar", session=session))
 
 
 def put(key: str, value: Any, *, session: Session, actor: str) -> None:
