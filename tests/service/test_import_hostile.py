@@ -77,8 +77,14 @@ def test_the_error_report_makes_every_formula_inert(engine):
     assert _complaints(engine) == 0
 
 
-def test_the_error_report_neutralises_its_headers_and_control_leading_cells():
+def test_the_error_report_neutralises_its_headers_and_control_leading_cells(monkeypatch):
+    import pandas as pd
+
+    from lib.imports import core
     from lib.imports.core import RowError, safe_cell
+    with monkeypatch.context() as patch:  # were a header ever to come from a file, it would be made inert too
+        patch.setattr(core, "error_report", lambda errors: pd.DataFrame({"=cmd": ["x"], "＠y": ["z"]}))
+        assert error_report_csv([]).decode("utf-8-sig").splitlines()[0] == "\"'=cmd\",\"'＠y\""
     errors = [RowError(2, "＝col", "\tcmd", "＝原因", "=reason"), RowError(3, "c", "\r=x", "ok", "ok")]
     report = list(csv.reader(io.StringIO(error_report_csv(errors).decode("utf-8-sig"), newline="")))
     assert report[1] == ["2", "'＝col", "'\tcmd", "'＝原因", "'=reason"]
