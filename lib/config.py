@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
 DEFAULT_DB_PATH = DATA_DIR / "crhq.db"
 COOKIE_KEY_FILE = DATA_DIR / ".cookie_key"
+BACKUP_KEY_FILE = DATA_DIR / ".backup_key"
 DEMO_CREDENTIALS_FILE = DATA_DIR / "demo_credentials.json"
 
 # Values people paste from tutorials; a cookie key equal to one of them is as good as public.
@@ -20,6 +21,24 @@ MIN_COOKIE_KEY_LENGTH = 32
 
 class ConfigError(RuntimeError):
     """The configuration cannot be used as it is (e.g. a placeholder secret)."""
+
+
+def private_files() -> None:
+    """Files and folders this process creates are its owner's only (0600 / 0700): the database and its
+    WAL, exports, reports, backups, analytic snapshots and keys all hold personal data or secrets.
+    Called when this module is first imported, which every entry point (app, CLI, scripts) does."""
+    os.umask(0o077)
+
+
+private_files()
+
+
+def open_private(path: str | Path):
+    """Open a file for writing (truncated) that only its owner can read, even if it existed with
+    wider permissions before (open() keeps an existing file's mode)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "wb")
 
 
 @dataclass(frozen=True)
@@ -93,3 +112,38 @@ def cookie_key(secret_from_store: str | None = None, key_file: Path = COOKIE_KEY
     with os.fdopen(fd, "w", encoding="ascii") as fh:
         fh.write(key)
     return key
+
+
+def backup_key(key_file: Path = BACKUP_KEY_FILE, *, create: bool = True) -> bytes | None:
+    """The server secret that signs backups and keys the audit log's hash chain: CRHQ_BACKUP_KEY, else
+    a per-install file created once (owner-only). It is never written into a backup, so whoever edits
+    a backup or the audit table without it cannot make them verify. None if there is none and not
+    `create`."""
+    from_env = os.environ.get("CRHQ_BACKUP_KEY")
+    if from_env is not None:
+        return validate_backup_key(from_env)
+    if key_file.exists():
+        return validate_backup_key(key_file.read_text(encoding="utf-8"))
+    if not create:
+        return None
+    install_backup_key(secrets.token_urlsafe(48), key_file)
+    return validate_backup_key(key_file.read_text(encoding="utf-8"))  # another process may have won
+
+
+def validate_backup_key(key: str) -> bytes:
+    key = key.strip()
+    if key.lower() in _PLACEHOLDERS or len(key) < MIN_COOKIE_KEY_LENGTH:
+        raise ConfigError(f"CRHQ_BACKUP_KEY must be a random secret of at least {MIN_COOKIE_KEY_LENGTH} characters")
+    return key.encode("utf-8")
+
+
+def install_backup_key(key: str, key_file: Path = BACKUP_KEY_FILE) -> None:
+    """Write the key file once (owner-only); an existing file is left as it is."""
+    validate_backup_key(key)
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(key.strip())

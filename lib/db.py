@@ -73,7 +73,20 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 def _sqlite_connect(dbapi_conn, record) -> None:
     _sqlite_pragmas(dbapi_conn, record)
+    _owner_only(dbapi_conn)
     dbapi_conn.isolation_level = None  # SQLAlchemy, not the driver, says when a transaction begins
+
+
+def _owner_only(dbapi_conn) -> None:
+    """The database file and its -wal/-shm are the owner's only (0600), also when an older version
+    created them world-readable; SQLite gives new -wal/-shm files the database file's mode."""
+    for _seq, name, path in dbapi_conn.execute("PRAGMA database_list").fetchall():
+        if name == "main" and path:
+            for part in (path, f"{path}-wal", f"{path}-shm"):
+                try:
+                    os.chmod(part, 0o600)
+                except OSError:  # not there (yet), or not ours to change
+                    pass
 
 
 def _sqlite_begin(conn) -> None:
