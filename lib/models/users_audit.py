@@ -38,3 +38,7 @@ class AuditLog(Base):
     entity: Mapped[str | None] = mapped_column(String(40))
     entity_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)
+    # A hash chain (lib.services.audit): each row's HMAC covers its own values and the previous row's
+    # hash, so a row removed, inserted or changed by SQL breaks the chain at that row.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))

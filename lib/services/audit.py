@@ -1,30 +1,145 @@
-"""The append-only audit log: one insert per event; nothing in the code updates or deletes it."""
+"""The append-only audit log: one insert per event, chained by hash; nothing in the code updates or deletes it.
+
+The database refuses UPDATE, DELETE and (PostgreSQL) TRUNCATE on audit_log. Against someone who
+can get past that (a superuser disabling the triggers, raw SQL on the SQLite file), every row carries
+``prev_hash`` (the previous row's ``row_hash``) and ``row_hash`` = HMAC-SHA256 over ``prev_hash`` and
+the canonical JSON of (id, at, actor, action, entity, entity_id, detail), keyed by the server's
+backup key (lib.config.backup_key), which is not in the database. `verify` walks the chain in id
+order and names the first row that was changed, inserted, or follows a removed row. Removing rows
+from the end leaves a valid, shorter chain: compare the head `verify` prints with one noted earlier
+(every backup's manifest records it).
+"""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import String, func, select, text, type_coerce
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from lib.config import backup_key
+from lib.db import utcnow
 from lib.models import AuditLog
+
+GENESIS = "0" * 64  # the prev_hash of the first row
+CHAIN_LOCK = 0x6372687161756474  # PostgreSQL advisory lock id ("crhqaudt") serialising chain writers
+CHAIN_COLUMNS = (AuditLog.id, AuditLog.actor, AuditLog.action, AuditLog.entity,
+                 AuditLog.entity_id, AuditLog.detail, AuditLog.prev_hash, AuditLog.row_hash)
+
+
+def chain_key(key: bytes | None = None) -> bytes:
+    """The chain's own key, derived from the backup key so one secret serves both and neither MAC
+    can be replayed as the other."""
+    return hmac.new(key or backup_key(), b"crhq audit chain v1", hashlib.sha256).digest()
+
+
+def _stamp(at: datetime | str | None) -> str | None:
+    """`at` as the chain hashes it. SQLite hands back its text (read raw, so a value no date parser
+    takes is a broken row, not a crash); PostgreSQL a datetime."""
+    if isinstance(at, str):
+        try:
+            at = datetime.fromisoformat(at)
+        except ValueError:
+            return at
+    return None if at is None else at.isoformat(sep=" ", timespec="microseconds")
+
+
+def row_hash(key: bytes, prev_hash: str | None, id: int, at: datetime | str | None, actor: str | None,
+             action: str | None, entity: str | None, entity_id: str | None, detail: str | None) -> str:
+    """HMAC-SHA256 (hex) of a row's values after the previous row's hash; `key` from chain_key()."""
+    body = json.dumps([id, _stamp(at), actor, action, entity, entity_id, detail], ensure_ascii=False, separators=(",", ":"))
+    return hmac.new(key, f"{prev_hash or ''}{body}".encode(), hashlib.sha256).hexdigest()
 
 
 def record(
     *, session: Session, actor: str, action: str, entity: str | None = None,
-    entity_id: str | int | None = None, detail: dict | None = None,
+    entity_id: str | int | None = None, detail: dict | None = None, key: bytes | None = None,
 ) -> None:
-    session.add(
-        AuditLog(
-            actor=actor or "anonymous",
-            action=action,
-            entity=entity,
-            entity_id=None if entity_id is None else str(entity_id),
-            detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
-        )
-    )
+    """Append one event to the chain; `key` only where a restore was given a key of its own."""
+    key = chain_key(key)
+    # This transaction's other writes first: they take their row locks before the chain's lock, which
+    # is then the last lock taken and held only until commit (no lock-order deadlock with a writer
+    # that holds those rows and waits for the chain).
     session.flush()
+    row = AuditLog(
+        actor=actor or "anonymous",
+        action=action,
+        entity=entity,
+        entity_id=None if entity_id is None else str(entity_id),
+        detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
+    )
+    _link(session, row, key)
+    session.add(row)
+    session.flush()
+
+
+def _link(session: Session, row: AuditLog, key: bytes) -> None:
+    """Give `row` its id, time and hashes after the last row, under a lock that keeps one chain."""
+    conn = session.connection()
+    postgres = conn.dialect.name == "postgresql"
+    if postgres:
+        # Held to the end of the transaction: the next writer reads this row as its previous one.
+        # (Read committed, PostgreSQL's default: the read below sees what the last holder committed.)
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK})
+    # SQLite: write transactions begin IMMEDIATE (lib.db), one at a time; WAL refuses a stale writer.
+    last = conn.execute(select(AuditLog.id, AuditLog.row_hash).order_by(AuditLog.id.desc()).limit(1)).first()
+    if postgres:
+        row.id = conn.scalar(text("SELECT nextval(pg_get_serial_sequence('audit_log', 'id'))"))
+    else:
+        row.id = (last.id if last else 0) + 1
+    row.at = utcnow()
+    row.prev_hash = last.row_hash if last else GENESIS
+    row.row_hash = row_hash(key, row.prev_hash, row.id, row.at, row.actor, row.action, row.entity,
+                            row.entity_id, row.detail)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    rows: int
+    head_id: int | None  # the last row's id and hash: a later verify must still find them
+    head_hash: str | None
+    broken_id: int | None = None  # the first row that does not verify
+    reason: str | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_id is None
+
+
+def verify(conn: Connection, *, key: bytes | None = None) -> ChainReport:
+    """Walk the chain in id order; stop at the first row whose link or hash is wrong."""
+    key = chain_key(key)
+    expected, previous_id, n = GENESIS, None, 0
+    at = type_coerce(AuditLog.at, String) if conn.dialect.name == "sqlite" else AuditLog.at
+    stmt = select(*CHAIN_COLUMNS, at.label("at")).order_by(AuditLog.id)
+    rows = conn.execution_options(yield_per=5000).execute(stmt)
+    for r in rows:
+        if r.prev_hash != expected:
+            after = "the start of the log" if previous_id is None else f"row {previous_id}"
+            gap = range((previous_id or 0) + 1, r.id)
+            missing = f" (missing id {gap[0]}{'' if len(gap) == 1 else f'..{gap[-1]}'})" if gap else ""
+            return ChainReport(n, previous_id, expected, r.id,
+                               f"row {r.id} does not follow {after}: a row between them was removed{missing}, "
+                               "or this row was inserted or re-linked")
+        if not hmac.compare_digest(r.row_hash or "", row_hash(key, r.prev_hash, r.id, r.at, r.actor, r.action,
+                                                               r.entity, r.entity_id, r.detail)):
+            return ChainReport(n, previous_id, expected, r.id,
+                               f"row {r.id} does not match its hash: it was changed, or inserted without the key "
+                               "(or the log was written with another CRHQ_BACKUP_KEY)")
+        expected, previous_id, n = r.row_hash, r.id, n + 1
+    return ChainReport(n, previous_id, None if previous_id is None else expected)
+
+
+def head(conn: Connection) -> dict[str, object] | None:
+    """The last row's id and hash (what a later verify must still find), or None for an empty log."""
+    last = conn.execute(select(AuditLog.id, AuditLog.row_hash).order_by(AuditLog.id.desc()).limit(1)).first()
+    return None if last is None else {"id": last.id, "row_hash": last.row_hash,
+                                      "rows": conn.scalar(select(func.count()).select_from(AuditLog))}
 
 
 def search(
