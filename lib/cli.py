@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import hmac
 import json
 import sys
 import time
 from datetime import date
 
 from lib import analytics, cli_calendar
-from lib.config import get_settings
+from lib.config import get_settings, open_private
 from lib.db import local_now, make_engine, session_scope
 from lib.errors import DomainError
 from lib.i18n import t
@@ -124,7 +125,7 @@ def cmd_report(args) -> int:
     with session_scope(_engine()) as session:
         data = reports.monthly_report(args.month, session=session)
         record_export(session=session, actor="cli", kind=f"monthly_report_{args.month}", fmt="xlsx", rows=0)
-    with open(args.out, "wb") as fh:
+    with open_private(args.out) as fh:
         fh.write(data)
     print(f"wrote {args.out} ({len(data):,} bytes)")
     return 0
@@ -157,7 +158,7 @@ def cmd_export(args) -> int:
         data = to_bytes(frame, fmt)
         record_export(session=session, actor="cli", kind=args.kind, fmt=fmt, rows=len(frame),
                       detail={"file": str(args.file)})
-    with open(args.file, "wb") as fh:
+    with open_private(args.file) as fh:
         fh.write(data)
     print(f"wrote {args.file}: {len(frame):,} rows ({fmt})")
     return 0
@@ -176,18 +177,67 @@ def cmd_backup(args) -> int:
 
 
 def cmd_restore(args) -> int:
-    from lib.services import audit, backup
+    from lib.services import backup
 
     engine = _engine()
-    init_db(engine)  # an empty database gets the schema; a newer one is refused (SchemaTooNew)
     try:
-        counts = backup.restore(engine, args.file)
+        _adopt_key_file(args.key_file)
+        init_db(engine)  # an empty database gets the schema; a newer one is refused (SchemaTooNew)
+        # Audited in the restored database, in the restore's own transaction, continuing its chain.
+        done = backup.load(engine, args.file, trust_unsigned=args.trust_unsigned, without_users=args.without_users,
+                           audit_as="cli", audit_detail={"file": str(args.file), "os_user": getpass.getuser()})
     except backup.BackupError as exc:
         print(f"恢复被拒绝，数据库未改动 / restore refused, nothing changed: {exc}", file=sys.stderr)
         return 1
-    with session_scope(engine) as session:
-        audit.record(session=session, actor="cli", action="restore", detail={"file": str(args.file)})
-    print(f"restored {args.file}: {len(counts)} tables, {sum(counts.values()):,} rows, checksums verified")
+    counts = done.counts
+    print(f"restored {args.file}: {len(counts)} tables, {sum(counts.values()):,} rows, checksums verified, "
+          f"signature {done.signature}, audit chain "
+          f"{'intact' if done.chain.intact else 'BROKEN: ' + str(done.chain.reason)}"
+          f"{', user accounts not restored' if done.without_users else ''}")
+    return 0
+
+
+def _adopt_key_file(key_file: str | None) -> None:
+    """restore --key-file: the key another installation signed with becomes this one's (written to
+    data/.backup_key if it has none), since the restored audit chain goes on with it here."""
+    from lib import config
+    from lib.services import backup
+
+    if not key_file:
+        return
+    try:
+        given = config.validate_backup_key(open(key_file, encoding="utf-8").read())
+        here = config.backup_key(create=False)
+    except (OSError, UnicodeDecodeError, config.ConfigError) as exc:
+        raise backup.BackupError(f"cannot use the key file: {exc}") from exc
+    if here is None:
+        config.install_backup_key(given.decode("utf-8"))
+        print(f"installed the key from {key_file} as {config.BACKUP_KEY_FILE} (owner-only)")
+    elif not hmac.compare_digest(here, given):
+        raise backup.BackupError(f"{key_file} is not this installation's key (CRHQ_BACKUP_KEY or "
+                                 f"{config.BACKUP_KEY_FILE}): audit rows written here after the restore would "
+                                 "not verify. Use the same key for both.")
+
+
+def cmd_audit(args) -> int:
+    from lib import config
+    from lib.services import audit
+
+    started = time.perf_counter()
+    try:
+        key = config.validate_backup_key(open(args.key_file, encoding="utf-8").read()) if args.key_file else None
+        with _engine().connect() as conn:
+            report = audit.verify(conn, key=key)
+    except (OSError, UnicodeDecodeError, config.ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    seconds = time.perf_counter() - started
+    if not report.intact:
+        print(f"审计日志被改动 / audit log tampered: {report.reason} ({report.rows:,} rows before it verify)",
+              file=sys.stderr)
+        return 1
+    print(f"audit chain intact: {report.rows:,} rows in {seconds:.2f} s; head row {report.head_id} "
+          f"hash {report.head_hash}")
     return 0
 
 
@@ -248,7 +298,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("restore", help="load a backup into an empty database (all or nothing, verified)")
     p.add_argument("file")
+    p.add_argument("--key-file", help="the backup key of the installation that wrote the backup "
+                                      "(becomes this one's if it has none)")
+    p.add_argument("--without-users", action="store_true",
+                   help="restore everything but the user accounts (for an unsigned or unverifiable backup)")
+    p.add_argument("--trust-unsigned", action="store_true",
+                   help="restore everything, user accounts included, from an unsigned or unverifiable backup")
     p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("audit", help="check the audit log's hash chain")
+    p.add_argument("action", choices=["verify"])
+    p.add_argument("--key-file", help="verify with this backup key instead of the installation's")
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("report", help="write the monthly report workbook (.xlsx)")
     p.add_argument("--month", required=True, metavar="YYYY-MM")

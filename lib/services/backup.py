@@ -1,35 +1,63 @@
 """Backup and restore of every table, exactly, between any two supported databases (SQLite ↔ PostgreSQL).
 
-A backup is a zip: ``manifest.json`` (format, schema revision, per table the row count and a SHA-256
-of its rows) and one ``<table>.jsonl`` per table, rows in primary-key order, values as JSON (dates and
-times in ISO 8601). Restore goes into an *empty* database at the same schema revision, in one
-transaction, in foreign-key order, and checks every count and checksum before it commits; anything
-else is refused and nothing is written. (Restoring over live data would need deleting the
-append-only audit log, which the database itself refuses — by design.)
+A backup is a zip: ``manifest.json`` (format, schema revision, the audit chain's head, per table the
+columns, row count and a SHA-256 of its rows), one ``<table>.jsonl`` per table (rows in primary-key
+order, values as JSON, dates and times in ISO 8601) and ``manifest.sig``: an HMAC-SHA256 of the
+manifest's bytes under the server's backup key (CRHQ_BACKUP_KEY, else ``data/.backup_key``; never in
+the backup). A SHA-256 anyone can recompute proves only that the file is not damaged; the signature
+proves it was written by an installation holding the key, so an edited user row (a new admin) with
+its checksum recomputed is refused.
 
-The file holds personal data and password hashes: keep it as you keep the database.
+Restore goes into an *empty* database at the same schema revision, in one transaction, in
+foreign-key order. The signature is checked before anything is written; then every count and
+checksum, and the restored audit log's hash chain, before it commits; anything else is refused and
+nothing is written. A backup that is unsigned (format 1, written before signatures), signed with
+another key, or whose signature does not match, is refused unless the caller says so: `without_users`
+restores everything but the accounts (add them again with ``user add``), `trust_unsigned` everything.
+(Restoring over live data would need deleting the append-only audit log, which the database itself
+refuses — by design.)
+
+The file holds personal data and password hashes: it is written owner-only; keep it as you keep the
+database.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import zipfile
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Boolean, Date, DateTime, func, select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
 
+from lib.config import backup_key, open_private
 from lib.db import Base, reset_sequences
 from lib.schema import current_revision
+from lib.services import audit
 
-FORMAT = "crhq-backup/1"
+FORMAT = "crhq-backup/2"
+UNSIGNED_FORMAT = "crhq-backup/1"  # before signatures and the audit chain (schema 0005)
+UNCHAINED_REVISION, CHAINED_REVISION = "0005", "0006"
+USERS = "app_user"
 BATCH = 5000
 
 
 class BackupError(RuntimeError):
-    """A backup that cannot be restored here (wrong format, revision, damaged, target not empty)."""
+    """A backup that cannot be restored here (wrong format, revision, damaged, unsigned, target not empty)."""
+
+
+@dataclass(frozen=True)
+class Restored:
+    counts: dict[str, int]  # rows per restored table
+    signature: str  # "verified", "unsigned" (no signature) or "unverified" (another key, or altered)
+    file_sha256: str
+    chain: audit.ChainReport  # the restored audit log's chain (before the restore's own audit row)
+    without_users: bool
 
 
 def _tables():
@@ -58,27 +86,43 @@ def _line(row) -> str:
     return json.dumps([_encode(v) for v in row], ensure_ascii=False, separators=(",", ":"))
 
 
-def _lines(conn: Connection, table):
+def _lines(conn: Connection, table, columns=None):
     """A table's rows in primary-key order, each as one encoded backup line."""
     order = list(table.primary_key.columns) or list(table.columns)
-    for row in conn.execute(select(*table.columns).order_by(*order)).yield_per(BATCH):
+    for row in conn.execute(select(*(columns or table.columns)).order_by(*order)).yield_per(BATCH):
         yield _line(row).encode("utf-8") + b"\n"
 
 
-def table_digest(conn: Connection, table) -> tuple[int, str]:
-    """(rows, SHA-256) of a table's rows as backup lines."""
+def table_digest(conn: Connection, table, columns=None) -> tuple[int, str]:
+    """(rows, SHA-256) of a table's rows (or of some of its columns) as backup lines."""
     digest, n = hashlib.sha256(), 0
-    for line in _lines(conn, table):
+    for line in _lines(conn, table, columns):
         digest.update(line)
         n += 1
     return n, digest.hexdigest()
 
 
-def backup(engine: Engine, path: str | Path) -> dict[str, Any]:
-    """Write the backup file; returns its manifest."""
+def _signing_key(key: bytes | None) -> bytes:
+    return hmac.new(key or backup_key(), b"crhq backup signature v1", hashlib.sha256).digest()
+
+
+def key_id(key: bytes | None = None) -> str:
+    """A short name for a key that tells keys apart and reveals nothing about them."""
+    return hmac.new(key or backup_key(), b"crhq key id", hashlib.sha256).hexdigest()[:16]
+
+
+def _signature(manifest: bytes, key: bytes | None) -> dict[str, str]:
+    return {"alg": "HMAC-SHA256", "key_id": key_id(key),
+            "mac": hmac.new(_signing_key(key), manifest, hashlib.sha256).hexdigest()}
+
+
+def backup(engine: Engine, path: str | Path, *, key: bytes | None = None) -> dict[str, Any]:
+    """Write the signed backup file (owner-only); returns its manifest."""
     manifest: dict[str, Any] = {"format": FORMAT, "revision": current_revision(engine),
                                 "created_at": datetime.now().isoformat(timespec="seconds"), "tables": {}}
-    with engine.connect() as conn, zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with engine.connect() as conn, open_private(path) as out, \
+            zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        manifest["audit_head"] = audit.head(conn)
         for table in _tables():
             digest, n = hashlib.sha256(), 0
             with zf.open(f"{table.name}.jsonl", "w") as fh:
@@ -88,49 +132,131 @@ def backup(engine: Engine, path: str | Path) -> dict[str, Any]:
                     n += 1
             manifest["tables"][table.name] = {"columns": [c.name for c in table.columns], "rows": n,
                                               "sha256": digest.hexdigest()}
-        zf.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
+        body = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
+        zf.writestr("manifest.json", body)
+        zf.writestr("manifest.sig", json.dumps(_signature(body, key)))
     return manifest
 
 
-def restore(engine: Engine, path: str | Path) -> dict[str, int]:
-    """Load a backup into an empty database at the same revision; all or nothing. Returns rows per table."""
+def restore(engine: Engine, path: str | Path, **options: Any) -> dict[str, int]:
+    """Load a backup into an empty database at the same revision; all or nothing. Returns rows per
+    table; `options` as for `load`."""
+    return load(engine, path, **options).counts
+
+
+def load(engine: Engine, path: str | Path, *, key: bytes | None = None, trust_unsigned: bool = False,
+         without_users: bool = False, audit_as: str | None = None, audit_detail: dict | None = None) -> Restored:
+    """Restore and say how: signature, file hash, audit chain. With `audit_as`, the restore is recorded
+    in the restored database's audit log, continuing its chain, in the same transaction."""
     try:
         zf = zipfile.ZipFile(path)
-        manifest = json.loads(zf.read("manifest.json"))
-    except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+        body = zf.read("manifest.json")
+        manifest = json.loads(body)
+        signature = _checked_signature(zf, body, key)
+    except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BackupError(f"not a backup file: {exc}") from exc
-    if manifest.get("format") != FORMAT:
+    if manifest.get("format") not in (FORMAT, UNSIGNED_FORMAT):
         raise BackupError(f"unknown backup format {manifest.get('format')!r}")
-    here = current_revision(engine)
-    if manifest.get("revision") != here:
-        raise BackupError(f"backup is at schema {manifest.get('revision')}, this database at {here}: "
-                          "run init-db with the matching version first")
-    tables = _tables()
-    counts: dict[str, int] = {}
+    if signature != "verified" and not (trust_unsigned or without_users):
+        raise BackupError(_UNTRUSTED[signature].format(here=key_id(key)) + " Nothing was restored; "
+                          "--without-users restores all but the user accounts, --trust-unsigned everything.")
+    _check_revision(engine, manifest)
+    tables = [t for t in _tables() if not (without_users and t.name == USERS)]
     with zf, engine.begin() as conn:
-        for table in tables:
+        for table in _tables():
             if conn.scalar(select(func.count()).select_from(table)):
                 raise BackupError(f"the database is not empty (table {table.name}); restore needs an empty one")
-        for table in tables:
-            info = manifest["tables"].get(table.name)
-            if info is None:
-                raise BackupError(f"the backup has no table {table.name}")
-            columns = [table.c[name] for name in info["columns"]]
-            decode = [_decoder(c) for c in columns]
-            batch, n = [], 0
-            with zf.open(f"{table.name}.jsonl") as fh:
-                for raw in fh:
-                    values = json.loads(raw)
-                    batch.append({c.name: d(v) for c, d, v in zip(columns, decode, values, strict=True)})
-                    n += 1
-                    if len(batch) >= BATCH:
-                        conn.execute(table.insert(), batch)
-                        batch = []
-            if batch:
-                conn.execute(table.insert(), batch)
-            rows, digest = table_digest(conn, table)
-            if (n, rows, digest) != (info["rows"], info["rows"], info["sha256"]):
-                raise BackupError(f"table {table.name} does not match its checksum: the file is damaged")
-            counts[table.name] = rows
+        counts = {table.name: _load_table(conn, zf, table, manifest, key) for table in tables}
+        chain = audit.verify(conn, key=key)
+        if not chain.intact and not trust_unsigned:
+            raise BackupError(f"the backup's audit log does not verify with this key: {chain.reason}")
         reset_sequences(conn)
-    return counts
+        restored = Restored(counts, signature, _file_sha256(path), chain, without_users)
+        if audit_as:
+            _record(conn, restored, manifest, audit_as, audit_detail or {}, key)
+    return restored
+
+
+_UNTRUSTED = {
+    "unsigned": "The backup is not signed (written before backups were signed, or its signature was removed): "
+                "its user accounts and roles cannot be trusted.",
+    "other_key": "The backup is signed with another key than this installation's (key id {here}): "
+                 "give that key (restore --key-file, or CRHQ_BACKUP_KEY).",
+    "unverified": "The backup's signature does not match its manifest: the file was altered after it was written.",
+}
+
+
+def _checked_signature(zf: zipfile.ZipFile, body: bytes, key: bytes | None) -> str:
+    """Before anything is written: "verified", "unsigned", "other_key" or "unverified" (altered)."""
+    if "manifest.sig" not in zf.namelist():
+        return "unsigned"
+    stored = json.loads(zf.read("manifest.sig"))
+    expected = _signature(body, key)
+    if hmac.compare_digest(str(stored.get("mac", "")), expected["mac"]):
+        return "verified"
+    return "other_key" if stored.get("key_id") != expected["key_id"] else "unverified"
+
+
+def _check_revision(engine: Engine, manifest: dict[str, Any]) -> None:
+    here, there = current_revision(engine), manifest.get("revision")
+    if there == here:
+        return
+    # An unsigned backup from just before the audit chain: the one change is audit_log's two hash
+    # columns, filled in on the way in (_load_table). It got here only with an explicit flag.
+    if (manifest.get("format"), there, here) == (UNSIGNED_FORMAT, UNCHAINED_REVISION, CHAINED_REVISION):
+        return
+    raise BackupError(f"backup is at schema {there}, this database at {here}: "
+                      "run init-db with the matching version first")
+
+
+def _load_table(conn: Connection, zf: zipfile.ZipFile, table, manifest: dict[str, Any], key: bytes | None) -> int:
+    info = manifest["tables"].get(table.name)
+    if info is None:
+        raise BackupError(f"the backup has no table {table.name}")
+    columns = [table.c[name] for name in info["columns"]]
+    decode = [_decoder(c) for c in columns]
+    # Audit rows from before the chain (format 1) are chained here, in id order, with this key.
+    chain = table.name == "audit_log" and "row_hash" not in info["columns"]
+    link = [audit.GENESIS, audit.chain_key(key)] if chain else None
+    batch, n, raw = [], 0, hashlib.sha256()
+    with zf.open(f"{table.name}.jsonl") as fh:
+        for line in fh:
+            raw.update(line)
+            row = {c.name: d(v) for c, d, v in zip(columns, decode, json.loads(line), strict=True)}
+            if link:
+                row["prev_hash"], row["row_hash"] = link[0], audit.row_hash(
+                    link[1], link[0], row["id"], row["at"], row["actor"], row["action"], row["entity"],
+                    row["entity_id"], row["detail"])
+                link[0] = row["row_hash"]
+            batch.append(row)
+            n += 1
+            if len(batch) >= BATCH:
+                conn.execute(table.insert(), batch)
+                batch = []
+    if batch:
+        conn.execute(table.insert(), batch)
+    # The file's bytes, and the rows as the database gives them back, both match the manifest.
+    rows, digest = table_digest(conn, table, columns)
+    if (n, rows, raw.hexdigest(), digest) != (info["rows"], info["rows"], info["sha256"], info["sha256"]):
+        raise BackupError(f"table {table.name} does not match its checksum: the file is damaged")
+    return rows
+
+
+def _file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _record(conn: Connection, restored: Restored, manifest: dict[str, Any], actor: str, extra: dict,
+            key: bytes | None) -> None:
+    session = Session(bind=conn)
+    audit.record(session=session, actor=actor, action="restore", entity="backup", detail={
+        **extra, "file_sha256": restored.file_sha256, "signature": restored.signature,
+        "format": manifest.get("format"), "revision": manifest.get("revision"),
+        "without_users": restored.without_users, "rows": sum(restored.counts.values()), "tables": restored.counts,
+        "audit_chain": "intact" if restored.chain.intact else f"broken at row {restored.chain.broken_id}"},
+        key=key)
+    session.close()
