@@ -7,6 +7,7 @@ import json
 import threading
 from dataclasses import replace
 from datetime import date, timedelta
+from functools import partial
 
 import pandas as pd
 import pyarrow as pa
@@ -476,8 +477,11 @@ def import_panel(kind: str, user: auth.CurrentUser, title_key: str = "import_fil
         st.error(tr(exc.key, **exc.params))
         if exc.errors:
             st.dataframe(error_report(exc.errors), hide_index=True, key=f"{kind}_import_errors")
-            st.download_button(tr("download_errors"), error_report_csv(exc.errors), file_name=f"{kind}_errors.csv",
-                               mime="text/csv", key=f"{kind}_errors_dl")
+            # The report repeats the file's values (names, phones): made on click, audited, then expired.
+            st.download_button(tr("download_errors"), partial(error_report_csv, exc.errors),
+                               file_name=f"{kind}_errors.csv", mime="text/csv", key=f"{kind}_errors_dl",
+                               on_click=audit_export, args=(user.username, f"{kind}_import_errors", "csv",
+                                                            len(exc.errors)))
         return
     except DomainError as exc:
         st.error(tr(exc.key, **exc.params))
