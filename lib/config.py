@@ -114,7 +114,7 @@ def cookie_key(secret_from_store: str | None = None, key_file: Path = COOKIE_KEY
     return key
 
 
-def backup_key(key_file: Path = BACKUP_KEY_FILE, *, create: bool = True) -> bytes | None:
+def backup_key(key_file: Path | None = None, *, create: bool = True) -> bytes | None:
     """The server secret that signs backups and keys the audit log's hash chain: CRHQ_BACKUP_KEY, else
     a per-install file created once (owner-only). It is never written into a backup, so whoever edits
     a backup or the audit table without it cannot make them verify. None if there is none and not
@@ -122,6 +122,7 @@ def backup_key(key_file: Path = BACKUP_KEY_FILE, *, create: bool = True) -> byte
     from_env = os.environ.get("CRHQ_BACKUP_KEY")
     if from_env is not None:
         return validate_backup_key(from_env)
+    key_file = key_file or BACKUP_KEY_FILE
     if key_file.exists():
         return validate_backup_key(key_file.read_text(encoding="utf-8"))
     if not create:
@@ -137,13 +138,19 @@ def validate_backup_key(key: str) -> bytes:
     return key.encode("utf-8")
 
 
-def install_backup_key(key: str, key_file: Path = BACKUP_KEY_FILE) -> None:
+def install_backup_key(key: str, key_file: Path | None = None) -> None:
     """Write the key file once (owner-only); an existing file is left as it is."""
     validate_backup_key(key)
+    key_file = key_file or BACKUP_KEY_FILE
     key_file.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
+    # Written whole under another name, then linked: a process that loses the race never reads half a key.
+    draft = key_file.with_name(f"{key_file.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(key.strip())
+    try:
+        os.link(draft, key_file)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(draft)

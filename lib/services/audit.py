@@ -117,7 +117,7 @@ def verify(conn: Connection, *, key: bytes | None = None) -> ChainReport:
     expected, previous_id, n = GENESIS, None, 0
     at = type_coerce(AuditLog.at, String) if conn.dialect.name == "sqlite" else AuditLog.at
     stmt = select(*CHAIN_COLUMNS, at.label("at")).order_by(AuditLog.id)
-    rows = conn.execution_options(yield_per=5000).execute(stmt)
+    rows = conn.execute(stmt, execution_options={"yield_per": 5000})  # streamed; the connection unchanged
     for r in rows:
         if r.prev_hash != expected:
             after = "the start of the log" if previous_id is None else f"row {previous_id}"
