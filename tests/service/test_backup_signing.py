@@ -201,3 +201,26 @@ def test_the_key_file_is_made_once_and_owner_only(tmp_path, monkeypatch):
     assert config.backup_key(path) == first and len(first) >= 32
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert audit.chain_key(first) != first  # the chain and the signature use keys derived from it
+
+
+def test_a_backup_of_a_tampered_audit_log_is_refused_unless_trusted(tmp_path, engine, run, monkeypatch):
+    """A signed backup of a database whose audit log was edited past its triggers: the restore
+    verifies the chain and refuses; with --trust-unsigned it restores and says the chain is broken."""
+    monkeypatch.setenv("CRHQ_BACKUP_KEY", KEY_A)
+    source = make_engine(f"sqlite:///{tmp_path / 'tampered.db'}")
+    init_db(source)
+    with session_scope(source) as session:
+        for name in ("u1", "u2", "u3"):
+            users.add_user(session=session, username=name, role="staff", name=name, password="long-pass-123")
+    with source.begin() as conn:
+        conn.execute(text("DROP TRIGGER audit_log_no_delete"))
+        conn.execute(text("DELETE FROM audit_log WHERE id = 2"))
+    path = tmp_path / "tampered.backup"
+    assert run(str(source.url), "backup", str(path))[0] == 0
+    rc, out = run(_url(engine), "restore", str(path))
+    assert rc == 1 and "audit log does not verify" in out and "row 3 does not follow row 1" in out, out
+    assert _count(engine, "app_user") == 0
+    rc, out = run(_url(engine), "restore", str(path), "--trust-unsigned")
+    assert rc == 0 and "audit chain BROKEN" in out, out
+    rc, out = run(_url(engine), "audit", "verify")
+    assert rc == 1 and "row 3" in out, out
