@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from lib import cli, config
@@ -159,3 +159,40 @@ def test_migration_chains_the_rows_written_before_it(engine, verify_cli):
     with pytest.raises(DBAPIError):
         with engine.begin() as conn:
             conn.execute(text("UPDATE audit_log SET actor = 'x' WHERE id = 1"))
+
+
+def test_a_writer_waiting_for_the_chain_never_deadlocks_with_one_holding_its_rows(engine):
+    """PostgreSQL: A changes a user (not flushed yet) and records; B already holds that user's row and
+    records after A has begun waiting. The chain's lock is taken after the transaction's other writes,
+    so A waits for B's row and B gets the chain: both commit (the other order was a deadlock)."""
+    import threading
+    import time
+
+    from lib.models import User
+    from lib.services import users
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writers wait at BEGIN IMMEDIATE, one at a time")
+    with session_scope(engine) as session:
+        users.add_user(session=session, username="shared", role="staff", name="S", password="long-pass-123")
+    errors: list[BaseException] = []
+
+    def a() -> None:
+        try:
+            with session_scope(engine) as session:
+                session.scalars(select(User).where(User.username == "shared")).one().name = "by A"
+                audit.record(session=session, actor="a", action="user_role")
+        except BaseException as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
+
+    with session_scope(engine) as b:
+        b.scalars(select(User).where(User.username == "shared")).one().name = "by B"
+        b.flush()  # B holds the row
+        thread = threading.Thread(target=a)
+        thread.start()
+        time.sleep(0.5)  # A is waiting now
+        audit.record(session=b, actor="b", action="user_role")
+    thread.join(timeout=30)
+    assert errors == []
+    with engine.connect() as conn:
+        assert audit.verify(conn).intact and audit.verify(conn).rows == 3
