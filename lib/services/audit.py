@@ -28,6 +28,9 @@ from lib.models import AuditLog
 
 GENESIS = "0" * 64  # the prev_hash of the first row
 CHAIN_LOCK = 0x6372687161756474  # PostgreSQL advisory lock id ("crhqaudt") serialising chain writers
+# The last row's hash and the next id, in one statement.
+_LAST_AND_NEXT = text("SELECT (SELECT row_hash FROM audit_log ORDER BY id DESC LIMIT 1), "
+                      "nextval(pg_get_serial_sequence('audit_log', 'id'))")
 CHAIN_COLUMNS = (AuditLog.id, AuditLog.actor, AuditLog.action, AuditLog.entity,
                  AuditLog.entity_id, AuditLog.detail, AuditLog.prev_hash, AuditLog.row_hash)
 
@@ -86,14 +89,15 @@ def _link(session: Session, row: AuditLog, key: bytes) -> None:
         # Held to the end of the transaction: the next writer reads this row as its previous one.
         # (Read committed, PostgreSQL's default: the read below sees what the last holder committed.)
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK})
-    # SQLite: write transactions begin IMMEDIATE (lib.db), one at a time; WAL refuses a stale writer.
-    last = conn.execute(select(AuditLog.id, AuditLog.row_hash).order_by(AuditLog.id.desc()).limit(1)).first()
-    if postgres:
-        row.id = conn.scalar(text("SELECT nextval(pg_get_serial_sequence('audit_log', 'id'))"))
+        # The previous hash and the new id in one round trip (the lock cannot share it: a statement
+        # reads from the snapshot taken when it began, before the lock was granted).
+        prev, row.id = conn.execute(_LAST_AND_NEXT).one()
     else:
-        row.id = (last.id if last else 0) + 1
+        # SQLite: write transactions begin IMMEDIATE (lib.db), one at a time; WAL refuses a stale writer.
+        last = conn.execute(select(AuditLog.id, AuditLog.row_hash).order_by(AuditLog.id.desc()).limit(1)).first()
+        prev, row.id = (last.row_hash, last.id + 1) if last else (None, 1)
     row.at = utcnow()
-    row.prev_hash = last.row_hash if last else GENESIS
+    row.prev_hash = prev or GENESIS  # (a last row without a hash is named by verify before this one)
     row.row_hash = row_hash(key, row.prev_hash, row.id, row.at, row.actor, row.action, row.entity,
                             row.entity_id, row.detail)
 
