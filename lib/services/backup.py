@@ -148,21 +148,18 @@ def load(engine: Engine, path: str | Path, *, key: bytes | None = None, trust_un
          without_users: bool = False, audit_as: str | None = None, audit_detail: dict | None = None) -> Restored:
     """Restore and say how: signature, file hash, audit chain. With `audit_as`, the restore is recorded
     in the restored database's audit log, continuing its chain, in the same transaction."""
-    try:
-        zf = zipfile.ZipFile(path)
-        body = zf.read("manifest.json")
-        manifest = json.loads(body)
-        signature = _checked_signature(zf, body, key)
-    except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BackupError(f"not a backup file: {exc}") from exc
-    if manifest.get("format") not in (FORMAT, UNSIGNED_FORMAT):
-        raise BackupError(f"unknown backup format {manifest.get('format')!r}")
-    if signature != "verified" and not (trust_unsigned or without_users):
-        raise BackupError(_UNTRUSTED[signature].format(here=key_id(key)) + " Nothing was restored; "
-                          "--without-users restores all but the user accounts, --trust-unsigned everything.")
-    _check_revision(engine, manifest)
+    zf, manifest, signature = _open(path, key=key, trust_unsigned=trust_unsigned, without_users=without_users)
     tables = [t for t in _tables() if not (without_users and t.name == USERS)]
-    with zf, engine.begin() as conn:
+    with zf:
+        _check_revision(engine, manifest)
+        return _load(engine, zf, path, manifest, tables, signature, key=key, trust_unsigned=trust_unsigned,
+                     without_users=without_users, audit_as=audit_as, audit_detail=audit_detail)
+
+
+def _load(engine: Engine, zf: zipfile.ZipFile, path: str | Path, manifest: dict[str, Any], tables: list,
+          signature: str, *, key: bytes | None, trust_unsigned: bool, without_users: bool,
+          audit_as: str | None, audit_detail: dict | None) -> Restored:
+    with engine.begin() as conn:
         for table in _tables():
             if conn.scalar(select(func.count()).select_from(table)):
                 raise BackupError(f"the database is not empty (table {table.name}); restore needs an empty one")
@@ -175,6 +172,31 @@ def load(engine: Engine, path: str | Path, *, key: bytes | None = None, trust_un
         if audit_as:
             _record(conn, restored, manifest, audit_as, audit_detail or {}, key)
     return restored
+
+
+def check(path: str | Path, *, key: bytes | None = None, trust_unsigned: bool = False,
+          without_users: bool = False) -> str:
+    """What `load` checks first, before it touches any database: the signature's state, or BackupError."""
+    zf, _manifest, signature = _open(path, key=key, trust_unsigned=trust_unsigned, without_users=without_users)
+    zf.close()
+    return signature
+
+
+def _open(path: str | Path, *, key: bytes | None, trust_unsigned: bool,
+          without_users: bool) -> tuple[zipfile.ZipFile, dict[str, Any], str]:
+    try:
+        zf = zipfile.ZipFile(path)
+        body = zf.read("manifest.json")
+        manifest = json.loads(body)
+        signature = _checked_signature(zf, body, key)
+    except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BackupError(f"not a backup file: {exc}") from exc
+    if manifest.get("format") not in (FORMAT, UNSIGNED_FORMAT):
+        raise BackupError(f"unknown backup format {manifest.get('format')!r}")
+    if signature != "verified" and not (trust_unsigned or without_users):
+        raise BackupError(_UNTRUSTED[signature].format(here=key_id(key)) + " Nothing was restored; "
+                          "--without-users restores all but the user accounts, --trust-unsigned everything.")
+    return zf, manifest, signature
 
 
 _UNTRUSTED = {

@@ -224,3 +224,12 @@ def test_a_backup_of_a_tampered_audit_log_is_refused_unless_trusted(tmp_path, en
     assert rc == 0 and "audit chain BROKEN" in out, out
     rc, out = run(_url(engine), "audit", "verify")
     assert rc == 1 and "row 3" in out, out
+
+
+def test_a_refused_restore_leaves_a_new_target_untouched(signed, run, tmp_path):
+    """The signature is checked before the target is opened: not even a schema is written."""
+    bad, target = tmp_path / "promoted.backup", tmp_path / "never.db"
+    _promoted(signed, bad)
+    rc, out = run(f"sqlite:///{target}", "restore", str(bad))
+    assert rc == 1 and "signature does not match" in out, out
+    assert not target.exists()
