@@ -89,6 +89,17 @@ def _cookie_is_revoked(engine: Engine) -> bool:
     return not users.session_is_valid(info, issued_at)
 
 
+def signed_in_still(engine: Engine) -> str | None:
+    """The username if this browser session is still valid in the database now, else None. For
+    callbacks: Streamlit runs them before the page script, so before current_user re-checks."""
+    username, auth_at = st.session_state.get("username"), st.session_state.get(AUTH_AT)
+    if not st.session_state.get("authentication_status") or not username or auth_at is None:
+        return None
+    with session_scope(engine, readonly=True) as session:
+        info = users.get_user(session=session, username=username)
+    return username if users.session_is_valid(info, auth_at) else None
+
+
 def _clear_session() -> None:
     for key in ("name", "username", "authentication_status", "email", "roles", AUTH_AT):
         st.session_state[key] = None

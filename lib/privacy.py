@@ -8,16 +8,21 @@ PHONE_COLUMNS = ("complainant_phone", "phone")
 SEES_PERSONAL_DATA = frozenset({"staff", "admin"})
 
 
+def _missing(value) -> bool:
+    # pandas gives NaN (a float) for a missing text cell: masked as "*an" it looked like data
+    return value is None or (isinstance(value, float) and value != value) or not str(value).strip()
+
+
 def mask_name(value: str | None) -> str | None:
-    if not value:
-        return value
+    if _missing(value):
+        return None
     value = str(value).strip()
     return value[:1] + "*" * max(1, len(value) - 1)
 
 
 def mask_phone(value: str | None) -> str | None:
-    if not value:
-        return value
+    if _missing(value):
+        return None
     digits = str(value).strip()
     if len(digits) >= 8:
         return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]

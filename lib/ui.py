@@ -374,9 +374,17 @@ def complaint_list(flt: KpiFilter, search: str = "", statuses: tuple[str, ...] =
                            role in privacy.SEES_PERSONAL_DATA)
 
 
+def _require_valid_session() -> None:
+    """Writes come from callbacks, which run before page_setup: a session revoked since the form was
+    drawn (disabled, role changed, logged out elsewhere) writes nothing."""
+    if auth.signed_in_still(get_engine()) is None:
+        raise DomainError("err_session_ended")
+
+
 def write(fn, *args, **kwargs):
     """Run a service call in its own transaction, then drop cached reads so pages show the change. A
     database that stays busy (another long write) is a message in the user's language, not a traceback."""
+    _require_valid_session()
     with auth.database_errors_as_messages():
         with session_scope(get_engine()) as session:
             result = fn(*args, session=session, **kwargs)
@@ -416,7 +424,7 @@ def _moment(value):
 def reveal(actor: str, role: str, entity: str, ref: str, state_key: str) -> None:
     """on_click of "show contact details": staff and admin only (the page drew the button from the role
     it read from the database; callback arguments never come from the browser), audited, one record."""
-    if role not in privacy.SEES_PERSONAL_DATA:
+    if role not in privacy.SEES_PERSONAL_DATA or auth.signed_in_still(get_engine()) != actor:
         return
     with session_scope(get_engine()) as session:
         audit_service.record(session=session, actor=actor, action="reveal_personal_data", entity=entity,
@@ -426,7 +434,7 @@ def reveal(actor: str, role: str, entity: str, ref: str, state_key: str) -> None
 
 def reveal_toggled(actor: str, role: str, entity: str, what: str, state_key: str) -> None:
     """on_change of a "show phones" toggle: turning it on is audited; off needs nothing."""
-    if role not in privacy.SEES_PERSONAL_DATA:
+    if role not in privacy.SEES_PERSONAL_DATA or auth.signed_in_still(get_engine()) != actor:
         st.session_state[state_key] = False
         return
     if st.session_state.get(state_key):
@@ -449,14 +457,38 @@ def _expire_taken_downloads() -> None:
         manager.remove_orphaned_files()
 
 
+def row_export(frame: pd.DataFrame, *, fmt: str, kind: str, user: auth.CurrentUser):
+    """The data of a row download, made when the browser asks for the file. Streamlit serves that
+    request without the session and without running the page, so the callable itself re-checks the
+    account in the database (still active, still a row exporter, session not revoked) and writes the
+    audit entry: a client that fetches the file and skips the click's rerun is audited all the same."""
+    engine, auth_at = get_engine(), st.session_state.get(auth.AUTH_AT)
+
+    def make() -> bytes:
+        with session_scope(engine) as session:
+            info = users.get_user(session=session, username=user.username)
+            if auth_at is None or not users.session_is_valid(info, auth_at) or info.role not in exports.ROW_EXPORTERS:
+                raise DomainError("err_forbidden_action")
+            data = exports.rows_for_download(frame, fmt=fmt, role=info.role)
+            exports.record_export(session=session, actor=user.username, kind=kind, fmt=fmt, rows=len(frame))
+        _expire_soon()
+        return data
+
+    return make
+
+
+def _expire_soon() -> None:
+    timer = threading.Timer(DOWNLOAD_LIFETIME_S, _expire_taken_downloads)
+    timer.daemon = True
+    timer.start()
+
+
 def audit_export(actor: str, kind: str, fmt: str, rows: int) -> None:
     """on_click of a download button: the export is audited when the user actually takes it, and its
     file stops being served a few seconds later (time for the browser to fetch it)."""
     with session_scope(get_engine()) as session:
         exports.record_export(session=session, actor=actor, kind=kind, fmt=fmt, rows=rows)
-    timer = threading.Timer(DOWNLOAD_LIFETIME_S, _expire_taken_downloads)
-    timer.daemon = True
-    timer.start()
+    _expire_soon()
 
 
 def import_panel(kind: str, user: auth.CurrentUser, title_key: str = "import_file") -> None:

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from functools import partial
 
 import streamlit as st
 
-from lib import exports, privacy, ui
+from lib import privacy, ui
 from lib.db import local_now
 from lib.errors import DomainError
 from lib.i18n import md_escape
@@ -84,9 +83,8 @@ if writer and len(rows):
     for col, fmt, mime in ((d1, "csv", "text/csv"),
                            (d2, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")):
         # made when clicked, not on every run (an Excel file of 500 rows took ~0.2 s)
-        col.download_button(tr(f"export_{fmt}"), partial(exports.rows_for_download, rows, fmt=fmt, role=user.role),
-                            file_name=f"complaints.{fmt}", mime=mime, key=f"register_export_{fmt}",
-                            on_click=ui.audit_export, args=(user.username, "complaint", fmt, len(rows)))
+        col.download_button(tr(f"export_{fmt}"), ui.row_export(rows, fmt=fmt, kind="complaint", user=user),
+                            file_name=f"complaints.{fmt}", mime=mime, key=f"register_export_{fmt}", on_click="ignore")
 
 picked_rows = table.selection.rows if table and table.selection else []
 if picked_rows:

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
-from functools import partial
 
 import streamlit as st
 
-from lib import exports, privacy, ui
+from lib import privacy, ui
 from lib.db import local_now
 from lib.errors import DomainError
 from lib.i18n import md_escape
@@ -116,9 +115,8 @@ if writer and len(rows):
     for col, fmt, mime in ((d1, "csv", "text/csv"),
                            (d2, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")):
         col.download_button(tr(f"export_{fmt}"),  # made when clicked, not on every run
-                            partial(exports.rows_for_download, rows.drop(columns=["version"]), fmt=fmt, role=user.role),
-                            file_name=f"issues.{fmt}", mime=mime, key=f"iss_export_{fmt}",
-                            on_click=ui.audit_export, args=(user.username, "supervisor_issue", fmt, len(rows)))
+                            ui.row_export(rows.drop(columns=["version"]), fmt=fmt, kind="supervisor_issue", user=user),
+                            file_name=f"issues.{fmt}", mime=mime, key=f"iss_export_{fmt}", on_click="ignore")
 
 if table and table.selection and table.selection.rows:
     st.session_state["iss_open_ref"] = rows.iloc[table.selection.rows[0]]["ref"]

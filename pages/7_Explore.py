@@ -148,7 +148,6 @@ d2.download_button(tr("download_pivot_xlsx"), partial(exports.to_bytes, table, "
                    on_click=ui.audit_export, args=(user.username, f"pivot_{dataset_name}", "xlsx", len(table)))
 if user.role in WRITERS and dataset_name in ("complaints", "surveys"):
     raw = ui.cached(explore.rows, dataset_name, flt)
-    d3.download_button(tr("download_rows", n=len(raw)), partial(exports.rows_for_download, raw, fmt="csv",
-                                                                 role=user.role),
-                       file_name=f"{dataset_name}_rows.csv", mime="text/csv", key="exp_dl_rows",
-                       on_click=ui.audit_export, args=(user.username, f"rows_{dataset_name}", "csv", len(raw)))
+    d3.download_button(tr("download_rows", n=len(raw)), ui.row_export(raw, fmt="csv", kind=f"rows_{dataset_name}",
+                                                                       user=user),
+                       file_name=f"{dataset_name}_rows.csv", mime="text/csv", key="exp_dl_rows", on_click="ignore")

@@ -75,7 +75,7 @@ def test_executive_journey(server):
         page.get_by_label("用户名").fill("boss")
         page.get_by_label("密码").fill("wrong-password")
         page.get_by_role("button", name="登录").click()
-        expect(page.get_by_text("用户名或密码错误。")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("登录未成功：用户名或密码错误", exact=False)).to_be_visible(timeout=30_000)
 
         page.get_by_label("密码").fill("boss-pass-1")
         started = time.perf_counter()

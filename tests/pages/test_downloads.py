@@ -2,6 +2,7 @@
 import csv
 import gc
 import io
+import threading
 
 from streamlit.runtime.media_file_manager import MediaFileManager
 
@@ -27,6 +28,8 @@ def test_company_names_that_look_like_formulas_stay_text_in_the_explore_pivot_he
     data = "ref,received_at,channel,company,city,project,severity,responsible,description\n" + rows
     with session_scope(make_engine(get_settings().database_url)) as session:
         import_file("complaints", data.encode("utf-8"), "evil.csv", session=session, actor="t")
+    for timer in [t for t in threading.enumerate() if isinstance(t, threading.Timer)]:
+        timer.join(timeout=10)  # earlier clicks' download expiry would race this fetch
     at = app("pages/7_Explore.py", "exec1").run()
     at.selectbox(key="exp_by2").set_value("company").run()
     assert not at.exception, at.exception

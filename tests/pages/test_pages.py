@@ -176,9 +176,9 @@ def test_executive_sees_masked_personal_data_and_no_row_export_or_actions():
     at = app("pages/2_Complaint_Register.py", "exec1").run()
     assert not at.exception, at.exception
     table = at.dataframe[0].value
-    phones = [p for p in table["联系电话"] if p]
+    phones = [p for p in table["联系电话"] if isinstance(p, str) and p]
     assert phones and all("****" in p for p in phones)
-    assert all(len(n) >= 2 and set(n[1:]) == {"*"} for n in table["投诉人"] if n)
+    assert all(len(n) >= 2 and set(n[1:]) == {"*"} for n in table["投诉人"] if isinstance(n, str) and n)
     assert not [b for b in at.get("download_button")]
     assert not [e for e in at.expander if "登记" in e.label]
 
@@ -186,7 +186,7 @@ def test_executive_sees_masked_personal_data_and_no_row_export_or_actions():
 def test_staff_see_masked_lists_reveal_one_record_audited_and_can_export():
     at = app("pages/2_Complaint_Register.py", "staff1").run()
     table = at.dataframe[0].value
-    phones = [p for p in table["联系电话"] if p]
+    phones = [p for p in table["联系电话"] if isinstance(p, str) and p]
     assert phones and all("****" in p for p in phones)  # lists are masked for everyone
     assert len(at.get("download_button")) == 2  # the export (audited) carries full data for staff
     ref = next(r for r, p in zip(table["编号"], table["联系电话"], strict=True) if p)
@@ -482,7 +482,8 @@ def test_no_full_phone_number_reaches_an_executive_anywhere_on_a_page(spec):
     at.run()
     assert not at.exception, at.exception
     text = _everything_on(at)
-    assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", text), re.search(r".{40}1[3-9]\d{9}.{10}", text)
+    # not inside a longer run of letters and digits: a media URL's hash can hold eleven digits
+    assert not re.search(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])", text), re.search(r".{40}1[3-9]\d{9}.{10}", text)
     if spec.page_id == "register":
         assert re.search(r"1[3-9]\d\*{4}\d{4}", text)  # the masked form is there: the check looked at real data
 

@@ -202,11 +202,6 @@ def test_an_aggregate_download_taken_through_the_page_is_audited():
     assert [e for e, _, _ in _audit("export", "exec1")[before:]] == ["complaints_by_channel"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a deferred row export (Register/Issues/Explore rows) is generated "
-                   "by Streamlit's DeferredFileHandler when the browser asks for it; the audit entry is written "
-                   "only by the download button's on_click in the rerun the browser sends afterwards. A client "
-                   "that sends the backend request and not the rerun gets every row with names and phones, "
-                   "unaudited (docs/SECURITY.md: exports are audited).")
 def test_a_row_export_fetched_without_the_click_rerun_is_still_audited():
     _settle_downloads()
     at = app("pages/2_Complaint_Register.py", "staff1").run()
@@ -216,10 +211,6 @@ def test_a_row_export_fetched_without_the_click_rerun_is_still_audited():
     assert len(_audit("export", "staff1")) == before + 1
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the deferred row export registered for a staff session is bound "
-                   "to the role read when the page was drawn (partial(rows_for_download, role=...)); after the "
-                   "account is disabled the browser can still fetch it (DeferredFileHandler ignores the "
-                   "session and runs no page_setup), so a revoked session still exports every row.")
 def test_a_row_export_drawn_before_the_account_was_disabled_is_refused_after():
     _settle_downloads()
     _new_user("rp_leaver", "staff")
@@ -322,12 +313,6 @@ REVOCATIONS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: form callbacks (on_click of the Register action form, and every "
-                   "other write form: _create, _act, _log_issue, _save_supervisor, _add_activity, _raise, "
-                   "_record, save_current, remove_view, ui.reveal) run before the page script, so before "
-                   "ui.page_setup re-checks the account: a session disabled, demoted to executive or logged "
-                   "out elsewhere still commits the form it had open (pages/2_Complaint_Register.py _act via "
-                   "ui.write), then is shown the login form.")
 @pytest.mark.parametrize("change", list(REVOCATIONS))
 def test_a_form_open_when_the_session_was_revoked_writes_nothing(change):
     username = f"rp_{change}"
