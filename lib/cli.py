@@ -182,6 +182,8 @@ def cmd_restore(args) -> int:
     engine = _engine()
     try:
         _adopt_key_file(args.key_file)
+        # The signature first: a refused backup leaves the target as it was, not even given a schema.
+        backup.check(args.file, trust_unsigned=args.trust_unsigned, without_users=args.without_users)
         init_db(engine)  # an empty database gets the schema; a newer one is refused (SchemaTooNew)
         # Audited in the restored database, in the restore's own transaction, continuing its chain.
         done = backup.load(engine, args.file, trust_unsigned=args.trust_unsigned, without_users=args.without_users,
