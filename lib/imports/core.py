@@ -264,6 +264,13 @@ def validate(frame: pd.DataFrame, columns: list[Column], key: tuple[str, ...] = 
     specs = {c.name: c for c in columns}
     mapping, errors = map_headers(list(frame.columns), columns)
     lines = [int(i) for i in frame.index]
+    taken: dict[str, str] = {}
+    for raw in frame.columns:  # two headers for one field ("ref" twice, or "ref" and "投诉编号")
+        if raw in mapping and mapping[raw] in taken:
+            errors.append(RowError(1, mapping[raw], str(raw), f"列重复：与“{taken[mapping[raw]]}”是同一列",
+                                   f"duplicate column: the same field as '{taken[mapping[raw]]}'"))
+        elif raw in mapping:
+            taken[mapping[raw]] = str(raw)
     if errors:
         return Batch(lines, {}), errors
     frame = frame.rename(columns=mapping)[list(dict.fromkeys(mapping.values()))]

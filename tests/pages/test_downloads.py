@@ -1,25 +1,20 @@
 """Files the product writes, fetched as the browser fetches them: no cell or header runs as a formula."""
 import csv
-import gc
 import io
 import threading
-
-from streamlit.runtime.media_file_manager import MediaFileManager
 
 from lib.config import get_settings
 from lib.db import make_engine, session_scope
 from lib.imports.registry import import_file
 from tests.pages.conftest import app
+from tests.pages.test_real_path_permissions import _fetch
 
 EVIL = ['=HYPERLINK("http://x","y")', "＝1+1", "@SUM(A1)", "-2+3"]
 
 
 def _downloaded(at, key: str) -> bytes:
     """The bytes behind a download button, as Streamlit's media endpoint would serve them."""
-    button = next(b for b in at.get("download_button") if b.key == key)
-    file_id = button.proto.url.rsplit("/", 1)[-1].split(".")[0]
-    manager = next(o for o in gc.get_objects() if isinstance(o, MediaFileManager))
-    return manager._storage.get_file(file_id).content
+    return _fetch(next(b for b in at.get("download_button") if b.key == key))
 
 
 def test_company_names_that_look_like_formulas_stay_text_in_the_explore_pivot_headers():
