@@ -71,7 +71,8 @@ def test_small_writes_wait_at_most_a_couple_of_seconds_during_a_big_import(engin
     worker.join()
     assert outcome["result"].inserted == 100_000
     assert outcome["seconds"] > 3  # long enough that one transaction would have blocked the writes
-    assert len(waits) > 10 and max(waits) < 2.5, (max(waits), outcome["seconds"])
+    # under load each write may wait about the lock slice (1 s), so only a few fit into the import
+    assert len(waits) >= 3 and max(waits) < 2.5, (len(waits), max(waits), outcome["seconds"])
 
 
 def test_a_failure_after_committed_chunks_undoes_everything_the_import_wrote(engine, import_limits, monkeypatch):
