@@ -55,3 +55,17 @@ def engine(request, tmp_path) -> Iterator[Engine]:
 def session(engine):
     with session_scope(engine) as s:
         yield s
+
+
+@pytest.fixture
+def import_limits(monkeypatch):
+    """Import limits from the environment, as an operator sets them (CRHQ_IMPORT_*)."""
+    from lib.imports import limits
+
+    def use(**values):
+        for name, value in values.items():
+            monkeypatch.setenv(f"CRHQ_IMPORT_{name.upper()}", str(value))
+        limits.get_limits.cache_clear()
+    yield use
+    monkeypatch.undo()
+    limits.get_limits.cache_clear()

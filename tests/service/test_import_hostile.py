@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from lib import cli, config
 from lib.db import session_scope
 from lib.i18n import t
-from lib.imports import limits, registry
+from lib.imports import registry
 from lib.imports.core import error_report_csv
 from lib.imports.reader import ImportRejected
 from lib.models import Complaint, Project
@@ -45,18 +45,6 @@ def _complaints(engine) -> int:
 
 def _errors(exc: ImportRejected) -> list[tuple]:
     return [(e.row, e.column, e.value, e.reason_en) for e in exc.errors]
-
-
-@pytest.fixture
-def small_limits(monkeypatch):
-    """Limits from the environment, as an operator sets them."""
-    def use(**values):
-        for name, value in values.items():
-            monkeypatch.setenv(f"CRHQ_IMPORT_{name.upper()}", str(value))
-        limits.get_limits.cache_clear()
-    yield use
-    monkeypatch.undo()
-    limits.get_limits.cache_clear()
 
 
 # ---- 7: the error report -----------------------------------------------------------------------
@@ -187,8 +175,8 @@ def test_a_first_data_row_with_an_extra_field_is_a_clear_message(engine):
     assert (later.key, later.params) == ("imp_err_fields", {"line": 3, "saw": 8, "expected": 7})
 
 
-def test_row_and_cell_limits_are_settings(engine, small_limits):
-    small_limits(max_rows=3, max_cell_chars=20)
+def test_row_and_cell_limits_are_settings(engine, import_limits):
+    import_limits(max_rows=3, max_cell_chars=20)
     rows = "".join(f"T{i},2025-09-30 10:00,hotline,A公司,深圳,深圳花园,x\n" for i in range(4))
     exc = _refused(engine, (HEADER + rows).encode())
     assert (exc.key, exc.params) == ("imp_err_too_many_rows", {"limit": 3})
@@ -197,10 +185,10 @@ def test_row_and_cell_limits_are_settings(engine, small_limits):
     assert _import(engine, (HEADER + rows[: rows.index("T3")]).encode()).inserted == 3
 
 
-def test_a_file_is_read_a_chunk_at_a_time(small_limits):
+def test_a_file_is_read_a_chunk_at_a_time(import_limits):
     """The raw cells of at most one chunk are held: the reader yields chunks of the configured size."""
     from lib.imports.reader import read_chunks
-    small_limits(read_chunk_rows=1000)
+    import_limits(read_chunk_rows=1000)
     rows = "".join(f"T{i},2025-09-30 10:00,hotline,A公司,深圳,深圳花园,x\n" for i in range(2500))
     sizes = [len(frame) for frame in read_chunks((HEADER + rows).encode(), "f.csv")]
     assert sizes == [1000, 1000, 500]

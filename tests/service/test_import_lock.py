@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from lib.db import session_scope
 from lib.imports import complaints as complaint_import
-from lib.imports import limits, registry
+from lib.imports import registry
 from lib.imports.reader import ImportRejected
 from lib.models import AuditLog, Complaint, ComplaintEvent, Project
 from lib.services import audit
@@ -34,17 +34,6 @@ def _import(engine, data: bytes, name: str = "big.csv"):
 def _count(engine, model) -> int:
     with session_scope(engine, readonly=True) as session:
         return session.scalar(select(func.count()).select_from(model))
-
-
-@pytest.fixture
-def import_limits(monkeypatch):
-    def use(**values):
-        for name, value in values.items():
-            monkeypatch.setenv(f"CRHQ_IMPORT_{name.upper()}", str(value))
-        limits.get_limits.cache_clear()
-    yield use
-    monkeypatch.undo()
-    limits.get_limits.cache_clear()
 
 
 def test_small_writes_wait_at_most_a_couple_of_seconds_during_a_big_import(engine):
