@@ -18,6 +18,7 @@ from lib import config
 from lib.db import session_scope
 from lib.errors import DomainError
 from lib.i18n import t
+from lib.scope import GROUP_SCOPE, Scope
 from lib.services import users
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ class CurrentUser:
     username: str
     name: str
     role: str
+    # The organisation scope, read from the database on every run like the role (lib.scope).
+    scope: Scope = GROUP_SCOPE
 
 
 def _secret_cookie_key() -> str | None:
@@ -130,7 +133,7 @@ def current_user(engine: Engine) -> CurrentUser | None:
         st.session_state["crhq_session_ended"] = True
         return None
     st.session_state["roles"] = [info.role]  # the role always comes from the database
-    return CurrentUser(info.username, info.name, info.role)
+    return CurrentUser(info.username, info.name, info.role, info.scope)
 
 
 @contextmanager
@@ -174,7 +177,7 @@ def login_form(engine: Engine, lang: str) -> CurrentUser | None:
                              LANG: info.language})
     authenticator = st.session_state.get("crhq_authenticator") or _authenticator(engine)
     authenticator.cookie_controller.set_cookie()
-    return CurrentUser(info.username, info.name, info.role)
+    return CurrentUser(info.username, info.name, info.role, info.scope)
 
 
 def logout(engine: Engine) -> None:

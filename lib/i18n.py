@@ -123,6 +123,22 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err_username_invalid": ("用户名只能包含字母、数字、下划线和点，最长64位。",
                              "A username may contain letters, digits, _ and . only (64 at most)."),
     "err_role_invalid": ("角色 {role} 无效。", "Role {role} is not valid."),
+    # organisation scope (SPEC §11)
+    "scope": ("数据范围", "Data scope"),
+    "scope_group": ("集团（全部）", "Group (everything)"),
+    "scope_region": ("区域", "Regions"),
+    "scope_company": ("公司", "Companies"),
+    "scope_project": ("项目", "Projects"),
+    "scope_signed_in": ("数据范围：{scope}", "Data scope: {scope}"),
+    "err_scope_entry": ("数据范围“{entry}”格式不正确：应为 group、region:区域、company:公司 或 project:公司/项目。",
+                        "Scope entry “{entry}” is not valid: use group, region:NAME, company:NAME or "
+                        "project:COMPANY/PROJECT."),
+    "err_scope_unknown": ("数据范围“{entry}”不存在。", "Scope entry “{entry}” does not exist."),
+    "err_scope_admin": ("管理员的数据范围始终为集团。", "An administrator's scope is always the whole group."),
+    "err_out_of_scope": ("“{name}”（{kind}）不在您的数据范围内。", "“{name}” ({kind}) is outside your data scope."),
+    "err_write_out_of_scope": ("该项目不在您的数据范围内，不能修改或录入。",
+                               "That project is outside your data scope: you cannot record or change it."),
+    "err_record_out_of_scope": ("记录 {ref} 不在您的数据范围内。", "Record {ref} is outside your data scope."),
     "err_password_short": ("密码至少 {n} 位。", "A password needs at least {n} characters."),
     "err_cannot_disable_self": ("不能停用当前登录的账号。", "You cannot disable your own account."),
 }

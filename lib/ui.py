@@ -14,7 +14,7 @@ import pyarrow as pa
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from lib import analytics, auth, charts, exports, privacy, sla
+from lib import analytics, auth, charts, exports, privacy, scope, sla
 from lib.config import get_settings, is_loopback
 from lib.db import BUSINESS_TZ, local_now, make_engine, session_scope
 from lib.errors import DomainError
@@ -91,6 +91,7 @@ def page_setup(page_id: str) -> auth.CurrentUser:
             if settings.demo_mode:
                 _demo_accounts()
             st.stop()
+    st.session_state[CURRENT_USER] = user
     _sidebar(engine, user)
     if not may_open(user.role, page_id):
         st.error(tr("forbidden"))
@@ -221,10 +222,45 @@ def clear_caches() -> None:
     st.cache_data.clear()
 
 
+# ---- organisation scope (SPEC §11) ---------------------------------------------------------
+CURRENT_USER = "crhq_current_user"  # set by page_setup on every run, from the database
+
+
+def current_scope() -> scope.Scope:
+    """The signed-in user's scope; before page_setup has run (never on a page), nothing at all."""
+    user = st.session_state.get(CURRENT_USER)
+    return user.scope if user is not None else scope.Scope(companies=("\x00",))
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _reach(url: str, scope_text: str) -> scope.Reach:
+    with session_scope(get_engine(), readonly=True) as session:
+        return scope.reach(scope.parse(scope_text), session=session)
+
+
+def current_reach() -> scope.Reach:
+    """What the signed-in user's scope covers: project and company ids, and the names they may filter on."""
+    return _reach(get_settings().database_url, current_scope().as_text())
+
+
+def scoped(flt: KpiFilter) -> KpiFilter:
+    """`flt` limited to the signed-in user's scope. A filter naming anything outside it is refused
+    with a message and the page stops: never silently widened or emptied."""
+    r = current_reach()
+    if r.is_group:
+        return flt
+    try:
+        scope.check_names(r, companies=flt.companies, cities=flt.cities, projects=flt.projects)
+    except DomainError as exc:
+        st.error(error_text(exc))
+        st.stop()
+    return replace(flt, scope_projects=tuple(sorted(r.projects)), scope_companies=tuple(sorted(r.companies)))
+
+
 # ---- complaints ----------------------------------------------------------------------------
 def make_filter(start: date, end: date, **lists) -> KpiFilter:
     values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in lists.items()}
-    return KpiFilter(start=start, end=end, **values)
+    return scoped(KpiFilter(start=start, end=end, **values))
 
 
 def picked(event, field: str):

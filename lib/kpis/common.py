@@ -40,12 +40,16 @@ class KpiFilter:
     responsible: bool | None = None
     methods: tuple[str, ...] = ()
     departments: tuple[str, ...] = ()
+    # Organisation scope (lib.scope.apply): ids of the projects, and of the whole companies, the reader
+    # may see; None for the group. Not a filter a user picks, so not part of as_json.
+    scope_projects: tuple[int, ...] | None = None
+    scope_companies: tuple[int, ...] | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"from": self.start.isoformat(), "to": self.end.isoformat()}
         for key, value in asdict(self).items():
-            if key in ("start", "end", "extra") or value in ((), None):
+            if key in ("start", "end", "extra", "scope_projects", "scope_companies") or value in ((), None):
                 continue
             # Named as the CLI flags are: --company → "company", --business-line → "business_line".
             name = _FILTER_NAMES.get(key, key)

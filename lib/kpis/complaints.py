@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Boolean, Float, String, and_, case, column, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from lib import analytics
+from lib import analytics, scope
 from lib.db import local_now
 from lib.kpis.common import (
     FilterError,
@@ -103,6 +103,7 @@ def conditions(flt: KpiFilter, *, include_void: bool = False, c=C.__table__.c, p
     where = [c.received_at >= start, c.received_at < end] if period else []
     if not include_void:
         where.append(counted(c))
+    where.extend(scope.where_project(flt, c.project_id))
     if flt.companies:
         where.append(Company.name.in_(flt.companies))
     if flt.cities:

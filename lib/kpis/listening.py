@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, case, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from lib import scope
 from lib.kpis.common import FilterError, KpiFilter, KpiResult, ratio
 from lib.models import Company, Employee, ListeningActivity
 
@@ -16,7 +17,8 @@ GROUPS = ("month", "company", "city", "department")
 
 
 def _employee_conditions(flt: KpiFilter) -> list:
-    where = [E.joined_on <= flt.end, or_(E.left_on.is_(None), E.left_on >= flt.start)]
+    where = [E.joined_on <= flt.end, or_(E.left_on.is_(None), E.left_on >= flt.start),
+             *scope.where_company(flt, E.company_id)]
     if flt.companies:
         where.append(Company.name.in_(flt.companies))
     if flt.cities:

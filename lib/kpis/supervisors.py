@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from lib import scope
 from lib.db import local_now
 from lib.kpis.common import (
     FilterError,
@@ -27,7 +28,7 @@ GROUPS = ("month", "company", "city", "project", "business_line", "category")
 
 
 def _org_conditions(flt: KpiFilter) -> list:
-    where = []
+    where = scope.where_project(flt, Project.id)
     if flt.companies:
         where.append(Company.name.in_(flt.companies))
     if flt.cities:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from lib import analytics
+from lib import analytics, scope
 from lib.kpis.common import FilterError, KpiFilter, KpiResult, count_if, grouping_sets, month_key, ratio
 from lib.models import Benchmark, Company, Project, SurveyResponse, SurveyWave
 
@@ -49,6 +49,7 @@ def _group_column(session: Session, by: str | None, c=R.__table__.c, *, mirror: 
 
 def conditions(flt: KpiFilter, c=R.__table__.c, *, dates: bool = True) -> list:
     where = [c.surveyed_on >= flt.start, c.surveyed_on <= flt.end] if dates else []
+    where.extend(scope.where_project(flt, c.project_id))
     if flt.companies:
         where.append(Company.name.in_(flt.companies))
     if flt.cities:

@@ -24,6 +24,8 @@ class User(Base):
     # Any session or cookie issued before this moment is refused (logout, disable, role change,
     # password reset); streamlit-authenticator cannot revoke its own JWT cookies.
     sessions_valid_after: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Organisation scope (lib.scope): "group", or region/company/project entries one per line.
+    scope: Mapped[str] = mapped_column(Text, default="group", server_default="group")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 

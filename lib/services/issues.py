@@ -16,6 +16,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from lib import scope
 from lib.db import contains, flush_with_ref, local_now
 from lib.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from lib.kpis.common import KpiFilter, days_between
@@ -224,7 +225,7 @@ def _org():
 def conditions(flt: KpiFilter, *, source: str | None = None, statuses: tuple[str, ...] = (),
                responsible_parties: tuple[str, ...] = (), owner: str | None = None, search: str = "",
                overdue_only: bool = False, today: date | None = None) -> list:
-    where = [I.raised_on >= flt.start, I.raised_on <= flt.end]
+    where = [I.raised_on >= flt.start, I.raised_on <= flt.end, *scope.where_project(flt, I.project_id)]
     if source:
         where.append(I.source == source)
     if flt.companies:

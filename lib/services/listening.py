@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from lib import scope
 from lib.db import contains
 from lib.errors import NotFound, ValidationFailed
 from lib.kpis.common import KpiFilter
@@ -95,7 +96,7 @@ def add_activity(*, session: Session, actor: str, employee_id: int, activity_dat
 
 
 def _conditions(flt: KpiFilter) -> list:
-    where = [A.activity_date >= flt.start, A.activity_date <= flt.end]
+    where = [A.activity_date >= flt.start, A.activity_date <= flt.end, *scope.where_company(flt, E.company_id)]
     if flt.companies:
         where.append(Company.name.in_(flt.companies))
     if flt.departments:

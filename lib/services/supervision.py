@@ -8,6 +8,7 @@ import pandas as pd
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from lib import scope
 from lib.errors import NotFound, ValidationFailed
 from lib.kpis.common import KpiFilter
 from lib.models import Company, Project, SupervisionActivity, Supervisor
@@ -69,6 +70,7 @@ def supervisors_frame(flt: KpiFilter, *, session: Session, serving_only: bool = 
     if serving_only:
         stmt = stmt.where(Supervisor.joined_on <= flt.end,
                           or_(Supervisor.left_on.is_(None), Supervisor.left_on >= flt.start))
+    stmt = stmt.where(*scope.where_project(flt, Project.id))
     if flt.companies:
         stmt = stmt.where(Company.name.in_(flt.companies))
     if flt.projects:
@@ -84,6 +86,7 @@ def activities_frame(flt: KpiFilter, *, session: Session, limit: int = 500) -> p
             .join(Company, Company.id == Project.company_id)
             .where(SupervisionActivity.activity_date >= flt.start, SupervisionActivity.activity_date <= flt.end)
             .order_by(SupervisionActivity.activity_date.desc()).limit(limit))
+    stmt = stmt.where(*scope.where_project(flt, Project.id))
     if flt.companies:
         stmt = stmt.where(Company.name.in_(flt.companies))
     if flt.projects:

@@ -11,8 +11,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from lib.db import session_scope, utcnow
-from lib.errors import LoginRefused, NotFound, ValidationFailed
+from lib.errors import DomainError, LoginRefused, NotFound, ValidationFailed
 from lib.models import AuditLog, User
+from lib.scope import GROUP_SCOPE, Scope
+from lib.scope import parse as scope_parse
+from lib.scope import validate as scope_validate
 from lib.services import audit
 from lib.vocab import ROLES
 
@@ -31,6 +34,7 @@ class UserInfo:
     active: bool
     language: str
     sessions_valid_after: datetime
+    scope: Scope = GROUP_SCOPE
 
 
 def hash_password(password: str) -> str:
@@ -46,7 +50,18 @@ def _check_password(password: str, hashed: str) -> bool:
 
 def _info(user: User) -> UserInfo:
     return UserInfo(user.username, user.name, user.role, user.active, user.language,
-                    user.sessions_valid_after)
+                    user.sessions_valid_after, _scope_of(user))
+
+
+def _scope_of(user: User) -> Scope:
+    """Admins always see the whole group (SPEC §11); a stored scope that no longer parses reads as
+    nothing rather than everything."""
+    if user.role == "admin":
+        return GROUP_SCOPE
+    try:
+        return scope_parse(user.scope)
+    except DomainError:
+        return Scope(companies=("\x00",))
 
 
 def _get(session: Session, username: str) -> User:
@@ -66,18 +81,19 @@ def _validate(username: str, role: str, password: str) -> None:
 
 
 def add_user(*, session: Session, username: str, role: str, name: str, password: str,
-             actor: str = "system", language: str = "zh") -> UserInfo:
+             actor: str = "system", language: str = "zh", scope: Scope = GROUP_SCOPE) -> UserInfo:
     username = username.strip().lower()
     _validate(username, role, password)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise ValidationFailed("err_user_exists", username=username)
+    _check_scope(session, role, scope)
     user = User(username=username, name=name.strip() or username, role=role,
                 password_hash=hash_password(password), active=True, language=language,
-                sessions_valid_after=utcnow())
+                sessions_valid_after=utcnow(), scope=scope.as_text())
     session.add(user)
     session.flush()
     audit.record(session=session, actor=actor, action="user_add", entity="user",
-                 entity_id=username, detail={"role": role})
+                 entity_id=username, detail={"role": role, "scope": scope.entries() or ["group"]})
     return _info(user)
 
 
@@ -88,11 +104,14 @@ def get_user(*, session: Session, username: str) -> UserInfo | None:
 
 def list_users(*, session: Session) -> pd.DataFrame:
     rows = session.execute(
-        select(User.username, User.name, User.role, User.active, User.language,
+        select(User.username, User.name, User.role, User.scope, User.active, User.language,
                User.locked_until, User.created_at).order_by(User.username)
     ).all()
-    return pd.DataFrame(rows, columns=["username", "name", "role", "active", "language",
-                                       "locked_until", "created_at"])
+    frame = pd.DataFrame(rows, columns=["username", "name", "role", "scope", "active", "language",
+                                        "locked_until", "created_at"])
+    frame["scope"] = [s.replace("\n", "; ") if r != "admin" else "group" for s, r in zip(frame["scope"], frame["role"],
+                                                                                      strict=True)]
+    return frame
 
 
 def active_credentials(*, session: Session) -> dict[str, dict]:
@@ -123,9 +142,28 @@ def set_role(*, session: Session, username: str, role: str, actor: str) -> None:
         raise ValidationFailed("err_role_invalid", role=role)
     user = _get(session, username)
     old, user.role = user.role, role
+    if role == "admin":
+        user.scope = GROUP_SCOPE.as_text()
     _revoke_sessions(user)
     audit.record(session=session, actor=actor, action="user_role", entity="user",
                  entity_id=user.username, detail={"from": old, "to": role})
+
+
+def _check_scope(session: Session, role: str, scope: Scope) -> None:
+    if role == "admin" and not scope.is_group:
+        raise ValidationFailed("err_scope_admin")
+    scope_validate(scope, session=session)
+
+
+def set_scope(*, session: Session, username: str, scope: Scope, actor: str) -> None:
+    """A new organisation scope; like a role change it ends the user's sessions, and it is audited."""
+    user = _get(session, username)
+    _check_scope(session, user.role, scope)
+    old = _scope_of(user)
+    user.scope = scope.as_text()
+    _revoke_sessions(user)
+    audit.record(session=session, actor=actor, action="user_scope", entity="user", entity_id=user.username,
+                 detail={"from": old.entries() or ["group"], "to": scope.entries() or ["group"]})
 
 
 def reset_password(*, session: Session, username: str, password: str, actor: str) -> None:
