@@ -139,6 +139,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err_write_out_of_scope": ("该项目不在您的数据范围内，不能修改或录入。",
                                "That project is outside your data scope: you cannot record or change it."),
     "err_record_out_of_scope": ("记录 {ref} 不在您的数据范围内。", "Record {ref} is outside your data scope."),
+    "err_responder_scope": ("首问责任人“{user}”须为在用的客服或管理员账号，且其数据范围覆盖该问题的项目。",
+                            "The first responder “{user}” must be an active staff or admin account whose data "
+                            "scope covers the issue's project."),
     "err_password_short": ("密码至少 {n} 位。", "A password needs at least {n} characters."),
     "err_cannot_disable_self": ("不能停用当前登录的账号。", "You cannot disable your own account."),
 }
@@ -332,6 +335,8 @@ STRINGS.update({f"event_{name}": pair for name, pair in {
     "first_response": ("首次响应", "First response"), "in_progress": ("开始处理", "Handling started"),
     "resolved": ("已解决", "Resolved"), "reopen": ("重开", "Reopened"), "followup": ("回访", "Follow-up"),
     "closed": ("归档", "Closed"), "void": ("作废", "Voided"), "escalate": ("升级", "Escalated"),
+    "escalate_hq": ("升级至总部（移交总部队列）", "Escalated to HQ (handed to HQ's queue)"),
+    "escalate_leadership": ("升级至集团领导", "Escalated to leadership"),
     "edit": ("修改", "Edited"), "verified": ("已回访", "Verified"),
 }.items()})
 STRINGS.update({

@@ -21,7 +21,9 @@ from lib.db import big_page_cache, checkpoint_in_background, insert_columns, is_
 from lib.imports.core import Batch, Column, ImportResult, RowError, duplicate_errors, validate
 from lib.imports.journal import Journal
 from lib.imports.limits import Limits, get_limits
+from lib.imports.reach import errors as reach_errors
 from lib.imports.reader import ImportRejected, read_chunks
+from lib.scope import Reach
 from lib.services import audit
 from lib.services.org import ProjectResolver
 
@@ -70,16 +72,21 @@ class Importer:
 
 
 def run_import(importer: Importer, data: bytes, filename: str, *, session: Session, actor: str,
-               dry_run: bool = False, progress: Callable[[float], None] | None = None) -> ImportResult:
+               dry_run: bool = False, progress: Callable[[float], None] | None = None,
+               reach: Reach | None = None) -> ImportResult:
     """All or nothing: any bad row raises ImportRejected carrying every row error; nothing is written.
 
     The caller commits the last chunks (session_scope), as it owns the transaction; on SQLite the
     import commits the chunks before them itself. A dry run rolls back instead. A database error
     while writing is an ImportRejected with a message in both languages, raised after what the
-    import had written has been undone.
+    import had written has been undone. `reach` (the importer's scope, SPEC §11): a file with any row
+    outside it is refused whole, each such row named, with the other row errors.
     """
     limits = get_limits()
     batch, errors = parse_file(importer, data, filename, limits)
+    if reach is not None and not reach.is_group and batch.columns:
+        with _reading(session) as reader:
+            errors += reach_errors(importer.kind, reader, batch, reach)
     if not errors and importer.resolve:
         with _reading(session) as reader:
             errors += importer.resolve(reader, batch)

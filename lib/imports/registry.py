@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from lib.imports import complaints, listening, supervisors, surveys
 from lib.imports.base import Importer, run_import
 from lib.imports.core import ImportResult
+from lib.scope import Reach
 
 IMPORTERS: dict[str, Importer] = {
     "complaints": complaints.IMPORTER,
@@ -21,6 +22,7 @@ IMPORTERS: dict[str, Importer] = {
 
 
 def import_file(kind: str, data: bytes, filename: str, *, session: Session, actor: str, dry_run: bool = False,
-                progress: Callable[[float], None] | None = None) -> ImportResult:
+                progress: Callable[[float], None] | None = None, reach: Reach | None = None) -> ImportResult:
+    """`reach`: the importer's scope (None: the whole group, as the command line imports)."""
     return run_import(IMPORTERS[kind], data, filename, session=session, actor=actor, dry_run=dry_run,
-                      progress=progress)
+                      progress=progress, reach=reach)

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from lib import analytics
+from lib import analytics, scope
 from lib.db import contains, flush_with_ref, local_now
 from lib.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from lib.kpis import complaints as kpis
@@ -80,11 +80,13 @@ def next_ref(session: Session, received_at: datetime, attempt: int = 0) -> str:
     return f"{prefix}{max(numbers, default=0) + 1 + attempt:04d}"
 
 
-def create(data: NewComplaint, *, session: Session, actor: str) -> Complaint:
+def create(data: NewComplaint, *, session: Session, actor: str, reach: scope.Reach | None = None) -> Complaint:
     _validate(data, settings.get("complaint_categories", session=session))
     project = session.get(Project, data.project_id)
     if project is None:
         raise NotFound("err_not_found", what=str(data.project_id))
+    if reach is not None:
+        scope.require_project(reach, project.id)
     ref = (data.ref or "").strip()
     if ref and session.scalar(select(Complaint.id).where(Complaint.ref == ref)):
         raise ValidationFailed("err_ref_taken", ref=ref)
@@ -105,10 +107,12 @@ def create(data: NewComplaint, *, session: Session, actor: str) -> Complaint:
     return complaint
 
 
-def _load(session: Session, ref: str, version: int | None) -> Complaint:
+def _load(session: Session, ref: str, version: int | None, reach: scope.Reach | None = None) -> Complaint:
     complaint = session.scalar(select(Complaint).where(Complaint.ref == ref))
     if complaint is None:
         raise NotFound("err_not_found", what=ref)
+    if reach is not None and not reach.is_group and complaint.project_id not in reach.projects:
+        raise scope.OutOfScope("err_record_out_of_scope", ref=ref)
     if version is not None and complaint.version != version:
         raise Conflict("err_conflict", what=ref)
     return complaint
@@ -138,9 +142,10 @@ def _apply(complaint: Complaint, values: dict[str, Any]) -> dict[str, list]:
 
 
 def transition(ref: str, to_status: str, *, session: Session, actor: str, version: int | None,
-               at: datetime | None = None, reason: str | None = None, note: str | None = None) -> Complaint:
+               at: datetime | None = None, reason: str | None = None, note: str | None = None,
+               reach: scope.Reach | None = None) -> Complaint:
     """Move along SPEC §3 only; anything else raises InvalidTransition with both statuses named."""
-    complaint = _load(session, ref, version)
+    complaint = _load(session, ref, version, reach)
     current = complaint.status
     if to_status not in COMPLAINT_TRANSITIONS.get(current, ()):
         raise InvalidTransition("err_transition", current=current, target=to_status)
@@ -170,8 +175,9 @@ def transition(ref: str, to_status: str, *, session: Session, actor: str, versio
 
 
 def record_first_response(ref: str, *, session: Session, actor: str, version: int | None,
-                          at: datetime | None = None, note: str | None = None) -> Complaint:
-    complaint = _load(session, ref, version)
+                          at: datetime | None = None, note: str | None = None,
+                          reach: scope.Reach | None = None) -> Complaint:
+    complaint = _load(session, ref, version, reach)
     if complaint.status not in ("received", "in_progress"):
         raise InvalidTransition("err_transition", current=complaint.status, target="first_response")
     at = at or local_now()
@@ -183,9 +189,10 @@ def record_first_response(ref: str, *, session: Session, actor: str, version: in
 
 
 def record_followup(ref: str, score: int, *, session: Session, actor: str, version: int | None,
-                    at: datetime | None = None, note: str | None = None) -> Complaint:
+                    at: datetime | None = None, note: str | None = None,
+                    reach: scope.Reach | None = None) -> Complaint:
     """The follow-up call (回访): a resolved complaint with its score becomes verified."""
-    complaint = _load(session, ref, version)
+    complaint = _load(session, ref, version, reach)
     if complaint.status != "resolved":
         raise InvalidTransition("err_transition", current=complaint.status, target="verified")
     if score not in (1, 2, 3, 4, 5):
@@ -199,17 +206,32 @@ def record_followup(ref: str, score: int, *, session: Session, actor: str, versi
 
 
 def escalate(ref: str, level: int, *, session: Session, actor: str, version: int | None,
-             note: str | None = None) -> Complaint:
-    complaint = _load(session, ref, version)
+             note: str | None = None, reach: scope.Reach | None = None) -> Complaint:
+    """A hand-over (SPEC §11): level 1 puts the complaint on HQ's queue, 2 on leadership's. It stays
+    in its company's scope (by its project), so the company keeps seeing it and its history."""
+    complaint = _load(session, ref, version, reach)
     if complaint.status in ("closed", "void") or level not in (1, 2) or level <= complaint.escalation_level:
         raise InvalidTransition("err_escalation", current=str(complaint.escalation_level), target=str(level))
-    _log(session, complaint, actor, "escalate", _apply(complaint, {"escalation_level": level}), note)
+    # The event names the hand-over ("escalated to HQ"): complaint_escalate_hq in the audit log.
+    _log(session, complaint, actor, f"escalate_{QUEUES[level]}", _apply(complaint, {"escalation_level": level}), note)
     return complaint
 
 
-def update(ref: str, values: dict[str, Any], *, session: Session, actor: str, version: int | None) -> Complaint:
+QUEUES = ("local", "hq", "leadership")  # who holds a complaint at each escalation level (SPEC §11)
+
+
+def queue_conditions(level: int) -> list:
+    """The Register's queue view: 0 the local company's queue, 1 HQ's, 2 leadership's. Combined with
+    the reader's scope (kpis.conditions), so HQ's queue holds what was handed over from the companies."""
+    if level not in (0, 1, 2):
+        raise ValidationFailed("err_fields", fields="escalation_level")
+    return [Complaint.escalation_level == level]
+
+
+def update(ref: str, values: dict[str, Any], *, session: Session, actor: str, version: int | None,
+           reach: scope.Reach | None = None) -> Complaint:
     """Edit descriptive fields; a change of severity or responsibility recomputes the due times."""
-    complaint = _load(session, ref, version)
+    complaint = _load(session, ref, version, reach)
     if complaint.status in ("closed", "void"):
         raise InvalidTransition("err_transition", current=complaint.status, target="edit")
     unknown = set(values) - set(EDITABLE)

@@ -31,7 +31,7 @@ from lib.models import (
     SupervisorIssueRaiser,
     SupervisorIssueUpdate,
 )
-from lib.services import audit, settings
+from lib.services import audit, settings, users
 from lib.vocab import CATEGORIES, ISSUE_DONE, ISSUE_TRANSITIONS, RESPONSIBLE_PARTIES
 
 I = SupervisorIssue  # noqa: E741 - the table alias reads like the SQL it builds
@@ -80,13 +80,22 @@ def _validate(data: NewIssue) -> None:
         raise ValidationFailed("err_fields", fields=", ".join(problems))
 
 
-def create(data: NewIssue, *, session: Session, actor: str) -> SupervisorIssue:
+def create(data: NewIssue, *, session: Session, actor: str, reach: scope.Reach | None = None) -> SupervisorIssue:
+    """`reach` (the writer's scope): every raiser's project, the activity's and the first responder's
+    scope must cover the issue; None (the command line, imports) checks nothing."""
     _validate(data)
     raisers = [session.get(Supervisor, sid) for sid in data.supervisor_ids]
     if any(r is None for r in raisers):
         raise NotFound("err_not_found", what="supervisor")
-    if data.activity_id is not None and session.get(SupervisionActivity, data.activity_id) is None:
+    activity = session.get(SupervisionActivity, data.activity_id) if data.activity_id is not None else None
+    if data.activity_id is not None and activity is None:
         raise NotFound("err_not_found", what=f"activity {data.activity_id}")
+    project_id = raisers[0].project_id if raisers else data.extra.get("project_id")
+    if reach is not None:
+        for project in [r.project_id for r in raisers] + ([activity.project_id] if activity else []) + [project_id]:
+            scope.require_project(reach, project)
+        if data.first_responder:
+            _check_responder(session, data.first_responder, project_id, data.extra.get("company_id"))
     prefix = "JD" if data.source == "supervisor" else "GS"
     ref = (data.ref or "").strip()
     if ref and session.scalar(select(I.id).where(I.ref == ref)):
@@ -94,7 +103,7 @@ def create(data: NewIssue, *, session: Session, actor: str) -> SupervisorIssue:
     due_days = settings.get("issue_due_days", session=session)
     issue = SupervisorIssue(
         ref=ref or None, source=data.source, raised_on=data.raised_on, activity_id=data.activity_id,
-        project_id=raisers[0].project_id if raisers else data.extra.get("project_id"),
+        project_id=project_id,
         category=data.category, description=data.description.strip(), responsible_party=data.responsible_party,
         first_responder=data.first_responder or None, due_on=data.due_on or data.raised_on + timedelta(days=due_days),
         status="open",
@@ -108,26 +117,59 @@ def create(data: NewIssue, *, session: Session, actor: str) -> SupervisorIssue:
 
 
 def raise_from_finding(activity_id: int, *, session: Session, actor: str, first_responder: str, category: str,
-                       responsible_party: str, due_on: date | None = None) -> SupervisorIssue:
-    """A listening finding becomes a tracked improvement item (source=listening) — the same tracker."""
+                       responsible_party: str, due_on: date | None = None,
+                       reach: scope.Reach | None = None) -> SupervisorIssue:
+    """A listening finding becomes a tracked improvement item (source=listening) — the same tracker.
+    It belongs to the finder's company: a scoped writer needs that whole company in scope."""
     activity = session.get(ListeningActivity, activity_id)
     if activity is None or not activity.finding:
         raise NotFound("err_not_found", what=f"finding {activity_id}")
+    company_id = session.get(Employee, activity.employee_id).company_id
+    if reach is not None and not _covers(reach, None, company_id):
+        raise scope.OutOfScope("err_write_out_of_scope")
     if activity.issue_id is not None:
         raise ValidationFailed("err_already_raised", ref=session.get(I, activity.issue_id).ref)
     issue = create(NewIssue(raised_on=local_now().date(),
                             supervisor_ids=[], category=category, description=activity.finding,
                             responsible_party=responsible_party, first_responder=first_responder, due_on=due_on,
-                            source="listening"), session=session, actor=actor)
+                            source="listening", extra={"company_id": company_id}),
+                   session=session, actor=actor, reach=reach)
     activity.issue_id = issue.id
     session.flush()
     return issue
 
 
-def _load(session: Session, ref: str, version: int | None) -> SupervisorIssue:
+def _covers(reach: scope.Reach, project_id: int | None, company_id: int | None) -> bool:
+    """An issue of a project is in reach with its project; one without (a listening item) with the
+    whole company of the employee who found it."""
+    if reach.is_group:
+        return True
+    if project_id is not None:
+        return project_id in reach.projects
+    return company_id is not None and company_id in reach.companies
+
+
+def _company_of(session: Session, issue: SupervisorIssue) -> int | None:
+    """The company of a listening item (no project): its finder's."""
+    return session.scalar(select(Employee.company_id).join(ListeningActivity, ListeningActivity.employee_id == Employee.id)
+                          .where(ListeningActivity.issue_id == issue.id).limit(1))
+
+
+def _check_responder(session: Session, username: str, project_id: int | None, company_id: int | None) -> None:
+    """首问责任人 is an active writer account whose own scope covers the issue (SPEC §11)."""
+    info = users.get_user(session=session, username=username.strip())
+    if (info is None or not info.active or info.role not in ("staff", "admin")
+            or not _covers(scope.reach(info.scope, session=session), project_id, company_id)):
+        raise scope.OutOfScope("err_responder_scope", user=username.strip())
+
+
+def _load(session: Session, ref: str, version: int | None, reach: scope.Reach | None = None) -> SupervisorIssue:
     issue = session.scalar(select(I).where(I.ref == ref))
     if issue is None:
         raise NotFound("err_not_found", what=ref)
+    if reach is not None and not reach.is_group and not _covers(
+            reach, issue.project_id, None if issue.project_id is not None else _company_of(session, issue)):
+        raise scope.OutOfScope("err_record_out_of_scope", ref=ref)
     if version is not None and issue.version != version:
         raise Conflict("err_conflict", what=ref)
     return issue
@@ -166,8 +208,8 @@ def _check_owner(issue: SupervisorIssue, actor: str, role: str) -> dict[str, Any
 
 def transition(ref: str, to_status: str, *, session: Session, actor: str, role: str, version: int | None,
                on: date | None = None, note: str | None = None, told: str | None = None,
-               feedback_score: int | None = None) -> SupervisorIssue:
-    issue = _load(session, ref, version)
+               feedback_score: int | None = None, reach: scope.Reach | None = None) -> SupervisorIssue:
+    issue = _load(session, ref, version, reach)
     current = issue.status
     if to_status not in ISSUE_TRANSITIONS.get(current, ()):
         raise InvalidTransition("err_transition", current=current, target=to_status)
@@ -193,9 +235,9 @@ def transition(ref: str, to_status: str, *, session: Session, actor: str, role: 
 
 
 def add_update(ref: str, *, session: Session, actor: str, version: int | None, note: str,
-               told: str | None = None) -> SupervisorIssue:
+               told: str | None = None, reach: scope.Reach | None = None) -> SupervisorIssue:
     """A progress note (what was done, what the supervisor was told) without a status change."""
-    issue = _load(session, ref, version)
+    issue = _load(session, ref, version, reach)
     if not (note or "").strip() and not (told or "").strip():
         raise ValidationFailed("err_fields", fields="note")
     issue.updated_at = local_now()  # bumps the version so a concurrent editor sees the change
@@ -204,13 +246,16 @@ def add_update(ref: str, *, session: Session, actor: str, version: int | None, n
 
 
 def reassign(ref: str, first_responder: str, *, session: Session, actor: str, role: str,
-             version: int | None) -> SupervisorIssue:
-    issue = _load(session, ref, version)
+             version: int | None, reach: scope.Reach | None = None) -> SupervisorIssue:
+    issue = _load(session, ref, version, reach)
     if issue.status == "closed":
         raise InvalidTransition("err_transition", current="closed", target="reassign")
     _check_owner(issue, actor, role)
     if not first_responder.strip():
         raise ValidationFailed("err_fields", fields="first_responder")
+    if reach is not None:
+        _check_responder(session, first_responder, issue.project_id,
+                         None if issue.project_id is not None else _company_of(session, issue))
     _log(session, issue, actor, "reassign", _apply(issue, {"first_responder": first_responder.strip()}))
     return issue
 
@@ -325,11 +370,12 @@ def detail(ref: str, *, session: Session) -> tuple[dict[str, Any], pd.DataFrame,
     return record, raisers, updates
 
 
-def supervisor_choices(*, session: Session) -> dict[int, str]:
-    """Serving supervisors for the quick form: id → "S00012 王英 · 项目"."""
+def supervisor_choices(*, session: Session, reach: scope.Reach | None = None) -> dict[int, str]:
+    """Serving supervisors for the quick form: id → "S00012 王英 · 项目"; of projects in `reach` only."""
     today = local_now().date()
+    where = [] if reach is None or reach.is_group else [Supervisor.project_id.in_(sorted(reach.projects))]
     rows = session.execute(select(Supervisor.id, Supervisor.supervisor_no, Supervisor.name, Project.name)
                            .join(Project, Project.id == Supervisor.project_id)
-                           .where(or_(Supervisor.left_on.is_(None), Supervisor.left_on >= today))
+                           .where(or_(Supervisor.left_on.is_(None), Supervisor.left_on >= today), *where)
                            .order_by(Supervisor.supervisor_no)).all()
     return {sid: f"{no} {name} · {project}" for sid, no, name, project in rows}

@@ -65,20 +65,26 @@ def save_activity_types(rows: list[dict[str, Any]], *, session: Session, actor: 
     settings.put("listening_activity_types", list(dict.fromkeys(active)), session=session, actor=actor)
 
 
-def find_employees(query: str, *, session: Session, limit: int = 50) -> dict[int, str]:
-    """Employees whose 工号 or name contains the query: id → "E000123 张三 · 公司 · 部门"."""
+def find_employees(query: str, *, session: Session, limit: int = 50,
+                   reach: scope.Reach | None = None) -> dict[int, str]:
+    """Employees whose 工号 or name contains the query: id → "E000123 张三 · 公司 · 部门"; of the
+    companies wholly in `reach` only (the form's picker: where the user may record an activity)."""
+    where = [] if reach is None or reach.is_group else [E.company_id.in_(sorted(reach.companies))]
     rows = session.execute(select(E.id, E.employee_no, E.name, Company.name, E.department)
                            .join(Company, Company.id == E.company_id)
-                           .where(or_(contains(E.employee_no, query), contains(E.name, query)))
+                           .where(or_(contains(E.employee_no, query), contains(E.name, query)), *where)
                            .order_by(E.employee_no).limit(limit)).all()
     return {eid: f"{no} {name} · {company} · {dept}" for eid, no, name, company, dept in rows}
 
 
 def add_activity(*, session: Session, actor: str, employee_id: int, activity_date: date, activity_type: str,
-                 finding: str | None = None) -> ListeningActivity:
+                 finding: str | None = None, reach: scope.Reach | None = None) -> ListeningActivity:
+    """`reach`: employees belong to companies, so a scoped writer needs the employee's whole company."""
     employee = session.get(E, employee_id)
     if employee is None:
         raise NotFound("err_not_found", what=str(employee_id))
+    if reach is not None and not reach.is_group and employee.company_id not in reach.companies:
+        raise scope.OutOfScope("err_write_out_of_scope")
     problems = []
     if activity_type not in type_labels(session=session):
         problems.append("activity_type")

@@ -19,8 +19,10 @@ _PHONE = re.compile(r"[0-9+\-\s()]{5,20}")
 
 
 def save_supervisor(*, session: Session, actor: str, supervisor_no: str, name: str, project_id: int, term: int,
-                    joined_on: date, left_on: date | None = None, phone: str | None = None) -> Supervisor:
-    """Add a supervisor, or update the one with this number (a new term, a leaving date, a new phone)."""
+                    joined_on: date, left_on: date | None = None, phone: str | None = None,
+                    reach: scope.Reach | None = None) -> Supervisor:
+    """Add a supervisor, or update the one with this number (a new term, a leaving date, a new phone).
+    A scoped writer needs the project in scope, and, for an update, the supervisor's current project."""
     problems = [f for f, bad in (("supervisor_no", not supervisor_no.strip()), ("name", not name.strip()),
                                  ("term", term < 1), ("left_on", left_on is not None and left_on < joined_on),
                                  ("phone", bool(phone) and not _PHONE.fullmatch(phone.strip()))) if bad]
@@ -31,6 +33,10 @@ def save_supervisor(*, session: Session, actor: str, supervisor_no: str, name: s
     values = {"name": name.strip(), "project_id": project_id, "term": term, "joined_on": joined_on,
               "left_on": left_on, "phone": (phone or "").strip() or None}
     current = session.scalar(select(Supervisor).where(Supervisor.supervisor_no == supervisor_no.strip()))
+    if reach is not None:
+        scope.require_project(reach, project_id)
+        if current is not None and not reach.is_group and current.project_id not in reach.projects:
+            raise scope.OutOfScope("err_record_out_of_scope", ref=current.supervisor_no)
     if current is None:
         current = Supervisor(supervisor_no=supervisor_no.strip(), **values)
         session.add(current)
@@ -46,11 +52,13 @@ def save_supervisor(*, session: Session, actor: str, supervisor_no: str, name: s
 
 
 def add_activity(*, session: Session, actor: str, activity_date: date, project_id: int, activity_type: str,
-                 participants: int, note: str | None = None) -> SupervisionActivity:
+                 participants: int, note: str | None = None, reach: scope.Reach | None = None) -> SupervisionActivity:
     if activity_type not in SUPERVISION_ACTIVITY_TYPES or participants < 0:
         raise ValidationFailed("err_fields", fields="activity_type, participants")
     if session.get(Project, project_id) is None:
         raise NotFound("err_not_found", what=str(project_id))
+    if reach is not None:
+        scope.require_project(reach, project_id)
     activity = SupervisionActivity(activity_date=activity_date, project_id=project_id, activity_type=activity_type,
                                    participants=participants, note=(note or "").strip() or None)
     session.add(activity)
