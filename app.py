@@ -24,7 +24,8 @@ start, end = ui.period_picker("overview")
 if start > end:
     st.warning(tr("no_data"))
     st.stop()
-flt = KpiFilter(start=start, end=end)
+flt = ui.scoped(KpiFilter(start=start, end=end))
+reach = ui.current_reach()
 st.caption(tr("overview_caption", start=start.isoformat(), end=end.isoformat()))
 period_query = {"from": start.isoformat(), "to": end.isoformat()}
 
@@ -45,7 +46,7 @@ def change(kind: str, now: float | None, then: float | None) -> str | None:
     return f"{(now - then) * 100:+.1f} pt" if kind == "rate" else f"{now - then:+.1f}"
 
 
-board = ui.cached(overview.board, flt)
+board = ui.cached(overview.board, flt, reach=reach)
 cards, volumes = board.cards, board.counts
 for area in ("complaints", "surveys", "listening", "supervisors"):
     area_cards = [c for c in cards if c.area == area]
@@ -72,7 +73,9 @@ if league.empty:
     st.info(tr("no_data"))
 else:
     shown_league = pd.DataFrame({
-        tr("rank"): league["rank"], tr("company"): league["company"],
+        # the rank among every company ranked: a scoped user sees its own rows only (SPEC §11)
+        tr("rank"): [f"{r} / {n}" for r, n in zip(league["rank"], league["of"], strict=True)],
+        tr("company"): league["company"],
         tr("composite"): [format_rate(None if v is None or v != v else v / 100) for v in league["composite"]],
         **{kpi_label(h.kpi, lang): [shown(h.kind, v if v == v else None) for v in league[h.kpi]] for h in HEADLINES}})
     colours = pd.DataFrame("", index=shown_league.index, columns=shown_league.columns)
@@ -129,7 +132,7 @@ left, right = st.columns([1, 3])
 month = left.selectbox(tr("report_month"), months, index=1, key="overview_report_month")
 if right.button(tr("report_prepare"), key="overview_report_prepare"):
     with st.spinner(tr("report_preparing")):
-        st.session_state["overview_report"] = (month, ui.read(reports.monthly_report, month))
+        st.session_state["overview_report"] = (month, ui.read(reports.monthly_report, month, reach=reach))
 prepared = st.session_state.get("overview_report")
 if prepared and prepared[0] == month:
     right.download_button(tr("report_download", month=month), prepared[1], file_name=f"crhq_report_{month}.xlsx",

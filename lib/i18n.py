@@ -130,6 +130,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     "scope_company": ("公司", "Companies"),
     "scope_project": ("项目", "Projects"),
     "scope_signed_in": ("数据范围：{scope}", "Data scope: {scope}"),
+    # the register's queue view per escalation level (SPEC §11 hand-over)
+    "queue": ("队列", "Queue"),
+    "queue_all": ("全部", "All"),
+    "queue_0": ("本公司队列（0 级）", "Local company (level 0)"),
+    "queue_1": ("总部队列（1 级）", "HQ (level 1)"),
+    "queue_2": ("集团领导队列（2 级）", "Leadership (level 2)"),
+    "scope_edit": ("修改数据范围", "Change data scope"),
+    "scope_kind": ("范围类型", "Scope kind"),
+    "scope_kind_entries": ("区域 / 公司 / 项目", "Regions / companies / projects"),
+    "scope_saved": ("{user} 的数据范围已更新，其会话已失效。", "{user}'s data scope is updated; their sessions are ended."),
+    "scope_empty": ("请至少选择一个区域、公司或项目，或选择“集团”。",
+                    "Choose at least one region, company or project, or choose the whole group."),
     "err_scope_entry": ("数据范围“{entry}”格式不正确：应为 group、region:区域、company:公司 或 project:公司/项目。",
                         "Scope entry “{entry}” is not valid: use group, region:NAME, company:NAME or "
                         "project:COMPANY/PROJECT."),

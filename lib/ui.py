@@ -131,6 +131,7 @@ def _sidebar(engine: Engine, user: auth.CurrentUser) -> None:
             st.page_link(spec.path, label=tr(spec.label_key), icon=spec.icon)
         st.divider()
         st.caption(tr("signed_in_as", name=user.name, role=label("role", user.role, lang())))
+        st.caption(tr("scope_signed_in", scope=scope_text(user.scope)))
         if st.button(tr("logout"), key="crhq_logout_btn"):
             auth.logout(engine)
             st.rerun()
@@ -160,7 +161,8 @@ QUERY_LISTS = ("company", "city", "project", "business_line", "touchpoint", "cha
 
 def _apply_query(prefix: str) -> None:
     """A link from the overview (?from=…&to=…&company=…) presets this page's filters, once per link:
-    after that the user's own choices stand. Unknown values are ignored, never trusted."""
+    after that the user's own choices stand. Unknown values are ignored, never trusted; a company, city
+    or project outside the user's scope (SPEC §11) refuses the whole link with a message."""
     params = st.query_params
     signature = (prefix, tuple(sorted((k, tuple(params.get_all(k))) for k in params.keys())))
     if not params or st.session_state.get("crhq_query_applied") == signature:
@@ -176,6 +178,12 @@ def _apply_query(prefix: str) -> None:
         st.session_state[f"{prefix}_period"] = "period_custom"
         st.session_state[f"{prefix}_from"] = start
         st.session_state[f"{prefix}_to"] = end
+    try:
+        scope.check_names(current_reach(), companies=params.get_all("company"), cities=params.get_all("city"),
+                          projects=params.get_all("project"))
+    except DomainError as exc:
+        st.error(error_text(exc))
+        st.stop()
     opts = org_options()
     allowed = {"company": opts["company"], "city": opts["city"], "project": opts["project"],
                "business_line": list(BUSINESS_LINES), "touchpoint": list(VOCABULARIES["touchpoint"]),
@@ -243,6 +251,15 @@ def current_reach() -> scope.Reach:
     return _reach(get_settings().database_url, current_scope().as_text())
 
 
+def scope_text(value: scope.Scope) -> str:
+    """A scope as the user reads it: 集团（全部） / Group, or its entries by kind, in the user's language."""
+    if value.is_group:
+        return tr("scope_group")
+    parts = [(tr("scope_region"), value.regions), (tr("scope_company"), value.companies),
+             (tr("scope_project"), tuple(f"{c}/{p}" for c, p in value.projects))]
+    return "; ".join(f"{name} {'、'.join(items)}" for name, items in parts if items)
+
+
 def scoped(flt: KpiFilter) -> KpiFilter:
     """`flt` limited to the signed-in user's scope. A filter naming anything outside it is refused
     with a message and the page stops: never silently widened or emptied."""
@@ -288,13 +305,14 @@ def delta_rate(current, previous) -> str | None:
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def _org_options(url: str) -> dict:
+def _org_options(url: str, scope_text: str) -> dict:
     with session_scope(get_engine(), readonly=True) as session:
-        return org.options(session=session)
+        return org.options(session=session, reach=scope.reach(scope.parse(scope_text), session=session))
 
 
 def org_options() -> dict:
-    return _org_options(get_settings().database_url)
+    """Filter choices: the companies, cities and projects inside the signed-in user's scope."""
+    return _org_options(get_settings().database_url, current_scope().as_text())
 
 
 def import_file(kind: str, data: bytes, filename: str, actor: str, progress):
@@ -315,7 +333,7 @@ def complaint_filters(prefix: str) -> KpiFilter:
 
     c1, c2, c3, c4 = st.columns(4)
     responsible = c4.selectbox(tr("responsible"), ["all", "yes", "no"], format_func=tr, key=f"{prefix}_responsible")
-    return KpiFilter(
+    return scoped(KpiFilter(
         start=start, end=end,
         companies=many(c1, "company", opts["company"]), cities=many(c2, "city", opts["city"]),
         projects=many(c3, "project", opts["project"]),
@@ -324,7 +342,7 @@ def complaint_filters(prefix: str) -> KpiFilter:
         categories=many(c2, "category", list(CATEGORIES), "category"),
         severities=many(c3, "severity", list(SEVERITIES), "severity"),
         responsible={"all": None, "yes": True, "no": False}[responsible],
-    )
+    ))
 
 
 def multi(col, prefix: str, name: str, options, vocabulary: str | None = None) -> tuple:
@@ -344,7 +362,7 @@ def org_filters(prefix: str, **extra: tuple[str, list, str | None]) -> KpiFilter
               "projects": multi(cols[2], prefix, "project", opts["project"])}
     for col, (field, (name, options, vocabulary)) in zip(cols[3:], extra.items(), strict=True):
         values[field] = multi(col, prefix, name, options, vocabulary)
-    return KpiFilter(start=start, end=end, **values)
+    return scoped(KpiFilter(start=start, end=end, **values))
 
 
 def _field_label(name: str) -> str:
@@ -357,6 +375,8 @@ def _field_label(name: str) -> str:
 def error_text(exc: DomainError) -> str:
     """A domain error in the user's language, with status codes shown as their labels."""
     params = dict(exc.params)
+    if params.get("kind") in ("company", "city", "project"):  # err_out_of_scope: the kind in the user's language
+        params["kind"] = tr(params["kind"])
     if isinstance(params.get("fields"), str):
         params["fields"] = "、".join(_field_label(f) for f in params["fields"].split(", "))
     for name in ("current", "target"):
@@ -396,18 +416,20 @@ def project_choices() -> dict[int, str]:
 
 @st.cache_data(ttl=60, show_spinner=False)
 def _complaint_list(url: str, flt: KpiFilter, search: str, statuses: tuple[str, ...], overdue: bool,
-                    include_void: bool, search_names: bool):
+                    include_void: bool, search_names: bool, queue: int | None = None):
     with session_scope(get_engine(), readonly=True) as session:
         return complaint_service.list_frame(flt, session=session, search=search, statuses=statuses,
                                             overdue_only=overdue, include_void=include_void,
-                                            search_names=search_names)
+                                            search_names=search_names,
+                                            extra=None if queue is None else complaint_service.queue_conditions(queue))
 
 
 def complaint_list(flt: KpiFilter, search: str = "", statuses: tuple[str, ...] = (), overdue: bool = False,
-                   include_void: bool = False, *, role: str | None = None):
-    """The register's rows; only a role that may see personal data searches names and phones."""
-    return _complaint_list(get_settings().database_url, flt, search, statuses, overdue, include_void,
-                           role in privacy.SEES_PERSONAL_DATA)
+                   include_void: bool = False, *, role: str | None = None, queue: int | None = None):
+    """The register's rows (of one escalation queue if `queue`); only a role that may see personal
+    data searches names and phones. The filter is scoped here too (a no-op on a scoped one)."""
+    return _complaint_list(get_settings().database_url, scoped(flt), search, statuses, overdue, include_void,
+                           role in privacy.SEES_PERSONAL_DATA, queue)
 
 
 def _require_valid_session() -> None:

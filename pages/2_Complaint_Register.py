@@ -6,7 +6,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from lib import privacy, ui
+from lib import privacy, scope, ui
 from lib.db import local_now
 from lib.errors import DomainError
 from lib.i18n import md_escape
@@ -67,13 +67,17 @@ if writer:
             st.form_submit_button(tr("save"), type="primary", on_click=_create)
 
 flt = ui.complaint_filters("register")
+# SPEC §11 hand-over: a queue per escalation level; a company keeps seeing what it handed over.
+queue = st.segmented_control(tr("queue"), ["all", 0, 1, 2], key="register_queue",
+                             format_func=lambda q: tr(f"queue_{q}"), default="all")
 c1, c2, c3 = st.columns([3, 3, 1])
 search = c1.text_input(tr("search"), key="register_search", max_chars=100,
                        placeholder=tr("search_hint" if user.role in privacy.SEES_PERSONAL_DATA else "search_hint_masked"))
 statuses = tuple(c2.multiselect(tr("col_status"), list(COMPLAINT_STATUSES), placeholder=tr("all"),
                                 format_func=lambda c: label("complaint_status", c, lang), key="register_statuses"))
 overdue = c3.checkbox(tr("overdue_only"), key="register_overdue")
-rows = ui.complaint_list(flt, search, statuses, overdue, include_void="void" in statuses, role=user.role)
+rows = ui.complaint_list(flt, search, statuses, overdue, include_void="void" in statuses, role=user.role,
+                        queue=None if queue in (None, "all") else int(queue))
 table = st.dataframe(ui.present_complaints(rows, user.role), hide_index=True, key="register_table",
                      on_select="rerun", selection_mode="single-row", height=360)
 st.caption(tr("rows_shown", n=len(rows), limit=svc.LIST_LIMIT))
@@ -95,9 +99,9 @@ if not ref:
     st.stop()
 
 try:
-    record, events = ui.read(svc.detail, ref)
-except DomainError as exc:
-    st.warning(ui.error_text(exc))
+    record, events = ui.read(svc.detail, ref, reach=ui.current_reach())
+except DomainError as exc:  # out of the user's scope: refused (SPEC §11), not merely not found
+    (st.error if isinstance(exc, scope.OutOfScope) else st.warning)(ui.error_text(exc))
     st.stop()
 revealed = st.session_state.get("reg_revealed") == ref and user.role in privacy.SEES_PERSONAL_DATA
 record = privacy.record_for_role(record, user.role if revealed else None)

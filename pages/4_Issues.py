@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from lib import privacy, ui
+from lib import privacy, scope, ui
 from lib.db import local_now
 from lib.errors import DomainError
 from lib.i18n import md_escape
@@ -48,7 +48,7 @@ if writer:
             choices = ui.cached(issues.supervisor_choices)
             c1.multiselect(tr("iss_supervisors"), list(choices), format_func=choices.get, key="iss_new_supervisors",
                            help=tr("iss_supervisors_help"), placeholder=tr("choose"))
-            recent = ui.cached(supervision.activities_frame, KpiFilter(today - timedelta(days=180), today))
+            recent = ui.cached(supervision.activities_frame, ui.scoped(KpiFilter(today - timedelta(days=180), today)))
             activity_labels = {int(r.id): f"{r.activity_date} · {r.project} · "
                                f"{label('supervision_activity_type', r.activity_type, lang)}"
                                for r in recent.itertuples()}
@@ -128,9 +128,9 @@ if not ref:
     st.stop()
 
 try:
-    record, raisers, updates = ui.read(issues.detail, ref)
-except DomainError as exc:
-    st.warning(ui.error_text(exc))
+    record, raisers, updates = ui.read(issues.detail, ref, reach=ui.current_reach())
+except DomainError as exc:  # out of the user's scope: refused (SPEC §11), not merely not found
+    (st.error if isinstance(exc, scope.OutOfScope) else st.warning)(ui.error_text(exc))
     st.stop()
 
 st.divider()

@@ -30,7 +30,7 @@ ui.show_flash()
 def open_view(name: str) -> None:
     """on_click: put a saved view's choices into the widgets before they are drawn."""
     try:
-        spec = ui.read(explore.load_view, user.username, name)
+        spec = ui.read(explore.load_view, user.username, name, reach=ui.current_reach())
     except DomainError as exc:
         ui.flash("error", ui.error_text(exc))
         return

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from lib import ui
+from lib import scope, ui
 from lib.db import local_now, session_scope
 from lib.errors import DomainError, ValidationFailed
 from lib.i18n import kpi_label
@@ -17,6 +17,7 @@ from lib.services import (
     calendar,
     complaints,
     listening,
+    org,
     settings,
     survey_views,
     targets,
@@ -38,8 +39,23 @@ tab_users, tab_sla, tab_targets, tab_types, tab_bench, tab_audit = st.tabs([
 with tab_users:
     with session_scope(engine, readonly=True) as session:
         table = admin_views.users_table(session=session)
-    shown = table.assign(role=table.role.map(lambda r: label("role", r, lang)))
-    st.dataframe(shown, hide_index=True, width="stretch", key="admin_users_table")
+    shown = table.assign(role=table.role.map(lambda r: label("role", r, lang)),
+                         scope=[ui.scope_text(scope.parse(s.replace("; ", "\n"))) for s in table.scope])
+    st.dataframe(shown.rename(columns={"scope": tr("scope")}), hide_index=True, width="stretch",
+                 key="admin_users_table")
+    with session_scope(engine, readonly=True) as session:
+        scope_options = org.scope_choices(session=session)
+
+    def scope_inputs(prefix: str) -> scope.Scope | None:
+        """Group, or regions / companies / projects picked from existing values; None: nothing picked."""
+        kind = st.radio(tr("scope_kind"), ["group", "entries"], horizontal=True, key=f"{prefix}_scope_kind",
+                        format_func=lambda k: tr("scope_group") if k == "group" else tr("scope_kind_entries"))
+        picked = [f"{name}:{value}" for name in ("region", "company", "project")
+                  for value in st.multiselect(tr(f"scope_{name}"), scope_options[name], key=f"{prefix}_scope_{name}",
+                                              placeholder=tr("choose"))]
+        if kind == "group":
+            return scope.GROUP_SCOPE
+        return scope.parse(picked) if picked else None
 
     left, right = st.columns(2)
     with left.form("admin_add_form", clear_on_submit=True):
@@ -49,11 +65,14 @@ with tab_users:
         new_role = st.selectbox(tr("role"), list(ROLES), format_func=lambda r: label("role", r, lang),
                                 key="admin_new_role")
         new_password = st.text_input(tr("password"), type="password", key="admin_new_password")
+        new_scope = scope_inputs("admin_new")
         if st.form_submit_button(tr("save")):
             try:
+                if new_scope is None:
+                    raise ValidationFailed("scope_empty")
                 with session_scope(engine) as session:
                     users.add_user(session=session, username=new_username, role=new_role,
-                                   name=new_name, password=new_password, actor=user.username)
+                                   name=new_name, password=new_password, actor=user.username, scope=new_scope)
                 st.success(tr("saved"))
                 st.rerun()
             except DomainError as exc:
@@ -84,6 +103,21 @@ with tab_users:
                 st.rerun()
             except DomainError as exc:
                 st.error(tr(exc.key, **exc.params))
+
+    with st.form("admin_scope_form"):  # SPEC §11: audited, and the user's sessions end
+        st.subheader(tr("scope_edit"))
+        scope_target = st.selectbox(tr("user"), list(table.username), key="admin_scope_target")
+        chosen_scope = scope_inputs("admin_scope")
+        if st.form_submit_button(tr("save")):
+            try:
+                if chosen_scope is None:
+                    raise ValidationFailed("scope_empty")
+                with session_scope(engine) as session:
+                    users.set_scope(session=session, username=scope_target, scope=chosen_scope, actor=user.username)
+                ui.clear_caches()
+                st.success(tr("scope_saved", user=scope_target))
+            except DomainError as exc:
+                st.error(ui.error_text(exc))
 
 with tab_sla:
     st.caption(tr("sla_explain"))

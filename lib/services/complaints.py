@@ -338,10 +338,9 @@ def list_frame(flt: KpiFilter, *, session: Session, search: str = "", statuses: 
     return pd.DataFrame(session.execute(stmt).all(), columns=list(LIST_COLUMNS))
 
 
-def detail(ref: str, *, session: Session) -> tuple[dict[str, Any], pd.DataFrame]:
-    complaint = session.scalar(select(Complaint).where(Complaint.ref == ref))
-    if complaint is None:
-        raise NotFound("err_not_found", what=ref)
+def detail(ref: str, *, session: Session, reach: scope.Reach | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
+    """One complaint and its history; a complaint outside `reach` is refused (err_record_out_of_scope)."""
+    complaint = _load(session, ref, None, reach)
     project = session.get(Project, complaint.project_id)
     company = session.get(Company, project.company_id)
     record = {c.name: getattr(complaint, c.name) for c in Complaint.__table__.columns}

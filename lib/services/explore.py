@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from lib import analytics
+from lib import analytics, scope
 from lib.errors import NotFound, ValidationFailed
 from lib.kpis import areas
 from lib.kpis import complaints as complaint_kpis
@@ -191,12 +191,27 @@ def views(username: str, *, session: Session) -> list[str]:
                                 .order_by(SavedView.name)))
 
 
-def load_view(username: str, name: str, *, session: Session) -> dict[str, Any]:
-    """A user's own view; someone else's view of the same name is simply not found."""
+VIEW_NAMES = {"exp_company": "companies", "exp_city": "cities", "exp_project": "projects"}
+
+
+def check_view(spec: dict[str, Any], reach: scope.Reach | None) -> None:
+    """A view naming a company, city or project outside the reader's scope is refused (OutOfScope),
+    never opened narrowed or widened (SPEC §11) — whoever saved it, and whatever scope they had then."""
+    if reach is None or reach.is_group:
+        return
+    names = {field: tuple(v for v in (spec.get(key) or ()) if isinstance(v, str)) for key, field in VIEW_NAMES.items()}
+    scope.check_names(reach, **names)
+
+
+def load_view(username: str, name: str, *, session: Session, reach: scope.Reach | None = None) -> dict[str, Any]:
+    """A user's own view; someone else's view of the same name is simply not found. A view naming
+    anything outside `reach` is refused."""
     view = session.scalar(select(SavedView).where(SavedView.username == username, SavedView.name == name))
     if view is None:
         raise NotFound("err_not_found", what=name)
-    return json.loads(view.spec)
+    spec = json.loads(view.spec)
+    check_view(spec, reach)
+    return spec
 
 
 def delete_view(username: str, name: str, *, session: Session) -> None:

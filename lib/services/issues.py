@@ -343,10 +343,26 @@ def ageing(flt: KpiFilter, *, session: Session, today: date | None = None, sourc
     return pd.DataFrame({"bucket": order, "count": [counts.get(b, 0) for b in order]})
 
 
-def detail(ref: str, *, session: Session) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+def in_reach(issue: SupervisorIssue, reach: scope.Reach | None, *, session: Session) -> bool:
+    """An issue is in a reader's scope by its project; one raised from a listening finding (no project)
+    by the company of the employee who found it (a whole company in scope, as listening is)."""
+    if reach is None or reach.is_group:
+        return True
+    if issue.project_id is not None:
+        return issue.project_id in reach.projects
+    company = session.scalar(select(Employee.company_id).join(
+        ListeningActivity, ListeningActivity.employee_id == Employee.id).where(ListeningActivity.issue_id == issue.id))
+    return company is not None and company in reach.companies
+
+
+def detail(ref: str, *, session: Session, reach: scope.Reach | None = None
+           ) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+    """One issue, who raised it and its updates; an issue outside `reach` is refused (err_record_out_of_scope)."""
     issue = session.scalar(select(I).where(I.ref == ref))
     if issue is None:
         raise NotFound("err_not_found", what=ref)
+    if not in_reach(issue, reach, session=session):
+        raise scope.OutOfScope("err_record_out_of_scope", ref=ref)
     record = {c.name: getattr(issue, c.name) for c in I.__table__.columns}
     project = session.get(Project, issue.project_id) if issue.project_id else None
     record["project"] = project.name if project else None

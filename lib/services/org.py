@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lib import scope
 from lib.models import Company, Project
 from lib.vocab import normalise_text
 
@@ -50,13 +51,18 @@ class ProjectResolver:
         return project
 
 
-def options(*, session: Session) -> dict[str, list[str]]:
-    """Names for filter pickers: companies, cities and projects."""
-    return {
+def options(*, session: Session, reach: scope.Reach | None = None) -> dict[str, list[str]]:
+    """Names for filter pickers: companies, cities and projects; for a scoped reader (SPEC §11) only
+    those inside the scope, so a picker never offers (nor names) another company's values."""
+    out = {
         "company": list(session.scalars(select(Company.name).order_by(Company.name))),
         "city": sorted(set(session.scalars(select(Project.city)))),
         "project": list(session.scalars(select(Project.name).order_by(Project.name))),
     }
+    if reach is None or reach.is_group:
+        return out
+    allowed = {"company": reach.company_names, "city": reach.cities, "project": reach.project_names}
+    return {kind: [n for n in dict.fromkeys(names) if n in allowed[kind]] for kind, names in out.items()}
 
 
 def project_choices(*, session: Session) -> dict[int, str]:
@@ -64,3 +70,14 @@ def project_choices(*, session: Session) -> dict[int, str]:
     rows = session.execute(select(Project.id, Company.name, Project.name).join(Company, Company.id == Project.company_id)
                            .order_by(Company.name, Project.name)).all()
     return {pid: f"{company} · {project}" for pid, company, project in rows}
+
+
+def scope_choices(*, session: Session) -> dict[str, list[str]]:
+    """Existing values an admin may put in a scope (SPEC §11): regions, companies, `company/project`."""
+    return {
+        "region": sorted(set(session.scalars(select(Company.region).where(Company.region.is_not(None))))),
+        "company": list(session.scalars(select(Company.name).order_by(Company.name))),
+        "project": [f"{c}/{p}" for c, p in session.execute(
+            select(Company.name, Project.name).join(Project, Project.company_id == Company.id)
+            .order_by(Company.name, Project.name)).all()],
+    }

@@ -2,18 +2,18 @@
 movers. Every figure comes from lib.kpis.areas.compute (the CLI's own code path)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lib import stats
+from lib import scope, stats
 from lib.kpis import areas
 from lib.kpis import surveys as survey_kpis
 from lib.kpis.common import KpiFilter, KpiResult
-from lib.models import SupervisorIssue
+from lib.models import Company, SupervisorIssue
 from lib.services import targets
 from lib.vocab import ISSUE_DONE
 
@@ -61,14 +61,61 @@ def _area_sets(flt: KpiFilter, session: Session, *, trend: bool = False) -> tupl
             sets["complaints"].get("month"))
 
 
-def board(flt: KpiFilter, *, session: Session) -> Board:
+def limited(flt: KpiFilter, reach: scope.Reach | None) -> KpiFilter:
+    """`flt` carrying the reach's scope (SPEC §11); the group's reach (or None) leaves it as it is."""
+    if reach is None or reach.is_group:
+        return flt
+    return replace(flt, scope_projects=tuple(sorted(reach.projects)), scope_companies=tuple(sorted(reach.companies)))
+
+
+def _unscoped(flt: KpiFilter) -> KpiFilter:
+    return replace(flt, scope_projects=None, scope_companies=None)
+
+
+def _scoped(reach: scope.Reach | None) -> bool:
+    return reach is not None and not reach.is_group
+
+
+def whole_companies(reach: scope.Reach, *, session: Session) -> set[str]:
+    """Names of the companies a reach covers whole (a region or company entry): the only league rows
+    it may see. A company of which the scope holds single projects is not one: its row would carry
+    the figures of its other projects."""
+    if not reach.companies:
+        return set()
+    return set(session.scalars(select(Company.name).where(Company.id.in_(sorted(reach.companies)))))
+
+
+def visible_league(frame: pd.DataFrame, reach: scope.Reach | None, *, session: Session) -> pd.DataFrame:
+    """A league ranked over all companies, cut to the rows a reader may see: each keeps its rank and
+    the number ranked ("3 / 12"), and no other company's name or figures remain."""
+    if frame.empty or not _scoped(reach):
+        return frame
+    mine = whole_companies(reach, session=session)
+    return frame[frame["company"].isin(mine)].reset_index(drop=True)
+
+
+def _visible_movers(frame: pd.DataFrame, reach: scope.Reach | None) -> pd.DataFrame:
+    if frame.empty or not _scoped(reach):
+        return frame
+    return frame[frame["company"].isin(reach.company_names)].reset_index(drop=True)
+
+
+def board(flt: KpiFilter, *, session: Session, reach: scope.Reach | None = None) -> Board:
     """The overview page's one read: the period's area KPIs and its by-company KPIs are shared by the
-    cards, the volumes, the league table and the movers, and so are the previous period's."""
+    cards, the volumes, the league table and the movers, and so are the previous period's. For a
+    scoped reach every figure is the scope's; the league is ranked over all companies (one more read
+    without the scope) and only the reach's own rows are kept."""
+    flt = limited(flt, reach)
     now, companies, by_month = _area_sets(flt, session, trend=True)
     before, companies_before, _ = _area_sets(flt.previous_period(), session)
     table = targets.lookup_table(session=session)
-    return Board(_cards(flt, now, session, table, before), _counts(now, session), _league(companies, table),
-                 _movers(flt, companies, session, before_k=companies_before), trend_frame(by_month))
+    if _scoped(reach):
+        ranked = visible_league(_league(_area_sets(_unscoped(flt), session)[1], table), reach, session=session)
+    else:
+        ranked = _league(companies, table)
+    return Board(_cards(flt, now, session, table, before), _counts(now, session, flt), ranked,
+                 _visible_movers(_movers(flt, companies, session, before_k=companies_before), reach),
+                 trend_frame(by_month))
 
 
 def cards(flt: KpiFilter, *, session: Session) -> list[Card]:
@@ -93,13 +140,13 @@ def _cards(flt: KpiFilter, now: dict, session: Session, table: dict, before: dic
 
 def counts(flt: KpiFilter, *, session: Session) -> dict[str, int]:
     """Volumes shown beside the cards (sample sizes behind the rates)."""
-    return _counts(_area_kpis(flt, session), session)
+    return _counts(_area_kpis(flt, session), session, flt)
 
 
-def _counts(k: dict, session: Session) -> dict[str, int]:
+def _counts(k: dict, session: Session, flt: KpiFilter | None = None) -> dict[str, int]:
     return {"complaints": k["complaints"]["complaints"], "responses": k["surveys"]["responses"],
             "headcount": k["listening"]["headcount"], "issues_raised": k["supervisors"]["issues_raised"],
-            "issues_open": open_issues(session=session)}
+            "issues_open": open_issues(flt, session=session)}
 
 
 def _only(values: tuple[str, ...]) -> str | None:
@@ -113,9 +160,13 @@ def _by_company(flt: KpiFilter, session: Session) -> dict[str, dict[str, dict[st
             for area in areas.AREAS}
 
 
-def league(flt: KpiFilter, *, session: Session) -> pd.DataFrame:
+def league(flt: KpiFilter, *, session: Session, reach: scope.Reach | None = None) -> pd.DataFrame:
     """Companies ranked by a composite: the mean over headline KPIs of value ÷ target (capped at 120%),
-    over the KPIs that have both a value and a target. Each KPI also carries its colour."""
+    over the KPIs that have both a value and a target. Each KPI also carries its colour; `of` is the
+    number of companies ranked. A scoped reach gets only its own companies' rows, ranked among all."""
+    if _scoped(reach):
+        table = _league(_by_company(_unscoped(flt), session), targets.lookup_table(session=session))
+        return visible_league(table, reach, session=session)
     return _league(_by_company(flt, session), targets.lookup_table(session=session))
 
 
@@ -141,6 +192,7 @@ def _league(data: dict, table: dict) -> pd.DataFrame:
         return frame
     frame = frame.sort_values(["composite", "company"], ascending=[False, True], na_position="last")
     frame.insert(0, "rank", range(1, len(frame) + 1))
+    frame.insert(1, "of", len(frame))
     return frame.reset_index(drop=True)
 
 
@@ -159,13 +211,15 @@ MOVER_KPIS = ("resolution_rate", "satisfaction_score", "satisfaction_rate", "par
               "participation_rate_management", "issue_closure_rate")
 
 
-def movers(flt: KpiFilter, *, session: Session, limit: int = 5) -> pd.DataFrame:
+def movers(flt: KpiFilter, *, session: Session, limit: int = 5, reach: scope.Reach | None = None) -> pd.DataFrame:
     """KPI × company with the largest significant change against the previous period.
 
     Rates are tested with the two-proportion z-test, the satisfaction score with Welch's t-test (both
     two-sided at 5%); size of a change is in points (percentage points for rates). KPIs whose
-    denominator is not a count we hold (on-time rates, follow-up satisfaction) are not ranked."""
-    return _movers(flt, _by_company(flt, session), session, limit)
+    denominator is not a count we hold (on-time rates, follow-up satisfaction) are not ranked. A scoped
+    reach: its own companies only, on its own figures."""
+    flt = limited(flt, reach)
+    return _visible_movers(_movers(flt, _by_company(flt, session), session, limit), reach)
 
 
 def _movers(flt: KpiFilter, now_k: dict, session: Session, limit: int = 5,
@@ -207,10 +261,12 @@ def _movers(flt: KpiFilter, now_k: dict, session: Session, limit: int = 5,
     return frame.drop(columns="size").head(limit).reset_index(drop=True)
 
 
-def open_issues(*, session: Session) -> int:
-    """Supervisor issues not yet resolved, as of now (a stock, not a flow: no period)."""
+def open_issues(flt: KpiFilter | None = None, *, session: Session) -> int:
+    """Supervisor issues not yet resolved, as of now (a stock, not a flow: the period is not used), in
+    the filter's scope (SPEC §11) when it carries one."""
     return session.scalar(select(func.count()).select_from(SupervisorIssue).where(
-        SupervisorIssue.source == "supervisor", SupervisorIssue.status.not_in(ISSUE_DONE))) or 0
+        SupervisorIssue.source == "supervisor", SupervisorIssue.status.not_in(ISSUE_DONE),
+        *scope.where_project(flt, SupervisorIssue.project_id))) or 0
 
 
 def trend_frame(result: KpiResult) -> pd.DataFrame:

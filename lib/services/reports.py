@@ -13,11 +13,12 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
+from lib import scope
 from lib.exports import neutralise, neutralise_workbook
 from lib.i18n import t
 from lib.kpis import areas
 from lib.kpis.common import KpiFilter
-from lib.services import targets
+from lib.services import overview, targets
 
 FILL = {"green": "C6EFCE", "amber": "FFEB9C", "red": "FFC7CE"}
 STATUS = {"green": ("达标", "On target"), "amber": ("预警", "Amber"), "red": ("未达标", "Off target")}
@@ -127,8 +128,26 @@ def _chart(ws, area: str, header_row: int, first: int, last: int, anchor: str) -
     ws.add_chart(chart, anchor)
 
 
-def monthly_report(month: str, *, session: Session) -> bytes:
-    flt = month_filter(month)
+def _league_rows(ws, start_row: int, league) -> None:
+    """The company league of the month: rank among the N companies ranked, company, composite. A scoped
+    reader's league holds its own companies only (overview.league), each with its rank among all."""
+    ws.cell(row=start_row, column=1, value="公司排名 League").font = Font(bold=True)
+    if league.empty:
+        ws.cell(row=start_row + 1, column=1, value="无数据 No data")
+        return
+    _header(ws, start_row + 1, ["排名 Rank", "公司 Company", "综合达成 Composite"])
+    for i, r in enumerate(league.itertuples(), start=start_row + 2):
+        ws.cell(row=i, column=1, value=f"{r.rank} / {r.of}")
+        ws.cell(row=i, column=2, value=neutralise(r.company))
+        composite = ws.cell(row=i, column=3, value=None if r.composite is None or r.composite != r.composite
+                            else r.composite / 100)
+        composite.number_format = "0.0%"
+
+
+def monthly_report(month: str, *, session: Session, reach: scope.Reach | None = None) -> bytes:
+    """The month's workbook; for a scoped reach (SPEC §11) every figure, the company breakdowns and the
+    league cover the scope only (the league's ranks are among all companies, without their names)."""
+    flt = overview.limited(month_filter(month), reach)
     year_ago = flt.shifted(years=-1)
     table = targets.lookup_table(session=session)
     wb = Workbook()
@@ -137,6 +156,8 @@ def monthly_report(month: str, *, session: Session) -> bytes:
     summary["A1"] = f"总部客户关系月报 HQ customer-relations monthly report — {month}"
     summary["A1"].font = Font(bold=True, size=14)
     summary["A2"] = f"{flt.start.isoformat()} – {flt.end.isoformat()}"
+    if reach is not None and not reach.is_group:
+        summary["A3"] = "数据范围 Data scope: " + "、".join(sorted(reach.company_names))
     _header(summary, 4, ["领域 Area", "指标 KPI", "本月 This month", "目标 Target", "状态 Status",
                          "去年同月 Same month last year", "同比 Change"])
     results = {area: (areas.compute(area, flt, session=session, by="company"),
@@ -156,6 +177,7 @@ def monthly_report(month: str, *, session: Session) -> bytes:
         if colour:
             summary.cell(row=row, column=5).fill = PatternFill("solid", fgColor=FILL[colour])
         row += 1
+    _league_rows(summary, row + 1, overview.league(month_filter(month), session=session, reach=reach))
     for area in areas.AREAS:
         current, last = results[area]
         ws = wb.create_sheet(AREA_SHEET[area])
