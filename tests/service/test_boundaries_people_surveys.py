@@ -196,3 +196,45 @@ def test_the_surveys_page_shows_the_boundary_rates(engine, mode):
     assert not f["satisfaction_rate"].vs_last_year.significant
     assert bench.loc["overall", "benchmark"] == 80.0
     assert bench.loc["overall", "vs_industry"] == pytest.approx(3.1667, abs=1e-4)
+
+
+def test_movers_hold_the_hand_worked_significant_changes_and_only_those(engine, mode):
+    # February 2025 against its previous period (28 days before: 4 – 31 January), answers on 15 Jan / 15 Feb.
+    # A公司, scale 11 (0–10): January 10, then nine 8s → top-2 1/10, score (100 + 9 × 80)/10 = 82;
+    #   February 10 ×5, 9 ×4, 8 → top-2 9/10, score (500 + 360 + 80)/10 = 94.
+    #   rate: pooled 0.5, se = √(0.25 × 0.2) = 0.223607, z = 0.8/0.223607 = 3.578 → p = 0.00035: a mover, +80 pt
+    #   score: s² Jan (18² + 9 × 2²)/9 = 40, Feb (5 × 6² + 4 × 4² + 14²)/9 = 48.89; se = √(4 + 4.889) = 2.9814,
+    #   t = 12/2.9814 = 4.025, df 17.8 → p ≈ 0.0008: a mover, +12
+    #   (were an 8 top-2, the rate would be 10/10 both times: no rate mover at all)
+    # B公司, scale 5: January 4, 4, 2, 2 (top-2 2/4, score 50) → February 4, 4, 4, 2 (3/4, 62.5):
+    #   rate z = 0.25/√(0.625 × 0.375 × 0.5) = 0.730, p = 0.47; score t = 12.5/19.094 = 0.655: neither moves
+    from lib.services import overview
+    with session_scope(engine) as session:
+        a = _org(session)
+        b_company = Company(name="B公司", city="广州", region="华南")
+        session.add(b_company)
+        session.flush()
+        b = Project(company_id=b_company.id, name="广州华府", name_norm=normalise_text("广州华府"), city="广州",
+                    business_line="development")
+        session.add(b)
+        session.flush()
+        wave = SurveyWave(vendor="v", method="phone")
+        session.add(wave)
+        session.flush()
+        for project, scale, day, values in [(a, 11, date(2025, 1, 15), [10] + [8] * 9),
+                                            (a, 11, date(2025, 2, 15), [10] * 5 + [9] * 4 + [8]),
+                                            (b, 5, date(2025, 1, 15), [4, 4, 2, 2]),
+                                            (b, 5, date(2025, 2, 15), [4, 4, 4, 2])]:
+            _answers(session, [(f"{project.name}{day}{i}", scale, v, None) for i, v in enumerate(values)], day,
+                     project, wave)
+    moves = _read(engine, mode, lambda s: overview.movers(KpiFilter(date(2025, 2, 1), date(2025, 2, 28)),
+                                                           session=s))
+    assert [(r.kpi, r.company) for r in moves.itertuples()] == [("satisfaction_rate", "A公司"),
+                                                                ("satisfaction_score", "A公司")]
+    rate, score = moves.iloc[0], moves.iloc[1]
+    assert (rate["value"], rate["previous"]) == (pytest.approx(0.9), pytest.approx(0.1))
+    assert rate["change_points"] == pytest.approx(80.0)
+    assert rate["p_value"] == pytest.approx(0.000346, abs=2e-6)
+    assert (score["value"], score["previous"], score["change_points"]) == (
+        pytest.approx(94.0), pytest.approx(82.0), pytest.approx(12.0))
+    assert score["p_value"] == pytest.approx(0.0008, abs=5e-5)
