@@ -71,7 +71,7 @@ def _roster(session) -> None:
     session.flush()
 
 
-def test_first_and_last_days_of_the_period_count_and_nothing_outside_it(session):
+def test_first_and_last_days_count_nothing_outside_counts_and_six_ones_needs_every_type(session):
     _roster(session)
     k = listening.compute(MARCH, session=session, activity_types=SIX).kpis
     assert (k["headcount"], k["headcount_management"], k["headcount_staff"]) == (6, 2, 4)
@@ -82,10 +82,7 @@ def test_first_and_last_days_of_the_period_count_and_nothing_outside_it(session)
     assert k["six_ones_completion_rate"] == pytest.approx(1 / 6)   # M_SIX only
     assert k["findings"] == 1
 
-
-def test_six_ones_needs_every_configured_type(session):
-    _roster(session)
-
+    # Six ones needs every configured type:
     def completed(types):  # employees who completed, back from the rate: rate × headcount 6
         return round(listening.compute(MARCH, session=session, activity_types=types).kpis[
             "six_ones_completion_rate"] * 6, 9)

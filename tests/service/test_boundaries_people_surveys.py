@@ -28,6 +28,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import delete
 
 from lib import analytics
 from lib.db import session_scope
@@ -153,40 +154,27 @@ def test_top2_box_and_nps_one_answer_at_a_time(engine, mode):
     assert found == {f"s{scale}x{overall}": (float(top2), nps) for scale, overall, _, top2, nps in cases}
 
 
-def test_vs_industry_is_against_the_benchmark_of_the_periods_own_year(engine, mode):
+def test_vs_industry_is_against_the_benchmark_of_the_periods_own_year_on_the_kpis_and_the_page(engine, mode):
     with session_scope(engine) as session:
         _boundary_data(session)
 
     def read(session):
-        return (surveys.compute(YEAR_2025, session=session).kpis, surveys.compute(YEAR_2024, session=session).kpis)
-    k25, k24 = _read(engine, mode, read)
+        return (surveys.compute(YEAR_2025, session=session).kpis, surveys.compute(YEAR_2024, session=session).kpis,
+                survey_views.summary(YEAR_2025, session=session),
+                survey_views.versus_benchmark(YEAR_2025, session=session).set_index("dimension"))
+    k25, k24, page, bench = _read(engine, mode, read)
     # 2025: 83.1667 − 80 (2025's benchmark) = 3.1667; against 2024's 40 it would be 43.17
     assert k25["vs_industry"] == pytest.approx(SCORE_2025 - 80.0)
     assert k25["vs_industry"] == pytest.approx(3.1667, abs=1e-4)
+    assert bench.loc["overall", "benchmark"] == 80.0
+    assert bench.loc["overall", "vs_industry"] == pytest.approx(3.1667, abs=1e-4)
     # 2024: (50 + 60)/2 = 55 − 40 = 15; yoy 2025: 83.1667 − 55 = 28.1667
     assert k24["vs_industry"] == pytest.approx(15.0)
     assert k25["yoy_change"] == pytest.approx(28.1667, abs=1e-4)
     assert k24["satisfaction_rate"] == 0.0  # 3 of 5 and 6 of 0–10: neither is top-2
 
-
-def test_vs_industry_is_none_without_that_years_benchmark(session):
-    # Only 2024 has a benchmark: a 2025 period has no vs_industry (not 2024's).
-    project = _org(session)
-    _answers(session, [("x", 5, 5, None)], date(2025, 3, 15), project)
-    session.add(Benchmark(year=2024, dimension="overall", value=40.0))
-    session.flush()
-    assert surveys.compute(YEAR_2025, session=session).kpis["vs_industry"] is None
-
-
-def test_the_surveys_page_shows_the_boundary_rates(engine, mode):
-    with session_scope(engine) as session:
-        _boundary_data(session)
-
-    def read(session):
-        return survey_views.summary(YEAR_2025, session=session), survey_views.versus_benchmark(
-            YEAR_2025, session=session).set_index("dimension")
-    s, bench = _read(engine, mode, read)
-    f = s["figures"]
+    # The page's headline figures on the same answers: top-2-box 6/10, NPS 22.22 over 9.
+    f = page["figures"]
     assert (f["satisfaction_rate"].estimate.value, f["satisfaction_rate"].estimate.n) == (0.6, 10)
     assert f["nps"].estimate.value == pytest.approx(200 / 9) and f["nps"].estimate.n == 9
     # top-2-box 6/10 vs last year's 0/2: pooled 6/12 = 0.5, se = √(0.25 × (1/10 + 1/2)) = 0.387298,
@@ -194,8 +182,12 @@ def test_the_surveys_page_shows_the_boundary_rates(engine, mode):
     assert f["satisfaction_rate"].vs_last_year.diff == pytest.approx(0.6)
     assert f["satisfaction_rate"].vs_last_year.p_value == pytest.approx(0.121335, abs=1e-5)
     assert not f["satisfaction_rate"].vs_last_year.significant
-    assert bench.loc["overall", "benchmark"] == 80.0
-    assert bench.loc["overall", "vs_industry"] == pytest.approx(3.1667, abs=1e-4)
+
+    # Without a 2025 benchmark, 2025 has no vs_industry (never 2024's).
+    with session_scope(engine) as session:
+        session.execute(delete(Benchmark).where(Benchmark.year == 2025))
+    k25 = _read(engine, mode, lambda s: surveys.compute(YEAR_2025, session=s).kpis)
+    assert k25["vs_industry"] is None and k25["satisfaction_score"] == pytest.approx(SCORE_2025)
 
 
 def test_movers_hold_the_hand_worked_significant_changes_and_only_those(engine, mode):
