@@ -46,7 +46,7 @@ def app(script: str, username: str, lang: str | None = None):
     at.session_state["authentication_status"] = True
     at.session_state["username"] = username
     at.session_state["name"] = username
-    at.session_state["roles"] = [SCOPED[username][0]]  # the page takes role and scope from the database
+    at.session_state["roles"] = [SCOPED.get(username, ("admin",))[0]]  # role and scope come from the database
     if lang:
         at.session_state["crhq_lang"] = lang
     return at
@@ -155,3 +155,49 @@ def test_the_monthly_report_from_the_overview_names_no_other_company():
     leaked = [(other, c) for c in cells for other in OTHERS if other in c]
     assert not leaked, leaked[:5]
     assert any(c.endswith(f" / {len(seed.COMPANIES)}") for c in cells)  # its rank among all
+
+
+def test_the_complaints_page_counts_the_scope_only():
+    from lib.i18n import format_number, kpi_label
+    from lib.kpis import complaints as complaint_kpis
+
+    with session_scope(_engine(), readonly=True) as session:
+        own = complaint_kpis.compute(KpiFilter(_ytd().start, _ytd().end, companies=("深圳公司",)), session=session)
+        everyone = complaint_kpis.compute(_ytd(), session=session)
+    assert own.kpis["complaints"] < everyone.kpis["complaints"]
+    at = app("pages/1_Complaints.py", "rd_sz_exec").run()
+    assert not at.exception, at.exception
+    cards = {m.label: m.value for m in at.metric}
+    assert cards[kpi_label("complaints", "zh")] == format_number(own.kpis["complaints"])
+    assert at.multiselect(key="complaints_company").options == ["深圳公司"]
+
+
+def test_the_admin_sees_scopes_and_changes_one_audited():
+    from lib.models import AuditLog
+
+    with session_scope(_engine()) as session:
+        if users.get_user(session=session, username="rd_scope_target") is None:
+            users.add_user(session=session, username="rd_scope_target", role="staff", name="t",
+                           password="scoped-pass-1", scope=scope.parse("company:深圳公司"))
+    at = app("pages/9_Admin.py", "admin1").run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value.set_index("username")
+    assert table.loc["rd_hn_exec", "数据范围"] == "区域 华南" and table.loc["admin1", "数据范围"] == "集团（全部）"
+    at.selectbox(key="admin_scope_target").set_value("rd_scope_target")
+    at.radio(key="admin_scope_scope_kind").set_value("entries")
+    at.multiselect(key="admin_scope_scope_company").set_value(["广州公司"])
+    at.multiselect(key="admin_scope_scope_project").set_value(["深圳公司/" + _project_of("深圳公司")])
+    next(b for b in at.button if b.proto.form_id == "admin_scope_form").click().run()
+    assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
+    with session_scope(_engine(), readonly=True) as session:
+        info = users.get_user(session=session, username="rd_scope_target")
+        entry = session.scalar(select(AuditLog).where(AuditLog.action == "user_scope",
+                                                      AuditLog.entity_id == "rd_scope_target"))
+    assert info.scope == scope.Scope(companies=("广州公司",), projects=(("深圳公司", _project_of("深圳公司")),))
+    assert entry is not None
+
+
+def _project_of(company: str) -> str:
+    with session_scope(_engine(), readonly=True) as session:
+        return session.scalar(select(Project.name).join(Company, Company.id == Project.company_id)
+                              .where(Company.name == company).order_by(Project.name).limit(1))
