@@ -122,7 +122,8 @@ def _demo_accounts() -> None:
     if creds:
         st.caption(tr("demo_accounts"))
         st.table([{tr("username"): c["username"], tr("password"): c["password"],
-                   tr("role"): label("role", c["role"], lang())} for c in creds])
+                   tr("role"): label("role", c["role"], lang()), tr("name"): c.get("name", ""),
+                   tr("scope"): c.get("scope", "group")} for c in creds])
 
 
 def _sidebar(engine: Engine, user: auth.CurrentUser) -> None:
@@ -315,9 +316,11 @@ def org_options() -> dict:
     return _org_options(get_settings().database_url, current_scope().as_text())
 
 
-def import_file(kind: str, data: bytes, filename: str, actor: str, progress):
+def import_file(kind: str, data: bytes, filename: str, actor: str, progress, reach: scope.Reach | None = None):
+    """An import as the signed-in user: a file with a row outside `reach` is refused whole (SPEC §11)."""
     with session_scope(get_engine()) as session:
-        result = registry.import_file(kind, data, filename, session=session, actor=actor, progress=progress)
+        result = registry.import_file(kind, data, filename, session=session, actor=actor, progress=progress,
+                                      reach=reach)
     analytics.refresh_in_background(get_engine())  # past 50,000 changes: a new snapshot, off the request
     clear_caches()
     return result
@@ -405,13 +408,16 @@ def show_flash() -> None:
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def _project_choices(url: str) -> dict[int, str]:
+def _project_choices(url: str, scope_text: str) -> dict[int, str]:
     with session_scope(get_engine(), readonly=True) as session:
-        return org.project_choices(session=session)
+        choices = org.project_choices(session=session)
+        r = scope.reach(scope.parse(scope_text), session=session)
+    return choices if r.is_group else {pid: name for pid, name in choices.items() if pid in r.projects}
 
 
 def project_choices() -> dict[int, str]:
-    return _project_choices(get_settings().database_url)
+    """Projects a form may write to: those inside the signed-in user's scope (SPEC §11)."""
+    return _project_choices(get_settings().database_url, current_scope().as_text())
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -562,7 +568,8 @@ def import_panel(kind: str, user: auth.CurrentUser, title_key: str = "import_fil
     bar = st.progress(0.0)
     try:
         with auth.database_errors_as_messages():  # e.g. the final commit on a database that stays busy
-            result = import_file(kind, upload.getvalue(), upload.name, user.username, bar.progress)
+            result = import_file(kind, upload.getvalue(), upload.name, user.username, bar.progress,
+                                 reach=current_reach())
     except ImportRejected as exc:
         st.error(tr(exc.key, **exc.params))
         if exc.errors:

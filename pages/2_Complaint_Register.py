@@ -35,7 +35,7 @@ def _create() -> None:
             severity=s["reg_new_severity"] if s["reg_new_responsible"] else None,
             description=s["reg_new_description"], complainant_name=s["reg_new_name"],
             complainant_phone=s["reg_new_phone"], assignee=s["reg_new_assignee"] or user.username)
-        complaint = ui.write(svc.create, data, actor=user.username)
+        complaint = ui.write(svc.create, data, actor=user.username, reach=ui.current_reach())
     except DomainError as exc:
         ui.flash("error", ui.error_text(exc))
         return
@@ -151,20 +151,25 @@ def _act(ref: str, version: int, action: str) -> None:
     """Form callback; `version` is the one shown when the form was drawn (optimistic lock)."""
     s = st.session_state
     note = (s.get("reg_act_note") or "").strip() or None
+    reach = ui.current_reach()
     try:
         at = _at("reg_act") if "reg_act_date" in s else None
         if action == "first_response":
-            ui.write(svc.record_first_response, ref, actor=user.username, version=version, at=at, note=note)
+            ui.write(svc.record_first_response, ref, actor=user.username, version=version, at=at, note=note,
+                     reach=reach)
         elif action == "followup":
             ui.write(svc.record_followup, ref, s["reg_act_score"], actor=user.username, version=version, at=at,
-                     note=note)
+                     note=note, reach=reach)
         elif action == "escalate":
-            ui.write(svc.escalate, ref, s["reg_act_level"], actor=user.username, version=version, note=note)
+            ui.write(svc.escalate, ref, s["reg_act_level"], actor=user.username, version=version, note=note,
+                     reach=reach)
         elif action == "edit":
             ui.write(svc.update, ref, {"root_cause": s["reg_act_root"], "corrective_action": s["reg_act_ca"],
-                                       "assignee": s["reg_act_assignee"]}, actor=user.username, version=version)
+                                       "assignee": s["reg_act_assignee"]}, actor=user.username, version=version,
+                     reach=reach)
         else:
-            ui.write(svc.transition, ref, action, actor=user.username, version=version, at=at, reason=note, note=note)
+            ui.write(svc.transition, ref, action, actor=user.username, version=version, at=at, reason=note, note=note,
+                     reach=reach)
     except DomainError as exc:
         ui.flash("error", ui.error_text(exc))
         return

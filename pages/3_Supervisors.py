@@ -80,7 +80,8 @@ with tab_registry:
             try:
                 ui.write(supervision.save_supervisor, actor=user.username, supervisor_no=s["sup_new_no"],
                          name=s["sup_new_name"], project_id=s["sup_new_project"], term=int(s["sup_new_term"]),
-                         joined_on=s["sup_new_joined"], left_on=s["sup_new_left"], phone=s["sup_new_phone"])
+                         joined_on=s["sup_new_joined"], left_on=s["sup_new_left"], phone=s["sup_new_phone"],
+                         reach=ui.current_reach())
                 ui.flash("success", tr("saved"))
             except DomainError as exc:
                 ui.flash("error", ui.error_text(exc))
@@ -111,7 +112,8 @@ with tab_activities:
             try:
                 ui.write(supervision.add_activity, actor=user.username, activity_date=s["act_new_date"],
                          project_id=s["act_new_project"], activity_type=s["act_new_type"],
-                         participants=int(s["act_new_participants"]), note=s["act_new_note"])
+                         participants=int(s["act_new_participants"]), note=s["act_new_note"],
+                         reach=ui.current_reach())
                 ui.flash("success", tr("saved"))
             except DomainError as exc:
                 ui.flash("error", ui.error_text(exc))

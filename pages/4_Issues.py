@@ -32,7 +32,7 @@ def _log_issue() -> None:
             category=s["iss_new_category"], description=s["iss_new_description"],
             responsible_party=s["iss_new_party"], first_responder=s["iss_new_owner"].strip() or user.username,
             due_on=s["iss_new_due"], activity_id=s["iss_new_activity"])
-        issue = ui.write(issues.create, data, actor=user.username)
+        issue = ui.write(issues.create, data, actor=user.username, reach=ui.current_reach())
     except DomainError as exc:
         ui.flash("error", ui.error_text(exc))
         return
@@ -45,7 +45,7 @@ if writer:
         with st.form("iss_new_form", clear_on_submit=True):
             c1, c2, c3 = st.columns(3)
             c1.date_input(tr("iss_col_raised_on"), value=today, max_value=today, key="iss_new_raised")
-            choices = ui.cached(issues.supervisor_choices)
+            choices = ui.cached(issues.supervisor_choices, reach=ui.current_reach())
             c1.multiselect(tr("iss_supervisors"), list(choices), format_func=choices.get, key="iss_new_supervisors",
                            help=tr("iss_supervisors_help"), placeholder=tr("choose"))
             recent = ui.cached(supervision.activities_frame, ui.scoped(KpiFilter(today - timedelta(days=180), today)))
@@ -171,7 +171,7 @@ if not writer:
 def _act(ref: str, version: int, action: str) -> None:
     """Form callback; `version` is the one shown when the form was drawn (optimistic lock)."""
     s = st.session_state
-    common = {"actor": user.username, "version": version}
+    common = {"actor": user.username, "version": version, "reach": ui.current_reach()}
     try:
         if action == "note":
             ui.write(issues.add_update, ref, note=s["iss_act_note"], told=s["iss_act_told"], **common)

@@ -104,7 +104,7 @@ if writer and table and table.selection and table.selection.rows:
                 item = ui.write(issues.raise_from_finding, activity_id, actor=user.username,
                                 first_responder=s["lis_item_owner"].strip() or user.username,
                                 category=s["lis_item_category"], responsible_party=s["lis_item_party"],
-                                due_on=s["lis_item_due"])
+                                due_on=s["lis_item_due"], reach=ui.current_reach())
                 ui.flash("success", tr("lis_item_created", ref=item.ref))
             except DomainError as exc:
                 ui.flash("error", ui.error_text(exc))
@@ -128,7 +128,8 @@ if writer:
         s = st.session_state
         try:
             ui.write(svc.add_activity, actor=user.username, employee_id=s["lis_new_employee"],
-                     activity_date=s["lis_new_date"], activity_type=s["lis_new_type"], finding=s["lis_new_finding"])
+                     activity_date=s["lis_new_date"], activity_type=s["lis_new_type"], finding=s["lis_new_finding"],
+                     reach=ui.current_reach())
             ui.flash("success", tr("saved"))
         except DomainError as exc:
             ui.flash("error", ui.error_text(exc))
@@ -136,7 +137,7 @@ if writer:
     with st.expander(tr("lis_record"), icon=":material/add:"):
         query = st.text_input(tr("lis_find_employee"), key="lis_new_query", max_chars=50,
                               placeholder=tr("lis_find_hint"))
-        matches = ui.read(svc.find_employees, query) if query.strip() else {}
+        matches = ui.read(svc.find_employees, query, reach=ui.current_reach()) if query.strip() else {}
         if query.strip() and not matches:
             st.warning(tr("lis_no_employee"))
         if matches:

@@ -11,10 +11,19 @@ from sqlalchemy.engine import Engine
 
 from lib.config import DATA_DIR, DEMO_CREDENTIALS_FILE
 from lib.db import session_scope
+from lib.errors import DomainError
 from lib.schema import init_db
+from lib.scope import parse as parse_scope
+from lib.scope import validate as validate_scope
 from lib.services import seed, users
 
-DEMO_ACCOUNTS = (("exec", "executive", "演示领导"), ("staff", "staff", "演示专员"), ("admin", "admin", "演示管理员"))
+# username, role, display name, scope (SPEC §11): the group accounts, a local company's complaint
+# handler and a region's executive, so the demo shows what a scoped user sees. The names are the
+# demo data's (lib.services.seed.COMPANIES: 深圳公司 in 华南).
+DEMO_ACCOUNTS = (("exec", "executive", "演示领导", "group"), ("staff", "staff", "演示专员", "group"),
+                 ("admin", "admin", "演示管理员", "group"),
+                 ("shenzhen", "staff", "深圳公司客服", "company:深圳公司"),
+                 ("south_exec", "executive", "华南区域领导", "region:华南"))
 
 
 def bootstrap(engine: Engine, *, demo_mode: bool, credentials_file: Path = DEMO_CREDENTIALS_FILE) -> None:
@@ -39,13 +48,17 @@ def bootstrap(engine: Engine, *, demo_mode: bool, credentials_file: Path = DEMO_
 
 
 def create_demo_users(*, session) -> list[dict[str, str]]:
-    """Three accounts with random passwords: demo credentials are per installation, never in code."""
+    """The demo accounts with random passwords: demo credentials are per installation, never in code."""
     creds = []
-    for username, role, name in DEMO_ACCOUNTS:
+    for username, role, name, scope in DEMO_ACCOUNTS:
+        try:  # a demo database without the demo's companies gets the group accounts only
+            validate_scope(parse_scope(scope), session=session)
+        except DomainError:
+            continue
         password = secrets.token_urlsafe(9)
         users.add_user(session=session, username=username, role=role, name=name, password=password,
-                       actor="system")
-        creds.append({"username": username, "role": role, "password": password})
+                       actor="system", scope=parse_scope(scope))
+        creds.append({"username": username, "role": role, "name": name, "scope": scope, "password": password})
     return creds
 
 
