@@ -9,7 +9,7 @@ import sys
 import time
 from datetime import date
 
-from lib import analytics, cli_calendar
+from lib import analytics, cli_calendar, scope
 from lib.config import get_settings, open_private
 from lib.db import local_now, make_engine, session_scope
 from lib.errors import DomainError
@@ -56,9 +56,16 @@ def cmd_user(args) -> int:
     init_db(engine)
     with session_scope(engine) as session:
         if args.user_cmd == "add":
+            wanted = scope.parse(args.scope)  # before the password prompt: a bad entry asks for nothing
+            scope.validate(wanted, session=session)
             info = users.add_user(session=session, username=args.username, role=args.role,
-                                  name=args.name, password=_read_password(args), actor="cli")
-            print(f"added {info.username} ({info.role})")
+                                  name=args.name, password=_read_password(args), actor="cli", scope=wanted)
+            print(f"added {info.username} ({info.role}, scope {'; '.join(info.scope.entries()) or 'group'})")
+        elif args.user_cmd == "scope":
+            wanted = scope.parse(args.scope)
+            users.set_scope(session=session, username=args.username, scope=wanted, actor="cli")
+            print(f"scope of {args.username.strip().lower()}: {'; '.join(wanted.entries()) or 'group'} "
+                  "(sessions ended)")
         elif args.user_cmd == "disable":
             users.set_active(session=session, username=args.username, active=False, actor="cli")
             print(f"disabled {args.username}")
@@ -79,11 +86,30 @@ def _filter(args) -> common.KpiFilter:
     )
 
 
+def _as_user(session, username: str | None) -> users.UserInfo | None:
+    """--as USERNAME: the active account whose view (scope, role) a command computes (SPEC §11)."""
+    if username is None:
+        return None
+    info = users.get_user(session=session, username=username)
+    if info is None or not info.active:
+        raise DomainError("err_as_user", user=username)
+    return info
+
+
+def _scoped(flt: common.KpiFilter, info: users.UserInfo | None, session) -> common.KpiFilter:
+    """The filter as that user's pages apply it: limited to the scope, refused if it names anything outside."""
+    return flt if info is None else scope.apply(flt, info.scope, session=session)
+
+
 def cmd_kpi(args) -> int:
     flt = _filter(args)
     with session_scope(_engine()) as session:
-        result = areas.compute(args.area, flt, session=session, by=args.by)
-    print(json.dumps(result.as_json(), ensure_ascii=False, indent=1))
+        info = _as_user(session, args.as_user)
+        result = areas.compute(args.area, _scoped(flt, info, session), session=session, by=args.by)
+    out = result.as_json()
+    if info is not None:
+        out["as"] = info.username
+    print(json.dumps(out, ensure_ascii=False, indent=1))
     return 0
 
 
@@ -123,8 +149,11 @@ def cmd_report(args) -> int:
     from lib.services import reports
 
     with session_scope(_engine()) as session:
-        data = reports.monthly_report(args.month, session=session)
-        record_export(session=session, actor="cli", kind=f"monthly_report_{args.month}", fmt="xlsx", rows=0)
+        info = _as_user(session, args.as_user)
+        reach = None if info is None else scope.reach(info.scope, session=session)
+        data = reports.monthly_report(args.month, session=session, reach=reach)
+        record_export(session=session, actor="cli", kind=f"monthly_report_{args.month}", fmt="xlsx", rows=0,
+                      **({} if info is None else {"detail": {"as": info.username}}))
     with open_private(args.out) as fh:
         fh.write(data)
     print(f"wrote {args.out} ({len(data):,} bytes)")
@@ -139,12 +168,16 @@ def cmd_export(args) -> int:
     survey respondent keys left out, the export audited."""
     from pathlib import Path
 
-    from lib.exports import record_export, to_bytes
+    from lib.exports import record_export, rows_for_download, to_bytes
     from lib.services import audit, complaints, issues, supervision, survey_views
 
     flt = common.KpiFilter(date.fromisoformat(args.date_from), date.fromisoformat(args.date_to))
     fmt = "xlsx" if Path(args.file).suffix.lower() == ".xlsx" else "csv"
     with session_scope(_engine()) as session:
+        info = _as_user(session, args.as_user)
+        if info is not None and args.kind == "audit" and info.role != "admin":
+            raise DomainError("err_forbidden_action")  # the audit log is the admin's, and has no scope
+        flt = _scoped(flt, info, session)
         if args.kind == "complaints":
             frame = complaints.list_frame(flt, session=session, include_void=True, limit=None)
         elif args.kind == "survey":
@@ -155,9 +188,10 @@ def cmd_export(args) -> int:
             frame = supervision.supervisors_frame(flt, session=session, serving_only=False)
         else:
             frame = audit.search(session=session, start=flt.start, end=flt.end, limit=None)
-        data = to_bytes(frame, fmt)
+        # As a user: what that role may take (executives no rows: SPEC §8), else the operator's export.
+        data = to_bytes(frame, fmt) if info is None else rows_for_download(frame, fmt=fmt, role=info.role)
         record_export(session=session, actor="cli", kind=args.kind, fmt=fmt, rows=len(frame),
-                      detail={"file": str(args.file)})
+                      detail={"file": str(args.file)} | ({} if info is None else {"as": info.username}))
     with open_private(args.file) as fh:
         fh.write(data)
     print(f"wrote {args.file}: {len(frame):,} rows ({fmt})")
@@ -262,6 +296,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--role", required=True, choices=["executive", "staff", "admin"])
     a.add_argument("--name", required=True)
     a.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    a.add_argument("--scope", action="append", metavar="ENTRY",
+                   help="group, region:NAME, company:NAME or project:COMPANY/PROJECT; repeat for several "
+                        "(default: group)")
+    sc = usub.add_parser("scope", help="set a user's data scope (ends their sessions; audited)")
+    sc.add_argument("username")
+    sc.add_argument("scope", nargs="+", metavar="ENTRY", help="group, or region:/company:/project: entries")
     d = usub.add_parser("disable", help="disable a user (ends their sessions)")
     d.add_argument("username")
     usub.add_parser("list", help="list users")
@@ -285,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{flag}", help="one value or several separated by commas")
     p.add_argument("--by", choices=["month", "company", "city", "project", "business_line", "channel",
                                     "touchpoint", "category", "department"])
+    p.add_argument("--as", dest="as_user", metavar="USERNAME", help="compute what this user would see (their scope)")
     p.set_defaults(func=cmd_kpi)
 
     p = sub.add_parser("export", help="export rows of one kind to .csv or .xlsx (audited)")
@@ -292,6 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--from", dest="date_from", default="2000-01-01", metavar="YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", default=local_now().date().isoformat(), metavar="YYYY-MM-DD")
+    p.add_argument("--as", dest="as_user", metavar="USERNAME", help="compute what this user would see (their scope)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("backup", help="write every table to a backup file (zip of JSON lines + checksums)")
@@ -316,6 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="write the monthly report workbook (.xlsx)")
     p.add_argument("--month", required=True, metavar="YYYY-MM")
     p.add_argument("--out", required=True, metavar="FILE.xlsx")
+    p.add_argument("--as", dest="as_user", metavar="USERNAME", help="compute what this user would see (their scope)")
     p.set_defaults(func=cmd_report)
     cli_calendar.add_parsers(sub)  # calendar set/show, sla due (SPEC §13)
     return parser

@@ -151,6 +151,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err_write_out_of_scope": ("该项目不在您的数据范围内，不能修改或录入。",
                                "That project is outside your data scope: you cannot record or change it."),
     "err_record_out_of_scope": ("记录 {ref} 不在您的数据范围内。", "Record {ref} is outside your data scope."),
+    "err_as_user": ("用户“{user}”不存在或已停用。", "User “{user}” does not exist or is disabled."),
     "err_responder_scope": ("首问责任人“{user}”须为在用的客服或管理员账号，且其数据范围覆盖该问题的项目。",
                             "The first responder “{user}” must be an active staff or admin account whose data "
                             "scope covers the issue's project."),
