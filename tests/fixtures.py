@@ -62,6 +62,18 @@ def complaints_fixture(session: Session) -> None:
               first_response_at=datetime(2025, 1, 15, 9), resolved_at=datetime(2025, 1, 15, 20))
     complaint(session, p2, "C5", datetime(2025, 1, 20, 8), "hotline", "ordinary", True, "void",
               void_reason="duplicate")
+    # Boundary rows of the 1 Jan – 28 Feb 2025 filter the tests use (issue #28):
+    # C10 at 00:00:00 of its first day (元旦, a holiday: its clocks start Thu 2 Jan 00:00, so the first
+    # response is due Fri 3 Jan 00:00 and answered exactly then, on time; 7 working days 2, 3, 6–10 Jan
+    # → resolution due Sat 11 Jan 00:00), resolved after 61 h 30 min (a fraction of an hour).
+    complaint(session, p2, "C10", datetime(2025, 1, 1, 0, 0, 0), "wechat", "ordinary", True, "resolved",
+              first_response_at=datetime(2025, 1, 3, 0, 0, 0), resolved_at=datetime(2025, 1, 3, 13, 30))
+    # C11 one second before the end of the last day (Fri 28 Feb 23:59:59): open, first response due
+    # Mon 3 Mar 23:59:59, resolution due Tue 11 Mar 23:59:59, neither passed at 1 March.
+    complaint(session, p1, "C11", datetime(2025, 2, 28, 23, 59, 59), "hotline", "ordinary", True, "received")
+    # C12 at 00:00:00 of the day after the filter (Sat 1 Mar): never counted in it.
+    complaint(session, p1, "C12", datetime(2025, 3, 1, 0, 0, 0), "hotline", "ordinary", True, "received")
+    # C6 last: the highest id (tests/service/test_analytics.py reuses it)
     complaint(session, p2, "C6", datetime(2025, 2, 10, 10), "hotline", "ordinary", True, "received")
     session.flush()
 
