@@ -129,6 +129,10 @@ def test_monthly_report_shows_the_hand_worked_kpis(hand):
     assert rows["投诉量 Complaints"] == 5
     assert rows["A公司"] == pytest.approx(2 / 3) and rows["B公司"] == pytest.approx(1.0)
     assert sheet._charts, "the company breakdown has a native Excel chart"
+    # February 2025: C6 and C11 (received 23:59:59 on 28 Feb), both open → 2 complaints, resolution 0.0
+    sheet = load_workbook(io.BytesIO(reports.monthly_report("2025-02", session=hand)))["投诉 Complaints"]
+    rows = {sheet.cell(row=r, column=1).value: sheet.cell(row=r, column=2).value for r in range(1, 40)}
+    assert rows["投诉量 Complaints"] == 2 and rows["解决率 Resolution rate"] == pytest.approx(0.0)
     summary = load_workbook(io.BytesIO(reports.monthly_report("2025-03", session=hand)))["概览 Summary"]
     assert summary.cell(row=4, column=3).value == "本月 This month"
     cells = {summary.cell(row=r, column=2).value: summary.cell(row=r, column=3).value for r in range(5, 20)}
