@@ -48,8 +48,8 @@ def complaint(session: Session, project: Project, ref: str, received: datetime, 
     return c
 
 
-def complaints_fixture(session: Session) -> None:
-    p1, p2 = org(session)
+def complaints_fixture(session: Session, projects: tuple[Project, Project] | None = None) -> None:
+    p1, p2 = projects or org(session)
     complaint(session, p1, "C1", datetime(2025, 1, 6, 9), "hotline", "ordinary", True, "closed",
               first_response_at=datetime(2025, 1, 6, 10), resolved_at=datetime(2025, 1, 7, 9),
               followup_at=datetime(2025, 1, 8, 9), followup_score=5, closed_at=datetime(2025, 1, 9))
@@ -62,12 +62,24 @@ def complaints_fixture(session: Session) -> None:
               first_response_at=datetime(2025, 1, 15, 9), resolved_at=datetime(2025, 1, 15, 20))
     complaint(session, p2, "C5", datetime(2025, 1, 20, 8), "hotline", "ordinary", True, "void",
               void_reason="duplicate")
+    # Boundary rows of the 1 Jan – 28 Feb 2025 filter the tests use (issue #28):
+    # C10 at 00:00:00 of its first day (元旦, a holiday: its clocks start Thu 2 Jan 00:00, so the first
+    # response is due Fri 3 Jan 00:00 and answered exactly then, on time; 7 working days 2, 3, 6–10 Jan
+    # → resolution due Sat 11 Jan 00:00), resolved after 61 h 30 min (a fraction of an hour).
+    complaint(session, p2, "C10", datetime(2025, 1, 1, 0, 0, 0), "wechat", "ordinary", True, "resolved",
+              first_response_at=datetime(2025, 1, 3, 0, 0, 0), resolved_at=datetime(2025, 1, 3, 13, 30))
+    # C11 one second before the end of the last day (Fri 28 Feb 23:59:59): open, first response due
+    # Mon 3 Mar 23:59:59, resolution due Tue 11 Mar 23:59:59, neither passed at 1 March.
+    complaint(session, p1, "C11", datetime(2025, 2, 28, 23, 59, 59), "hotline", "ordinary", True, "received")
+    # C12 at 00:00:00 of the day after the filter (Sat 1 Mar): never counted in it.
+    complaint(session, p1, "C12", datetime(2025, 3, 1, 0, 0, 0), "hotline", "ordinary", True, "received")
+    # C6 last: the highest id (tests/service/test_analytics.py reuses it)
     complaint(session, p2, "C6", datetime(2025, 2, 10, 10), "hotline", "ordinary", True, "received")
     session.flush()
 
 
-def listening_fixture(session: Session) -> None:
-    p1, _ = org(session)
+def listening_fixture(session: Session, projects: tuple[Project, Project] | None = None) -> None:
+    p1, _ = projects or org(session)
     company_id = p1.company_id
 
     def emp(no, mgmt, joined, left=None):
@@ -97,8 +109,8 @@ def listening_fixture(session: Session) -> None:
     session.flush()
 
 
-def surveys_fixture(session: Session) -> None:
-    p1, _ = org(session)
+def surveys_fixture(session: Session, projects: tuple[Project, Project] | None = None) -> None:
+    p1, _ = projects or org(session)
     wave = SurveyWave(vendor="零点调查", method="phone")
     session.add(wave)
     session.flush()
@@ -116,8 +128,8 @@ def surveys_fixture(session: Session) -> None:
     session.flush()
 
 
-def supervisors_fixture(session: Session) -> None:
-    p1, p2 = org(session)
+def supervisors_fixture(session: Session, projects: tuple[Project, Project] | None = None) -> None:
+    p1, p2 = projects or org(session)
     s1 = Supervisor(supervisor_no="S1", name="张三", project_id=p1.id, term=11, joined_on=date(2020, 1, 1),
                     phone="13812345678")
     s2 = Supervisor(supervisor_no="S2", name="李四", project_id=p2.id, term=10, joined_on=date(2019, 1, 1),
@@ -139,3 +151,11 @@ def supervisors_fixture(session: Session) -> None:
     issue("I2", date(2025, 1, 15), date(2025, 1, 30), "in_progress")
     issue("I3", date(2025, 2, 1), date(2025, 2, 16), "feedback_given", date(2025, 2, 20), 3)
     session.flush()
+
+
+def all_areas_fixture(session: Session) -> tuple[Project, Project]:
+    """The four fixtures above on one organisation (the overview, the report and Explore show all areas)."""
+    projects = org(session)
+    for fill in (complaints_fixture, surveys_fixture, listening_fixture, supervisors_fixture):
+        fill(session, projects)
+    return projects

@@ -52,22 +52,24 @@ def test_hand_worked_answers_through_the_mirror(engine):
         fixtures.complaints_fixture(session)
     analytics.build(engine)
     k = _complaint_kpis(engine)
-    assert k["complaints"] == 5                                       # C5 is void
-    assert k["resolution_rate"] == pytest.approx(3 / 5)
-    assert k["first_response_on_time_rate"] == pytest.approx(2 / 5)
-    assert k["resolution_on_time_rate"] == pytest.approx(2 / 5)
-    assert k["median_hours_to_resolve"] == pytest.approx(24, abs=1e-6)  # 12, 24, 96
-    assert k["p90_hours_to_resolve"] == pytest.approx(81.6, abs=1e-6)   # 24 + 0.8 × 72
-    assert k["reopen_rate"] == pytest.approx(1 / 4)
-    assert k["open_backlog"] == 2 and k["overdue_open"] == 2
+    # the hand-worked answers of tests/service/test_kpis.py::test_complaint_kpis_by_hand: February is
+    # read complaint by complaint (C11 is due after 1 March), so C11 at 23:59:59 on 28 Feb must count
+    assert k["complaints"] == 7                                       # C5 void, C12 after the period
+    assert k["resolution_rate"] == pytest.approx(4 / 7)
+    assert k["first_response_on_time_rate"] == pytest.approx(3 / 6)   # C10 answered exactly on time
+    assert k["resolution_on_time_rate"] == pytest.approx(3 / 6)
+    assert k["median_hours_to_resolve"] == pytest.approx(42.75, abs=1e-6)  # 12, 24, 61.5, 96
+    assert k["p90_hours_to_resolve"] == pytest.approx(85.65, abs=1e-6)   # 61.5 + 0.7 × 34.5
+    assert k["reopen_rate"] == pytest.approx(1 / 5)
+    assert k["open_backlog"] == 3 and k["overdue_open"] == 2
     with session_scope(engine, readonly=True) as session:
         by_company = {g["key"]: g["kpis"] for g in
                       complaints.compute(JAN_FEB, session=session, by="company", now=NOW).groups}
         by_month = {g["key"]: g["kpis"]["complaints"] for g in
                     complaints.compute(JAN_FEB, session=session, by="month", now=NOW).groups}
-    assert by_company["B公司"]["median_hours_to_resolve"] == pytest.approx(12, abs=1e-6)
-    assert by_company["A公司"]["resolution_rate"] == pytest.approx(2 / 3)
-    assert by_month == {"2025-01": 4, "2025-02": 1}
+    assert by_company["B公司"]["median_hours_to_resolve"] == pytest.approx(36.75, abs=1e-6)  # C4 12 h, C10 61.5 h
+    assert by_company["A公司"]["resolution_rate"] == pytest.approx(2 / 4)  # C1, C2 of C1, C2, C3, C11
+    assert by_month == {"2025-01": 5, "2025-02": 2}
 
 
 def test_survey_answers_through_the_mirror(engine):
@@ -87,23 +89,23 @@ def test_every_kind_of_write_shows_at_once(engine):
     with session_scope(engine) as session:
         fixtures.complaints_fixture(session)
     built = analytics.build(engine)
-    assert _complaint_kpis(engine)["complaints"] == 5
+    assert _complaint_kpis(engine)["complaints"] == 7
     with session_scope(engine) as session:  # update: C6 (received) is resolved 24 h later
         session.execute(update(Complaint).where(Complaint.ref == "C6").values(
             status="resolved", resolved_at=datetime(2025, 2, 11, 10), first_response_at=datetime(2025, 2, 10, 11)))
     k = _complaint_kpis(engine)
-    assert k["resolution_rate"] == pytest.approx(4 / 5) and k["open_backlog"] == 1
-    assert k["median_hours_to_resolve"] == pytest.approx((24 + 24) / 2, abs=1e-6)  # 12, 24, 24, 96
+    assert k["resolution_rate"] == pytest.approx(5 / 7) and k["open_backlog"] == 2  # C3, C11 open
+    assert k["median_hours_to_resolve"] == pytest.approx(24, abs=1e-6)  # 12, 24, 24, 61.5, 96
     with session_scope(engine) as session:  # delete: C4 goes
         session.execute(delete(Complaint).where(Complaint.ref == "C4"))
-    assert _complaint_kpis(engine)["complaints"] == 4
+    assert _complaint_kpis(engine)["complaints"] == 6
     with session_scope(engine) as session:  # insert, read back inside the same, uncommitted transaction
         p1 = session.scalar(select(fixtures.Project).order_by(fixtures.Project.id))
         fixtures.complaint(session, p1, "C7", datetime(2025, 2, 20, 9), "hotline", "ordinary", True, "received")
         session.flush()
-        assert complaints.compute(JAN_FEB, session=session, now=NOW).kpis["complaints"] == 5
+        assert complaints.compute(JAN_FEB, session=session, now=NOW).kpis["complaints"] == 7
         session.rollback()
-    assert _complaint_kpis(engine)["complaints"] == 4  # the rollback is honoured too
+    assert _complaint_kpis(engine)["complaints"] == 6  # the rollback is honoured too
     with session_scope(engine, readonly=True) as session:
         assert analytics._read_manifest(analytics._root() / session.scalar(select(AnalyticsState.token))) == built
 
@@ -122,7 +124,7 @@ def test_rebuild_after_many_changes_forgets_old_notes(engine, monkeypatch):
                                "received")
     second = analytics.refresh(engine)
     assert second["generation"] == first["generation"] + 1
-    assert _complaint_kpis(engine)["complaints"] == 9
+    assert _complaint_kpis(engine)["complaints"] == 11
     with session_scope(engine) as session:
         session.execute(update(Complaint).where(Complaint.ref.like("N%")).values(status="void"))
     third = analytics.refresh(engine)
@@ -130,7 +132,7 @@ def test_rebuild_after_many_changes_forgets_old_notes(engine, monkeypatch):
     with session_scope(engine, readonly=True) as session:
         notes = session.scalar(select(func.count()).select_from(AnalyticsChange))
     assert notes == 4  # the 4 voids are kept for readers still on the second snapshot; the inserts are gone
-    assert _complaint_kpis(engine)["complaints"] == 5
+    assert _complaint_kpis(engine)["complaints"] == 7
     directory = analytics._root() / third["token"]
     assert sorted(p.name for p in directory.glob("*.duckdb")) == [second["file"], third["file"]]  # first removed
     assert analytics._mirrors[third["token"]].attached == {f"snapshot_{third['generation']}"}  # the reader moved on
@@ -163,8 +165,8 @@ def test_a_restored_database_has_its_own_mirror(engine, tmp_path):
         assert a.scalar(select(AnalyticsState.token)) != b.scalar(select(AnalyticsState.token))
     with session_scope(other) as session:  # change only the copy: the original's mirror must not see it
         session.execute(update(Complaint).where(Complaint.ref == "C6").values(status="void"))
-    assert _complaint_kpis(other)["complaints"] == 4
-    assert _complaint_kpis(engine)["complaints"] == 5
+    assert _complaint_kpis(other)["complaints"] == 6  # 7 counted (test_kpis.py), less C6
+    assert _complaint_kpis(engine)["complaints"] == 7
     other.dispose()
 
 
@@ -208,7 +210,7 @@ def test_a_reused_highest_id_reads_as_the_new_row(engine):
         new_id = session.scalar(select(Complaint.id).where(Complaint.ref == "C8"))
     if engine.dialect.name == "sqlite":
         assert new_id == old_id  # the case this test is about
-    assert _complaint_kpis(engine)["complaints"] == 5  # C6 gone, C8 in: not 4 (C8 lost) nor 6 (C6 kept)
+    assert _complaint_kpis(engine)["complaints"] == 7  # C6 gone, C8 in: not 6 (C8 lost) nor 8 (C6 kept)
 
 
 def test_complaint_lists_found_through_the_mirror_come_whole_from_the_row_store(engine):
@@ -226,10 +228,11 @@ def test_complaint_lists_found_through_the_mirror_come_whole_from_the_row_store(
         open_ones = complaint_service.list_frame(JAN_FEB, session=session, statuses=("received", "in_progress"))
         newest_two = complaint_service.list_frame(JAN_FEB, session=session, limit=2)
         overdue = complaint_service.list_frame(JAN_FEB, session=session, overdue_only=True)
-    assert list(every["ref"]) == ["C6", "C4", "C3", "C2", "C1"]  # C5 is void; C1 and C2 came in together
-    assert list(open_ones["ref"]) == ["C6", "C4", "C3"]
-    assert list(newest_two["ref"]) == ["C6", "C4"]
-    assert list(overdue["ref"]) == ["C6", "C4", "C3"]  # all three were due in 2025
+    # C5 is void, C12 after the period; C1 and C2 came in together (ties: the higher id first)
+    assert list(every["ref"]) == ["C11", "C6", "C4", "C3", "C2", "C1", "C10"]
+    assert list(open_ones["ref"]) == ["C11", "C6", "C4", "C3"]
+    assert list(newest_two["ref"]) == ["C11", "C6"]
+    assert list(overdue["ref"]) == ["C11", "C6", "C4", "C3"]  # all four were due in 2025
     assert every.set_index("ref").loc["C3", "complainant_name"] == "王女士"
 
 
@@ -242,18 +245,19 @@ def test_several_groupings_in_one_read_give_the_hand_worked_answers(engine, mode
     with session_scope(engine, readonly=True) as session:
         assert _through_mirror(session) == (mode == "on")
         sets = complaints.compute_many(JAN_FEB, (None, "month", "company", "severity"), session=session, now=NOW)
-    total = sets[None].kpis
-    assert total["complaints"] == 5 and total["open_backlog"] == 2 and total["overdue_open"] == 2
-    assert total["resolution_rate"] == pytest.approx(3 / 5)
-    assert total["first_response_on_time_rate"] == pytest.approx(2 / 5)
-    assert total["median_hours_to_resolve"] == pytest.approx(24, abs=1e-6)
-    assert {g["key"]: g["kpis"]["complaints"] for g in sets["month"].groups} == {"2025-01": 4, "2025-02": 1}
+    total = sets[None].kpis  # as tests/service/test_kpis.py::test_complaint_kpis_by_hand
+    assert total["complaints"] == 7 and total["open_backlog"] == 3 and total["overdue_open"] == 2
+    assert total["resolution_rate"] == pytest.approx(4 / 7)
+    assert total["first_response_on_time_rate"] == pytest.approx(3 / 6)
+    assert total["median_hours_to_resolve"] == pytest.approx(42.75, abs=1e-6)
+    # January: C1, C2, C3, C4, C10 (1 Jan 00:00:00); February: C6, C11 (28 Feb 23:59:59)
+    assert {g["key"]: g["kpis"]["complaints"] for g in sets["month"].groups} == {"2025-01": 5, "2025-02": 2}
     by_company = {g["key"]: g["kpis"] for g in sets["company"].groups}
-    assert by_company["A公司"]["resolution_rate"] == pytest.approx(2 / 3)
-    assert by_company["B公司"]["complaints"] == 2
+    assert by_company["A公司"]["resolution_rate"] == pytest.approx(2 / 4)
+    assert by_company["B公司"]["complaints"] == 3
     assert {g["key"]: g["kpis"]["complaints"] for g in sets["severity"].groups} == {
-        "ordinary": 3, "important": 1, None: 1}
-    assert sets["company"].kpis["complaints"] == 5
+        "ordinary": 5, "important": 1, None: 1}
+    assert sets["company"].kpis["complaints"] == 7
 
 
 def test_survey_groupings_in_one_read_give_the_hand_worked_answers(engine, mode):
@@ -280,7 +284,8 @@ def test_survey_groupings_in_one_read_give_the_hand_worked_answers(engine, mode)
 
 
 def test_medians_of_two_periods_in_one_read(engine, mode):
-    # January: C4 12 h, C1 24 h, C2 96 h resolved → median 24, p90 24 + 0.8 × 72. February: nothing resolved.
+    # January: C4 12 h, C1 24 h, C10 61.5 h, C2 96 h resolved → median (24 + 61.5) / 2 = 42.75, p90 at
+    # rank 1 + 0.9 × 3 = 3.7: 61.5 + 0.7 × 34.5 = 85.65. February: nothing resolved.
     with session_scope(engine) as session:
         fixtures.complaints_fixture(session)
     analytics.build(engine)
@@ -291,11 +296,11 @@ def test_medians_of_two_periods_in_one_read(engine, mode):
         overlapping = complaints.period_percentiles((JAN_FEB, jan), session=session)
         one_company = complaints.period_percentiles((replace(feb, companies=("A公司",)),
                                                      replace(jan, companies=("A公司",))), session=session)
-    assert before["median_hours_to_resolve"] == pytest.approx(24, abs=1e-6)
-    assert before["p90_hours_to_resolve"] == pytest.approx(81.6, abs=1e-6)
+    assert before["median_hours_to_resolve"] == pytest.approx(42.75, abs=1e-6)
+    assert before["p90_hours_to_resolve"] == pytest.approx(85.65, abs=1e-6)
     assert after.get("median_hours_to_resolve") is None
-    assert overlapping[0]["median_hours_to_resolve"] == pytest.approx(24, abs=1e-6)  # the same three
-    assert overlapping[1]["p90_hours_to_resolve"] == pytest.approx(81.6, abs=1e-6)
+    assert overlapping[0]["median_hours_to_resolve"] == pytest.approx(42.75, abs=1e-6)  # the same four
+    assert overlapping[1]["p90_hours_to_resolve"] == pytest.approx(85.65, abs=1e-6)
     assert one_company[1]["median_hours_to_resolve"] == pytest.approx(60, abs=1e-6)  # C1 24 h, C2 96 h
 
 

@@ -15,28 +15,37 @@ TYPES = list(LISTENING_ACTIVITY_TYPES)
 
 
 def test_complaint_kpis_by_hand(session):
+    # Counted: C1–C4, C6 and the boundary rows C10 (1 Jan 00:00:00) and C11 (28 Feb 23:59:59); C5 is
+    # void, C12 (1 Mar 00:00:00) is after the period.
     fixtures.complaints_fixture(session)
     k = complaints.compute(JAN_FEB, session=session, now=NOW).kpis
-    assert k["complaints"] == 5                              # C5 is void
-    assert k["responsible_share"] == pytest.approx(4 / 5)
-    assert k["resolution_rate"] == pytest.approx(3 / 5)      # C1 closed, C2 verified, C4 resolved
-    assert k["first_response_on_time_rate"] == pytest.approx(2 / 5)  # C1, C4 on time; C2 late; C3, C6 none
-    assert k["resolution_on_time_rate"] == pytest.approx(2 / 5)      # C1, C4 on time; C2 late; C3, C6 overdue
-    assert k["median_hours_to_resolve"] == pytest.approx(24, abs=1e-6)  # 12, 24, 96
-    assert k["p90_hours_to_resolve"] == pytest.approx(81.6, abs=1e-6)   # 24 + 0.8 × 72
-    assert k["escalation_rate"] == pytest.approx(2 / 5)
-    assert k["reopen_rate"] == pytest.approx(1 / 4)          # ever resolved: C1, C2, C4 and reopened C3
-    assert k["followup_coverage"] == pytest.approx(2 / 4)
+    assert k["complaints"] == 7
+    assert k["responsible_share"] == pytest.approx(6 / 7)    # all but C4
+    assert k["resolution_rate"] == pytest.approx(4 / 7)      # C1 closed, C2 verified, C4 and C10 resolved
+    # on time: C1, C4, C10 (answered exactly at its due time); late: C2; none, due passed: C3, C6;
+    # C11 not due before 3 Mar and unanswered: not counted
+    assert k["first_response_on_time_rate"] == pytest.approx(3 / 6)
+    # on time: C1, C4, C10; late: C2; overdue: C3, C6; C11 not due yet
+    assert k["resolution_on_time_rate"] == pytest.approx(3 / 6)
+    # hours: C4 12, C1 24, C10 61.5 (1 Jan 00:00 → 3 Jan 13:30), C2 96 → median (24 + 61.5) / 2;
+    # p90 at rank 1 + 0.9 × 3 = 3.7: 61.5 + 0.7 × (96 − 61.5) = 85.65
+    assert k["median_hours_to_resolve"] == pytest.approx(42.75, abs=1e-6)
+    assert k["p90_hours_to_resolve"] == pytest.approx(85.65, abs=1e-6)
+    assert k["escalation_rate"] == pytest.approx(2 / 7)     # C2, C3
+    assert k["reopen_rate"] == pytest.approx(1 / 5)          # ever resolved: C1, C2, C4, C10 and reopened C3
+    assert k["followup_coverage"] == pytest.approx(2 / 5)
     assert k["followup_satisfaction"] == pytest.approx(1 / 2)
-    assert k["open_backlog"] == 2 and k["overdue_open"] == 2
+    assert k["open_backlog"] == 3 and k["overdue_open"] == 2  # C3, C6, C11 open; C11 due 11 Mar
 
 
 def test_complaint_kpis_grouped_by_company(session):
     fixtures.complaints_fixture(session)
     groups = {g["key"]: g["kpis"] for g in complaints.compute(JAN_FEB, session=session, by="company", now=NOW).groups}
-    assert groups["A公司"]["complaints"] == 3 and groups["A公司"]["resolution_rate"] == pytest.approx(2 / 3)
-    assert groups["B公司"]["complaints"] == 2 and groups["B公司"]["resolution_rate"] == pytest.approx(1 / 2)
-    assert groups["B公司"]["median_hours_to_resolve"] == pytest.approx(12, abs=1e-6)  # C4 only: 08:00 → 20:00
+    # A: C1, C2, C3, C11 (C12 after the period); B: C4, C10, C6 (C5 void)
+    assert groups["A公司"]["complaints"] == 4 and groups["A公司"]["resolution_rate"] == pytest.approx(2 / 4)
+    assert groups["B公司"]["complaints"] == 3 and groups["B公司"]["resolution_rate"] == pytest.approx(2 / 3)
+    # C4 08:00 → 20:00 is 12 h, C10 61.5 h → median 36.75
+    assert groups["B公司"]["median_hours_to_resolve"] == pytest.approx(36.75, abs=1e-6)
 
 
 def test_complaint_kpis_empty_filter_are_null_not_zero(session):

@@ -1,27 +1,28 @@
-"""Issue #7: the overview, Explore and the monthly report show the CLI's `kpi` numbers for the same filter
-(on demo data, SQLite and PostgreSQL); targets colour values as documented; saved views are private."""
+"""Issue #7: the overview, Explore and the monthly report show the KPIs worked out by hand on
+tests/fixtures.py (issue #28: not the CLI's numbers, which come from the same lib.kpis), on SQLite and
+PostgreSQL; targets colour values as documented; saved views are private."""
 import io
-import json
-from contextlib import redirect_stdout
+from dataclasses import replace
 from datetime import date
 
 import pytest
 from openpyxl import load_workbook
 
-from lib import cli, config
+from lib import config
 from lib.db import session_scope
 from lib.errors import NotFound, ValidationFailed
 from lib.kpis.common import KpiFilter
 from lib.schema import init_db
 from lib.services import explore, overview, reports, seed, targets
 from lib.services.targets import Target, colour
+from tests import fixtures
 
 TODAY = date(2026, 11, 23)
 
 
 @pytest.fixture
 def demo(engine, monkeypatch):
-    """Demo data, and a read-only session beside which the CLI (another connection) may run."""
+    """Demo data (the movers need enough of it for a significant change), read-only."""
     init_db(engine)
     with session_scope(engine) as writer:
         seed.seed_demo(session=writer, complaints=1200, seed=3, today=TODAY, employees=150, survey_per_month=45)
@@ -32,146 +33,134 @@ def demo(engine, monkeypatch):
     config.get_settings.cache_clear()
 
 
-def run_cli(*args: str) -> dict:
-    out = io.StringIO()
-    with redirect_stdout(out):
-        assert cli.main(list(args)) == 0
-    return json.loads(out.getvalue())
+YEAR = KpiFilter(date(2025, 1, 1), date(2025, 12, 31))
 
 
-def cli_kpis(area: str, flt: KpiFilter, *extra: str) -> dict:
-    return run_cli("kpi", area, "--from", flt.start.isoformat(), "--to", flt.end.isoformat(), *extra)
+@pytest.fixture
+def hand(session):
+    """tests/fixtures.py's four areas on one organisation, with answers worked out by hand below.
+
+    Complaints of 2025 (C5 void): A公司 C1, C2, C3, C11, C12; B公司 C4, C6, C10 → 8. Resolved: C1, C2, C4,
+    C10. Resolved by the due time: C1, C4, C10; every other due time has passed by today (2026 on) → 3 of 8.
+    Follow-up scores 5 (C1) and 3 (C2) → 1 of 2 satisfied. None in 2024.
+    Surveys of 2025: 100, 0, 70, 75 on 0–100 → 61.25, top-2-box 2 of 4; 2024: one 3 of 5 → 50.0, 0 of 1.
+    Listening 2025: staff E1, E2, E6 (E1, E6 took part) → 2/3; management E3 (took part) → 1.0.
+    2024: staff E1, E6 (none took part) → 0.0; management E3, E4 (E4 took part) → 1/2.
+    Supervisor issues (all 2025, A公司): I1 closed by its due day, I3 closed late, I2 open → closure 2/3,
+    on time 1/3. None in 2024.
+    """
+    fixtures.all_areas_fixture(session)
+    session.flush()
+    return session
 
 
-FILTERS = [KpiFilter(date(2026, 1, 1), TODAY), KpiFilter(date(2025, 10, 1), date(2025, 10, 31)),
-           KpiFilter(date(2025, 4, 1), date(2025, 6, 30))]
+CARDS_2025 = {"resolution_rate": 4 / 8, "resolution_on_time_rate": 3 / 8, "followup_satisfaction": 1 / 2,
+              "satisfaction_score": 61.25, "satisfaction_rate": 2 / 4, "participation_rate_staff": 2 / 3,
+              "participation_rate_management": 1.0, "issue_closure_rate": 2 / 3, "on_time_closure_rate": 1 / 3}
+CARDS_2024 = {"resolution_rate": None, "resolution_on_time_rate": None, "followup_satisfaction": None,
+              "satisfaction_score": 50.0, "satisfaction_rate": 0.0, "participation_rate_staff": 0.0,
+              "participation_rate_management": 1 / 2, "issue_closure_rate": None, "on_time_closure_rate": None}
 
 
-@pytest.mark.parametrize("flt", FILTERS, ids=["ytd", "month", "quarter"])
-def test_overview_cards_equal_the_cli(demo, flt):
-    cards = overview.cards(flt, session=demo)
-    assert len(cards) == len(targets.HEADLINES)
-    by_area = {area: cli_kpis(area, flt)["kpis"] for area in ("complaints", "surveys", "listening", "supervisors")}
-    last_year = {area: cli_kpis(area, flt.shifted(years=-1))["kpis"]
-                 for area in ("complaints", "surveys", "listening", "supervisors")}
-    assert sum(card.value is not None for card in cards) >= 8
+def _approx(value):
+    return None if value is None else pytest.approx(value)
+
+
+def test_overview_cards_are_the_hand_worked_kpis(hand):
+    cards = overview.cards(YEAR, session=hand)
+    assert [c.kpi for c in cards] == [h.kpi for h in targets.HEADLINES]
     for card in cards:
-        assert card.value == pytest.approx(by_area[card.area][card.kpi], nan_ok=True), card.kpi
-        assert card.last_year == pytest.approx(last_year[card.area][card.kpi], nan_ok=True), card.kpi
+        assert card.value == _approx(CARDS_2025[card.kpi]), card.kpi
+        assert card.previous == _approx(CARDS_2024[card.kpi]), card.kpi  # 2024: the previous year-long period
+        assert card.last_year == _approx(CARDS_2024[card.kpi]), card.kpi
 
 
-@pytest.mark.parametrize("flt", [FILTERS[0], KpiFilter(date(2025, 3, 1), date(2026, 2, 28))], ids=["ytd", "year"])
-def test_overview_board_equals_the_cli(demo, flt):
-    # The page's one read: now and the previous period once each, a year-long period's year-ago cards
-    # taken from its previous period (the same dates), the trend from the same grouped read.
-    if flt.end.month == 2:
-        assert flt.shifted(years=-1) == flt.previous_period()  # the shortcut this case is about
-    board = overview.board(flt, session=demo)
-    areas_ = ("complaints", "surveys", "listening", "supervisors")
-    now = {area: cli_kpis(area, flt)["kpis"] for area in areas_}
-    before = {area: cli_kpis(area, flt.previous_period())["kpis"] for area in areas_}
-    last_year = {area: cli_kpis(area, flt.shifted(years=-1))["kpis"] for area in areas_}
+def test_overview_board_is_the_hand_worked_kpis(hand):
+    board = overview.board(YEAR, session=hand)
     for card in board.cards:
-        assert card.value == pytest.approx(now[card.area][card.kpi], nan_ok=True), card.kpi
-        assert card.previous == pytest.approx(before[card.area][card.kpi], nan_ok=True), card.kpi
-        assert card.last_year == pytest.approx(last_year[card.area][card.kpi], nan_ok=True), card.kpi
-    by_month = {g["key"]: g["kpis"]["complaints"] for g in cli_kpis("complaints", flt, "--by", "month")["groups"]}
-    assert dict(zip(board.trend["month"], board.trend["complaints"], strict=True)) == by_month
-    assert board.counts["complaints"] == now["complaints"]["complaints"] > 0
+        assert card.value == _approx(CARDS_2025[card.kpi]), card.kpi
+        assert card.previous == _approx(CARDS_2024[card.kpi]), card.kpi
+    # January: C1, C2, C3, C4, C10 (1 Jan 00:00:00); February: C6, C11 (28 Feb 23:59:59); March: C12
+    assert dict(zip(board.trend["month"], board.trend["complaints"], strict=True)) == {
+        "2025-01": 5, "2025-02": 2, "2025-03": 1}
+    assert board.counts["complaints"] == 8 and board.counts["responses"] == 4
+    assert board.counts["headcount"] == 4 and board.counts["issues_raised"] == 3
 
 
-def test_overview_for_one_company_equals_the_cli_with_that_company(demo):
-    flt = KpiFilter(date(2026, 1, 1), TODAY, companies=("杭州公司",))
-    cards = {c.kpi: c.value for c in overview.cards(flt, session=demo)}
-    cli_values = cli_kpis("complaints", flt, "--company", "杭州公司")["kpis"]
-    assert 0 < cli_values["resolution_rate"] < 1
-    assert cards["resolution_rate"] == pytest.approx(cli_values["resolution_rate"])
-    league = overview.league(KpiFilter(date(2026, 1, 1), TODAY), session=demo).set_index("company")
-    by_company = {g["key"]: g["kpis"] for g in cli_kpis("complaints", FILTERS[0], "--by", "company")["groups"]}
-    assert league.loc["杭州公司", "resolution_rate"] == pytest.approx(by_company["杭州公司"]["resolution_rate"])
+def test_overview_for_one_company_is_that_companys_kpis(hand):
+    cards = {c.kpi: c.value for c in overview.cards(replace(YEAR, companies=("A公司",)), session=hand)}
+    assert cards["resolution_rate"] == pytest.approx(2 / 5)   # C1, C2 of C1, C2, C3, C11, C12
+    assert cards["satisfaction_score"] == pytest.approx(61.25)  # every answer is A公司's
+    cards = {c.kpi: c.value for c in overview.cards(replace(YEAR, companies=("B公司",)), session=hand)}
+    assert cards["resolution_rate"] == pytest.approx(2 / 3)   # C4, C10 of C4, C6, C10
+    assert cards["satisfaction_score"] is None and cards["issue_closure_rate"] is None
 
 
-def test_league_composite_is_the_mean_attainment_capped_at_120_percent(demo):
-    flt = FILTERS[0]
-    league = overview.league(flt, session=demo)
-    assert list(league["rank"]) == list(range(1, len(league) + 1))
-    assert list(league["composite"]) == sorted(league["composite"], reverse=True)
-    table = targets.lookup_table(session=demo)
-    groups = {area: {g["key"]: g["kpis"] for g in cli_kpis(area, flt, "--by", "company")["groups"]}
-              for area in ("complaints", "surveys", "listening", "supervisors")}
-    top = league.iloc[0]
-    parts = []
-    for h in targets.HEADLINES:
-        value = groups[h.area].get(top["company"], {}).get(h.kpi)
-        target = targets.resolve(table, h.kpi, company=top["company"])
-        if value is not None and target is not None:
-            parts.append(min(value / target.target, 1.2))
-    assert top["composite"] == pytest.approx(100 * sum(parts) / len(parts))
+def test_league_composite_is_the_mean_attainment_capped_at_120_percent(hand):
+    targets.save([{"kpi": "resolution_rate", "target": 0.6}, {"kpi": "satisfaction_score", "target": 80}],
+                 session=hand, actor="admin")
+    league = overview.league(YEAR, session=hand).set_index("company")
+    # B公司: resolution 2/3 of a 0.6 target = 111.1 % (under the 120 % cap), nothing else with a target
+    assert league.loc["B公司", "composite"] == pytest.approx(100 * (2 / 3) / 0.6)
+    # A公司: resolution 0.4 / 0.6 and satisfaction 61.25 / 80 → mean of 66.67 % and 76.5625 %
+    assert league.loc["A公司", "composite"] == pytest.approx(100 * (0.4 / 0.6 + 61.25 / 80) / 2)
+    assert league.loc["B公司", "rank"] == 1 and league.loc["A公司", "rank"] == 2
+    targets.save([{"kpi": "resolution_rate", "target": 0.5}], session=hand, actor="admin")
+    league = overview.league(YEAR, session=hand).set_index("company")
+    assert league.loc["B公司", "composite"] == pytest.approx(120.0)  # (2/3) / 0.5 = 133 % capped
 
 
 def test_movers_are_significant_and_ranked_by_size(demo):
-    moves = overview.movers(FILTERS[0], session=demo)
+    moves = overview.movers(KpiFilter(date(2026, 1, 1), TODAY), session=demo)
     assert len(moves) <= 5
     assert (moves["p_value"] < 0.05).all()
     sizes = list(moves["change_points"].abs())
     assert sizes == sorted(sizes, reverse=True)
 
 
-def test_monthly_report_equals_the_cli(demo, tmp_path):
-    out = tmp_path / "report.xlsx"
-    run_text = io.StringIO()
-    with redirect_stdout(run_text):
-        assert cli.main(["report", "--month", "2025-10", "--out", str(out)]) == 0
-    wb = load_workbook(out)
+def test_monthly_report_shows_the_hand_worked_kpis(hand):
+    # January 2025: C1, C2, C3 (A公司), C4, C10 (B公司) → resolved C1, C2, C4, C10 = 4 of 5;
+    # A公司 2 of 3, B公司 2 of 2. No surveys in January; March: the four answers, 61.25.
+    wb = load_workbook(io.BytesIO(reports.monthly_report("2025-01", session=hand)))
     assert wb.sheetnames == ["概览 Summary", "投诉 Complaints", "满意度 Surveys", "倾听 Listening", "监督小组 Supervisors"]
-    month = KpiFilter(date(2025, 10, 1), date(2025, 10, 31))
-    expected = cli_kpis("complaints", month)["kpis"]
     sheet = wb["投诉 Complaints"]
-    found = {sheet.cell(row=r, column=1).value: sheet.cell(row=r, column=2).value for r in range(4, 40)}
-    assert found["解决率 Resolution rate"] == pytest.approx(expected["resolution_rate"])
-    assert found["投诉量 Complaints"] == expected["complaints"]
-    assert sheet._charts, "the company breakdown has a native Excel chart"
-    companies = {g["key"]: g["kpis"] for g in cli_kpis("complaints", month, "--by", "company")["groups"]}
     rows = {sheet.cell(row=r, column=1).value: sheet.cell(row=r, column=2).value for r in range(1, 80)}
-    for name, kpis in companies.items():
-        assert rows[name] == pytest.approx(kpis["resolution_rate"], nan_ok=True)
-    summary = wb["概览 Summary"]
+    assert rows["解决率 Resolution rate"] == pytest.approx(4 / 5)
+    assert rows["投诉量 Complaints"] == 5
+    assert rows["A公司"] == pytest.approx(2 / 3) and rows["B公司"] == pytest.approx(1.0)
+    assert sheet._charts, "the company breakdown has a native Excel chart"
+    # February 2025: C6 and C11 (received 23:59:59 on 28 Feb), both open → 2 complaints, resolution 0.0
+    sheet = load_workbook(io.BytesIO(reports.monthly_report("2025-02", session=hand)))["投诉 Complaints"]
+    rows = {sheet.cell(row=r, column=1).value: sheet.cell(row=r, column=2).value for r in range(1, 40)}
+    assert rows["投诉量 Complaints"] == 2 and rows["解决率 Resolution rate"] == pytest.approx(0.0)
+    summary = load_workbook(io.BytesIO(reports.monthly_report("2025-03", session=hand)))["概览 Summary"]
     assert summary.cell(row=4, column=3).value == "本月 This month"
-    surveys = cli_kpis("surveys", month)["kpis"]
     cells = {summary.cell(row=r, column=2).value: summary.cell(row=r, column=3).value for r in range(5, 20)}
-    assert cells["满意度得分 Satisfaction score"] == pytest.approx(surveys["satisfaction_score"])
+    assert cells["满意度得分 Satisfaction score"] == pytest.approx(61.25)
+    # March 2024 (same month last year): k5 alone, 50.0 → change +11.25
+    last = {summary.cell(row=r, column=2).value: summary.cell(row=r, column=6).value for r in range(5, 20)}
+    assert last["满意度得分 Satisfaction score"] == pytest.approx(50.0)
 
 
-def test_explore_pivots_equal_the_cli(demo):
-    flt = FILTERS[0]
-    by_company = explore.pivot("complaints", flt, "kpi:resolution_rate", "company", session=demo)
-    expected = {g["key"]: g["kpis"]["resolution_rate"] for g in cli_kpis("complaints", flt, "--by", "company")["groups"]}
-    assert len(expected) == 12
-    assert dict(zip(by_company["company"], by_company["value"], strict=True)) == pytest.approx(expected)
-
-    two = explore.pivot("surveys", flt, "kpi:satisfaction_score", "month", "touchpoint", session=demo)
-    cell = two[(two["touchpoint"] == "delivery_1m")].set_index("month")["value"]
-    cli_months = {g["key"]: g["kpis"]["satisfaction_score"]
-                  for g in run_cli("kpi", "surveys", "--from", flt.start.isoformat(), "--to", flt.end.isoformat(),
-                                   "--touchpoint", "delivery_1m", "--by", "month")["groups"]}
-    assert len(cli_months) == 11 and all(v is not None for v in cli_months.values())
-    assert dict(cell) == pytest.approx(cli_months)
-
-    counts = explore.pivot("complaints", flt, "count", "channel", session=demo)
-    cli_counts = {g["key"]: g["kpis"]["complaints"] for g in cli_kpis("complaints", flt, "--by", "channel")["groups"]}
-    assert dict(zip(counts["channel"], counts["value"], strict=True)) == cli_counts
-
-    listening = explore.pivot("listening", flt, "kpi:participation_rate_staff", "company", session=demo)
-    cli_l = {g["key"]: g["kpis"]["participation_rate_staff"]
-             for g in cli_kpis("listening", flt, "--by", "company")["groups"]}
-    assert dict(zip(listening["company"], listening["value"], strict=True)) == pytest.approx(cli_l, nan_ok=True)
+def test_explore_pivots_are_the_hand_worked_kpis(hand):
+    by_company = explore.pivot("complaints", YEAR, "kpi:resolution_rate", "company", session=hand)
+    assert dict(zip(by_company["company"], by_company["value"], strict=True)) == pytest.approx(
+        {"A公司": 2 / 5, "B公司": 2 / 3})
+    two = explore.pivot("surveys", YEAR, "kpi:satisfaction_score", "month", "touchpoint", session=hand)
+    assert [tuple(r) for r in two[["month", "touchpoint"]].itertuples(index=False)] == [("2025-03", "delivery_1m")]
+    assert list(two["value"]) == [pytest.approx(61.25)]
+    counts = explore.pivot("complaints", YEAR, "count", "channel", session=hand)
+    # hotline C1, C2, C6, C11, C12 (C5 void); forum C3; wechat C4, C10
+    assert dict(zip(counts["channel"], counts["value"], strict=True)) == {"hotline": 5, "forum": 1, "wechat": 2}
+    listening = explore.pivot("listening", YEAR, "kpi:participation_rate_staff", "company", session=hand)
+    assert dict(zip(listening["company"], listening["value"], strict=True)) == pytest.approx({"A公司": 2 / 3})
 
 
-def test_explore_refuses_what_does_not_apply(demo):
+def test_explore_refuses_what_does_not_apply(hand):
     with pytest.raises(ValidationFailed):
-        explore.pivot("listening", FILTERS[0], "kpi:participation_rate", "channel", session=demo)
+        explore.pivot("listening", YEAR, "kpi:participation_rate", "channel", session=hand)
     with pytest.raises(ValidationFailed):
-        explore.pivot("listening", FILTERS[0], "count", "company", session=demo)
+        explore.pivot("listening", YEAR, "count", "company", session=hand)
 
 
 def test_saved_views_are_private(session):

@@ -74,12 +74,51 @@ def test_admin_settings_override_defaults():
     assert d.first_response_due_at == datetime(2025, 3, 3, 12)
 
 
+def _days(year: int, *spans: tuple[int, int, int] | tuple[int, int]) -> set[date]:
+    """(month, first, last) day ranges or (month, day) single days of one year."""
+    out = set()
+    for span in spans:
+        month, first, last = span if len(span) == 3 else (*span, span[1])
+        out |= {date(year, month, d) for d in range(first, last + 1)}
+    return out
+
+
+# The reference's own calendar facts (not lib.sla's): days off and make-up working days (调休) of the
+# State Council notices for 2024 (国办发明电〔2023〕7号), 2025 (国办发明电〔2024〕12号) and 2026
+# (国办发明电〔2025〕7号), and for January–February 2027, which no notice covers yet, the estimate of
+# SPEC §13 worked out by hand (元旦 Fri 1 Jan; 春节 New Year's Eve Fri 5 Feb + days 1–3 Sat 6 – Mon 8,
+# the weekend days given back on Tue 9 / Wed 10 → off 5–10 Feb; no make-up days).
+REFERENCE_OFF = (
+    _days(2024, (1, 1), (2, 10, 17), (4, 4, 6), (5, 1, 5), (6, 10), (9, 15, 17), (10, 1, 7))
+    | _days(2025, (1, 1), (1, 28, 31), (2, 1, 4), (4, 4, 6), (5, 1, 5), (5, 31), (6, 1, 2), (10, 1, 8))
+    | _days(2026, (1, 1, 3), (2, 15, 23), (4, 4, 6), (5, 1, 5), (6, 19, 21), (9, 25, 27), (10, 1, 7))
+    | _days(2027, (1, 1), (2, 5, 10)))
+REFERENCE_ON = (_days(2024, (2, 4), (2, 18), (4, 7), (4, 28), (5, 11), (9, 14), (9, 29), (10, 12))
+                | _days(2025, (1, 26), (2, 8), (4, 27), (9, 28), (10, 11))
+                | _days(2026, (1, 4), (2, 14), (2, 28), (5, 9), (9, 20), (10, 10)))
+REFERENCE_UNTIL = date(2027, 2, 28)  # the last day the facts above cover
+
+
+def _reference_working_day(day: date) -> bool:
+    assert date(2024, 1, 1) <= day <= REFERENCE_UNTIL, f"{day} is outside the reference calendar"
+    return day not in REFERENCE_OFF and (day.weekday() < 5 or day in REFERENCE_ON)
+
+
+@pytest.mark.parametrize("year", [2024, 2025, 2026])
+def test_the_library_calendar_is_the_published_notice(year):
+    # every day of the year, against the hand-entered notice
+    day = date(year, 1, 1)
+    while day.year == year:
+        assert is_working_day(day) is _reference_working_day(day), day
+        day += timedelta(days=1)
+
+
 def _walk_day_by_day(start: datetime, hours: float) -> datetime:
     """The obvious algorithm, kept as the reference: walk day by day, spending working days."""
     remaining, cursor = timedelta(hours=hours), start
     while True:
         next_midnight = datetime.combine(cursor.date() + timedelta(days=1), time.min)
-        if is_working_day(cursor.date()):
+        if _reference_working_day(cursor.date()):
             if remaining <= next_midnight - cursor:
                 return cursor + remaining
             remaining -= next_midnight - cursor
@@ -87,12 +126,14 @@ def _walk_day_by_day(start: datetime, hours: float) -> datetime:
 
 
 def test_add_working_hours_agrees_with_a_day_by_day_walk():
-    # Starts across four years (holidays, make-up days, the year the library may not cover yet,
-    # year ends), at exact midnights and odd seconds, for every SLA length a setting can give.
+    # Starts across three years (holidays, make-up days, year ends, the walk running on into the
+    # estimated January–February 2027), at exact midnights and odd seconds, for every SLA length a
+    # setting can give.
     rng = random.Random(20261123)
-    starts = [datetime(2024, 1, 1) + timedelta(seconds=rng.randrange(4 * 366 * 86400)) for _ in range(3000)]
+    starts = [datetime(2024, 1, 1) + timedelta(seconds=rng.randrange(3 * 365 * 86400)) for _ in range(3000)]
     starts += [datetime(2025, 9, 30), datetime(2025, 10, 1), datetime(2025, 12, 31, 23, 59, 59),
-               datetime(2026, 12, 31, 12), datetime(2025, 1, 25), datetime(2025, 2, 4, 0, 0, 0, 1)]
+               datetime(2026, 12, 31, 12), datetime(2025, 1, 25), datetime(2025, 2, 4, 0, 0, 0, 1),
+               datetime(2024, 2, 4, 9), datetime(2026, 2, 28, 23, 59, 59), datetime(2026, 12, 31, 23, 59, 59)]
     for start in starts:
         for hours in (0, 0.1, 0.5, 1 / 3, 2, 12.25, 24, 48, 72, 168, 24 * 30):
             assert add_working_hours(start, hours) == _walk_day_by_day(start, hours), (start, hours)
@@ -102,7 +143,7 @@ def test_due_times_for_a_whole_import_match_the_day_by_day_walk():
     # An import computes every row's due times at once (due_times_many). Each must be the walk's
     # moment for that row's rule (SPEC §3), with the admin's settings and without.
     rng = random.Random(7)
-    starts = [datetime(2024, 1, 1) + timedelta(microseconds=rng.randrange(4 * 366 * 86400 * 10**6)) for _ in range(2000)]
+    starts = [datetime(2024, 1, 1) + timedelta(microseconds=rng.randrange(3 * 365 * 86400 * 10**6)) for _ in range(2000)]
     starts += [datetime(2025, 9, 30, 10), datetime(2025, 10, 1), datetime(2025, 12, 31, 23, 59, 59)]
     channels = [rng.choice(["hotline", "forum", "wechat"]) for _ in starts]
     severities = [rng.choice(["urgent", "important", "ordinary", None]) for _ in starts]
