@@ -67,16 +67,21 @@ def read_chunks(data: bytes, filename: str = "", limits: Limits | None = None) -
     else:
         chunks = _csv_chunks(data, limits)
     rows = kept = 0
-    for names, frame in chunks:
-        rows += len(frame)
-        if rows > limits.max_rows:
-            raise ImportRejected("imp_err_too_many_rows", limit=limits.max_rows)
-        frame = pd.concat([_cells(frame.iloc[:, i]) for i in range(len(names))], axis=1, ignore_index=True)
-        frame.columns = names
-        frame = frame.dropna(how="all")
-        kept += len(frame)
-        if len(frame):
-            yield frame
+    try:
+        for names, frame in chunks:
+            rows += len(frame)
+            if rows > limits.max_rows:
+                raise ImportRejected("imp_err_too_many_rows", limit=limits.max_rows)
+            frame = pd.concat([_cells(frame.iloc[:, i]) for i in range(len(names))], axis=1, ignore_index=True)
+            frame.columns = names
+            frame = frame.dropna(how="all")
+            kept += len(frame)
+            if len(frame):
+                yield frame
+    except ImportRejected:
+        raise
+    except (TypeError, ValueError) as exc:  # pandas on bytes it cannot parse (b"\r\x00" in CI): a message
+        raise ImportRejected("imp_err_unreadable", detail=f"{type(exc).__name__}: {str(exc)[:100]}") from None
     if not kept:
         raise ImportRejected("imp_err_no_rows")
 

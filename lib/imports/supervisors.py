@@ -36,11 +36,12 @@ from lib.vocab import ISSUE_TRANSITIONS, label
 
 
 def parse_term(value: Any) -> int | None:
-    """届次 as 3, "3" or "第3届"."""
+    """届次 as 3, "3" or "第3届"; at most nine digits (a longer number is a row error, not a ValueError
+    from int() past Python's 4,300-digit limit, nor an integer the database column cannot hold)."""
     raw = text(value)
     if raw is None:
         return None
-    match = re.fullmatch(r"第?\s*(\d+)\s*届?", raw)
+    match = re.fullmatch(r"第?\s*(\d{1,9})\s*届?", raw)
     if not match or int(match.group(1)) < 1:
         raise CellError("届次应为正整数（如 3 或 第3届）", "term must be a positive whole number (3 or 第3届)")
     return int(match.group(1))

@@ -32,3 +32,30 @@ def test_company_names_that_look_like_formulas_stay_text_in_the_explore_pivot_he
     for name in EVIL:
         assert any(h.startswith("'") and h.endswith(name[1:]) for h in header), (name, header)
         assert name not in header
+
+
+def test_a_staff_row_export_of_issues_writes_an_audit_row_with_kind_format_and_row_count():
+    """The Issues page's row export (ui.row_export), fetched as the browser fetches it: one audit
+    entry, action export, entity supervisor_issue, format csv, and the number of rows the file holds."""
+    from sqlalchemy import select
+
+    from lib.models import AuditLog
+
+    for timer in [t for t in threading.enumerate() if isinstance(t, threading.Timer)]:
+        timer.join(timeout=10)
+    engine = make_engine(get_settings().database_url)
+
+    def exports_by_staff():
+        with session_scope(engine, readonly=True) as session:
+            return list(session.execute(select(AuditLog.entity, AuditLog.detail).where(
+                AuditLog.action == "export", AuditLog.actor == "staff1").order_by(AuditLog.id)).all())
+
+    at = app("pages/4_Issues.py", "staff1")
+    at.session_state["iss_view"] = "all"  # "mine" (staff's default) may be empty
+    at.run()
+    assert not at.exception, at.exception
+    before = len(exports_by_staff())
+    data = _downloaded(at, "iss_export_csv")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert len(rows) > 1 and "ref" in rows[0]  # a header and the issues
+    assert exports_by_staff()[before:] == [("supervisor_issue", f'{{"format": "csv", "rows": {len(rows) - 1}}}')]

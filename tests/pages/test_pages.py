@@ -1,14 +1,15 @@
 """Every page × every role (and nobody logged in), in both languages, with AppTest."""
 import json
+import re
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lib.config import get_settings
-from lib.db import make_engine, session_scope
-from lib.models import AuditLog
+from lib.db import local_now, make_engine, session_scope
+from lib.models import AuditLog, Complaint
 from lib.pages import PAGES
 from lib.services import issues, users
 from tests.pages.conftest import PASSWORDS, app
@@ -67,7 +68,7 @@ def test_overview_in_both_languages_and_the_choice_persists_for_the_user():
     assert not at.exception
     assert len(at.metric) == 13  # nine headline KPIs and a volume per area
     assert [m.label for m in at.metric if m.label.endswith(" 解决率")]
-    assert all(m.value for m in at.metric)
+    _assert_real_figures(at)
     at.radio(key="crhq_lang_switch").set_value("en").run()
     assert [m.label for m in at.metric if m.label.endswith(" Resolution rate")]
     assert at.title[0].value == "HQ customer-relations overview"
@@ -77,6 +78,16 @@ def test_overview_in_both_languages_and_the_choice_persists_for_the_user():
         pass
     again = app("app.py", "exec1").run()
     assert [m.label for m in again.metric if m.label.endswith(" 解决率")]
+
+
+FIGURE = re.compile(r"-?\d{1,3}(,\d{3})*(\.\d)?%?")  # 1,234 · 12.5 · 87.5% (lib.i18n.format_number/_rate)
+
+
+def _assert_real_figures(at) -> None:
+    """Every card shows a figure, not the "—" of an empty denominator or a missing value (the seeded
+    year has complaints, surveys and listening data), nor a raw float."""
+    values = {m.label: m.value for m in at.metric}
+    assert values and all(FIGURE.fullmatch(str(v)) for v in values.values()), values
 
 
 def test_wrong_password_gives_a_clear_message_and_no_session():
@@ -139,7 +150,15 @@ def test_complaints_page_kpis_and_import_only_for_writers(username, can_import):
     assert not at.exception, at.exception
     labels = [m.label for m in at.metric]
     assert "解决率" in labels and "投诉量" in labels
-    assert all(m.value for m in at.metric)
+    _assert_real_figures(at)
+    # the volume card against a plain count of the default period (year to date, China's date): every
+    # complaint received from 1 January up to now, void ones left out
+    today = local_now().date()
+    with session_scope(make_engine(get_settings().database_url), readonly=True) as session:
+        expected = session.scalar(select(func.count()).select_from(Complaint).where(
+            Complaint.received_at >= datetime(today.year, 1, 1), Complaint.received_at < datetime.combine(
+                today + timedelta(days=1), datetime.min.time()), Complaint.status != "void"))
+    assert next(m.value for m in at.metric if m.label == "投诉量") == f"{expected:,}" and expected > 0
     assert bool([b for b in at.button if b.label == "导入"] or at.get("file_uploader")) is can_import
 
 
@@ -418,18 +437,16 @@ def test_hostile_user_text_is_shown_as_typed_never_as_markup():
 
 @pytest.mark.parametrize("spec", [p for p in PAGES if p.page_id != "admin"], ids=lambda s: s.page_id)
 def test_pages_render_while_an_import_holds_the_write_lock(spec):
-    """Reading a page never waits for a writer: on SQLite every page read is a deferred (WAL) read."""
-    import time as clock
-
+    """Reading a page never waits for a writer: on SQLite every page read is a deferred (WAL) read.
+    A page that wrote would fail with "database is locked" (an exception) once the busy timeout
+    passed; how long a page takes is lib/bench's business, not a wall-clock assertion here."""
     engine = make_engine(get_settings().database_url)
     with engine.connect() as writer:
         writer.exec_driver_sql("DELETE FROM saved_view WHERE 0")  # BEGIN IMMEDIATE: the write lock is ours
-        started = clock.perf_counter()
         at = app(spec.path, "staff1").run()
-        seconds = clock.perf_counter() - started
         writer.rollback()
     assert not at.exception, at.exception
-    assert seconds < 8, f"{spec.path} waited {seconds:.1f} s for the write lock"  # busy timeout is 10 s
+    assert not [e.value for e in at.error], [e.value for e in at.error]  # no "database busy" message either
 
 
 def _audit_table(at):

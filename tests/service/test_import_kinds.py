@@ -62,6 +62,8 @@ def test_survey_chinese_gb18030_waves_and_updates(session):
         "零点", "phone", date(2025, 3, 1), date(2025, 3, 2))
     again = _imp(session, "survey", text.replace(",11,7,", ",11,8,"), "gb18030")
     assert (again.inserted, again.updated, again.unchanged) == (0, 1, 1)
+    assert dict(session.execute(select(SurveyResponse.respondent_key, SurveyResponse.overall)).all()) == {
+        "k1": 4, "k2": 8}  # the update is written (k2: 7 → 8), not only counted
     assert _count(session, SurveyWave) == 1
 
 

@@ -8,7 +8,7 @@ import io
 from datetime import date
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import MetaData, func, select
 
@@ -81,12 +81,18 @@ def csv_files(draw):
     return kind, buf.getvalue().encode(encoding, errors="replace")
 
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                          HealthCheck.too_slow])
+# Derandomised (issue #28): the same examples on every run, so a failure is a change in the code, not a
+# new draw; the inputs the random runs found in CI are pinned as explicit examples.
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, database=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+HUGE_TERM = ("supervisors", ("supervisor_no,name,company,city,project,term,joined_on\n"
+                             f"S1,张三,A公司,深圳,P,{'1' * 4301},2024-01-01\n").encode())
 
 
 @SETTINGS
 @given(kind=st.sampled_from(KINDS), data=st.binary(max_size=3000))
+@example(kind="complaints", data=b"\r\x00")  # a pandas TypeError in CI
+@example(kind="supervisors", data=b"\r\x00")
 def test_random_bytes_are_refused_whole_or_imported(db, kind, data):
     _attempt(db, kind, data, "random.csv")
 
@@ -99,6 +105,7 @@ def test_random_bytes_named_xlsx_are_refused_with_a_message(db, kind, data):
 
 @SETTINGS
 @given(file=csv_files())
+@example(file=HUGE_TERM)  # int() raised ValueError past 4,300 digits
 def test_structured_hostile_files_are_all_or_nothing(db, file):
     kind, data = file
     _attempt(db, kind, data, "hostile.csv")

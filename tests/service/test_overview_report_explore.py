@@ -226,7 +226,7 @@ def test_a_formula_in_a_company_name_stays_text_in_the_report_and_the_pivot_expo
     session.flush()
     session.add(Complaint(ref="TS1", received_at=date(2025, 10, 8), channel="hotline", project_id=project.id,
                           business_line="property_management", category="maintenance", severity="ordinary",
-                          responsible=True, status="accepted", escalation_level=0, reopen_count=0,
+                          responsible=True, status="received", escalation_level=0, reopen_count=0,
                           first_response_due_at=date(2025, 10, 9), resolution_due_at=date(2025, 10, 10)))
     session.flush()
     book = load_workbook(io.BytesIO(reports.monthly_report("2025-10", session=session)))

@@ -155,6 +155,9 @@ def test_failures_counted_for_the_delay_are_the_same_for_unknown_and_known_names
 
 @pytest.mark.parametrize("change", ["logout", "disable", "role", "password"])
 def test_changes_revoke_sessions_issued_before_them(session, change):
+    # users.session_is_valid is the rule lib/auth.py applies to the login cookie (_cookie_is_revoked),
+    # to every run's session (current_user) and to row downloads (ui.row_export); the cookie path
+    # itself, under AppTest, is tests/pages/test_cookie_path.py.
     _add(session)
     issued = time.time()  # a login right after the account was created
     time.sleep(0.01)

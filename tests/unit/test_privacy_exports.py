@@ -29,9 +29,12 @@ def test_frames_are_masked_for_executives_only():
 def test_formulas_are_neutralised_in_csv_and_excel():
     frame = pd.DataFrame({"description": ["=HYPERLINK(\"http://x\")", "+1", "普通文本", "-5"], "n": [1, 2, 3, 4]})
     text = exports.to_bytes(frame, "csv").decode("utf-8-sig")
-    assert "'=HYPERLINK" in text and "\n'+1," in text and "\n普通文本,3" in text
+    # "-5" as text is a formula to a spreadsheet (minus five): neutralised like "=" and "+"
+    assert text.splitlines() == ["description,n", "\"'=HYPERLINK(\"\"http://x\"\")\",1", "'+1,2", "普通文本,3", "'-5,4"]
     sheet = load_workbook(io.BytesIO(exports.to_bytes(frame, "xlsx"))).active
     assert sheet["A2"].value == "'=HYPERLINK(\"http://x\")" and sheet["A2"].data_type == "s"
+    assert [c.value for c in sheet["A"]] == ["description", "'=HYPERLINK(\"http://x\")", "'+1", "普通文本", "'-5"]
+    assert sheet["A5"].data_type == "s"
     assert sheet["B2"].value == 1  # numbers stay numbers
 
 
