@@ -9,7 +9,7 @@ import sys
 import time
 from datetime import date
 
-from lib import analytics, cli_calendar
+from lib import analytics, cli_calendar, cli_notify
 from lib.config import get_settings, open_private
 from lib.db import local_now, make_engine, session_scope
 from lib.errors import DomainError
@@ -58,7 +58,12 @@ def cmd_user(args) -> int:
         if args.user_cmd == "add":
             info = users.add_user(session=session, username=args.username, role=args.role,
                                   name=args.name, password=_read_password(args), actor="cli")
+            if args.email:
+                cli_notify.subscriptions.set_email(info.username, args.email, session=session, actor="cli")
             print(f"added {info.username} ({info.role})")
+        elif args.user_cmd == "email":
+            cli_notify.subscriptions.set_email(args.username, args.email, session=session, actor="cli")
+            print(f"e-mail of {args.username} set")
         elif args.user_cmd == "disable":
             users.set_active(session=session, username=args.username, active=False, actor="cli")
             print(f"disabled {args.username}")
@@ -262,6 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--role", required=True, choices=["executive", "staff", "admin"])
     a.add_argument("--name", required=True)
     a.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    a.add_argument("--email", help="e-mail address for notifications")
+    e = usub.add_parser("email", help="set (or clear, with '') a user's e-mail address for notifications")
+    e.add_argument("username")
+    e.add_argument("email")
     d = usub.add_parser("disable", help="disable a user (ends their sessions)")
     d.add_argument("username")
     usub.add_parser("list", help="list users")
@@ -318,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="FILE.xlsx")
     p.set_defaults(func=cmd_report)
     cli_calendar.add_parsers(sub)  # calendar set/show, sla due (SPEC §13)
+    cli_notify.add_parsers(sub)  # notify run/serve/subscribe/unsubscribe/webhook (SPEC §12)
     return parser
 
 
