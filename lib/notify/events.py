@@ -170,13 +170,19 @@ def done(session: Session, key: str) -> bool:
     return session.get(NotifyMark, key) is not None
 
 
-def kpi_events(now: datetime, d: Directory, *, session: Session) -> list[Item]:
+def monthly_window(now: datetime, cfg: Config) -> bool:
+    """Monthly evaluations run on day D, or on the two days after it when no run happened on day D."""
+    day = min(cfg.report_day, calendar.monthrange(now.year, now.month)[1])
+    return day <= now.day <= day + 2
+
+
+def kpi_events(now: datetime, cfg: Config, d: Directory, *, session: Session) -> list[Item]:
     """kpi_red (a headline KPI of the group or a company below its amber band) and kpi_drop (the
     overview's movers test: a significant fall against the previous period), for the last whole month,
-    once a month."""
+    once a month (on the report day)."""
     month, flt = last_whole_month(now.date())
     mark = f"kpi:{month}"
-    if done(session, mark):
+    if not monthly_window(now, cfg) or done(session, mark):
         return []
     table = targets.lookup_table(session=session)
     company_ids = dict(session.execute(select(Company.name, Company.id)).all())
@@ -209,10 +215,9 @@ def kpi_events(now: datetime, d: Directory, *, session: Session) -> list[Item]:
 def report_events(now: datetime, cfg: Config, d: Directory, *, session: Session) -> list[Item]:
     """monthly_report: the previous month's workbook, on day D, to every executive; the body's headline
     KPIs are of the executive's own scope (the workbook, of the whole group, only for group-scoped ones)."""
-    day = min(cfg.report_day, calendar.monthrange(now.year, now.month)[1])
     month, flt = last_whole_month(now.date())
     mark = f"report:{month}"
-    if now.day < day or done(session, mark):
+    if not monthly_window(now, cfg) or done(session, mark):
         return []
     table = targets.lookup_table(session=session)
     items: list[Item] = []
@@ -269,5 +274,5 @@ def digest_events(now: datetime, cfg: Config, d: Directory, *, session: Session)
 def evaluate(now: datetime, cfg: Config, *, session: Session) -> list[Item]:
     d = Directory(session=session)
     return (sla_events(now, cfg, d, session=session) + escalation_events(now, cfg, d, session=session)
-            + issue_events(now, cfg, d, session=session) + kpi_events(now, d, session=session)
+            + issue_events(now, cfg, d, session=session) + kpi_events(now, cfg, d, session=session)
             + report_events(now, cfg, d, session=session) + digest_events(now, cfg, d, session=session))
