@@ -59,10 +59,10 @@ def cmd_user(args) -> int:
             info = users.add_user(session=session, username=args.username, role=args.role,
                                   name=args.name, password=_read_password(args), actor="cli")
             if args.email:
-                cli_notify.subscriptions.set_email(info.username, args.email, session=session, actor="cli")
+                cli_notify.set_email(info.username, args.email, session=session)
             print(f"added {info.username} ({info.role})")
         elif args.user_cmd == "email":
-            cli_notify.subscriptions.set_email(args.username, args.email, session=session, actor="cli")
+            cli_notify.set_email(args.username, args.email, session=session)
             print(f"e-mail of {args.username} set")
         elif args.user_cmd == "disable":
             users.set_active(session=session, username=args.username, active=False, actor="cli")

@@ -1,4 +1,6 @@
-"""CLI commands of SPEC §12: `notify run/serve/subscribe/unsubscribe/webhook` (registered by lib.cli)."""
+"""CLI commands of SPEC §12: `notify run/serve/subscribe/unsubscribe/webhook` (registered by lib.cli).
+
+The notification modules are imported by the commands that use them: every other command starts as fast."""
 from __future__ import annotations
 
 import argparse
@@ -8,8 +10,7 @@ from datetime import datetime
 
 from lib.config import get_settings
 from lib.db import make_engine, session_scope
-from lib.notify import CHANNELS, EVENTS, WEBHOOK_KINDS, channels, subscriptions
-from lib.notify import engine as notify_engine
+from lib.notify import CHANNELS, EVENTS, WEBHOOK_KINDS
 from lib.schema import init_db
 
 
@@ -19,7 +20,14 @@ def _engine():
     return engine
 
 
+def set_email(username: str, email: str | None, *, session) -> None:
+    """`user email NAME A` and `user add … --email A` (lib.cli), in the caller's transaction."""
+    from lib.notify import subscriptions
+    subscriptions.set_email(username, email, session=session, actor="cli")
+
+
 def cmd_run(args) -> int:
+    from lib.notify import engine as notify_engine
     now = datetime.fromisoformat(args.now).replace(tzinfo=None) if args.now else None
     started = time.perf_counter()
     result = notify_engine.run_once(_engine(), now=now)
@@ -31,11 +39,13 @@ def cmd_run(args) -> int:
 
 
 def cmd_serve(args) -> int:
+    from lib.notify import engine as notify_engine
     notify_engine.serve(_engine(), interval=args.interval)
     return 0
 
 
 def _subscribe(args, enabled: bool) -> int:
+    from lib.notify import subscriptions
     chosen = [args.channel] if args.channel else (["email", "inbox"] if enabled else list(CHANNELS))
     with session_scope(_engine()) as session:
         for channel in chosen:
@@ -45,6 +55,7 @@ def _subscribe(args, enabled: bool) -> int:
 
 
 def cmd_webhook(args) -> int:
+    from lib.notify import channels
     with session_scope(_engine()) as session:
         hook_id = channels.set_hook(args.kind, args.company, args.url, args.secret, session=session, actor="cli",
                                     active=not args.off)
