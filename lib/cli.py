@@ -9,7 +9,7 @@ import sys
 import time
 from datetime import date
 
-from lib import analytics, cli_calendar, scope
+from lib import analytics, cli_calendar, cli_notify, scope
 from lib.config import get_settings, open_private
 from lib.db import local_now, make_engine, session_scope
 from lib.errors import DomainError
@@ -60,7 +60,12 @@ def cmd_user(args) -> int:
             scope.validate(wanted, session=session)
             info = users.add_user(session=session, username=args.username, role=args.role,
                                   name=args.name, password=_read_password(args), actor="cli", scope=wanted)
+            if args.email:
+                cli_notify.set_email(info.username, args.email, session=session)
             print(f"added {info.username} ({info.role}, scope {'; '.join(info.scope.entries()) or 'group'})")
+        elif args.user_cmd == "email":
+            cli_notify.set_email(args.username, args.email, session=session)
+            print(f"e-mail of {args.username} set")
         elif args.user_cmd == "scope":
             wanted = scope.parse(args.scope)
             users.set_scope(session=session, username=args.username, scope=wanted, actor="cli")
@@ -302,6 +307,10 @@ def build_parser() -> argparse.ArgumentParser:
     sc = usub.add_parser("scope", help="set a user's data scope (ends their sessions; audited)")
     sc.add_argument("username")
     sc.add_argument("scope", nargs="+", metavar="ENTRY", help="group, or region:/company:/project: entries")
+    a.add_argument("--email", help="e-mail address for notifications")
+    e = usub.add_parser("email", help="set (or clear, with '') a user's e-mail address for notifications")
+    e.add_argument("username")
+    e.add_argument("email")
     d = usub.add_parser("disable", help="disable a user (ends their sessions)")
     d.add_argument("username")
     usub.add_parser("list", help="list users")
@@ -361,6 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as", dest="as_user", metavar="USERNAME", help="compute what this user would see (their scope)")
     p.set_defaults(func=cmd_report)
     cli_calendar.add_parsers(sub)  # calendar set/show, sla due (SPEC §13)
+    cli_notify.add_parsers(sub)  # notify run/serve/subscribe/unsubscribe/webhook (SPEC §12)
     return parser
 
 

@@ -130,12 +130,22 @@ def _sidebar(engine: Engine, user: auth.CurrentUser) -> None:
     with st.sidebar:
         for spec in menu_for(user.role):
             st.page_link(spec.path, label=tr(spec.label_key), icon=spec.icon)
+        _inbox_count(engine, user.username)
         st.divider()
         st.caption(tr("signed_in_as", name=user.name, role=label("role", user.role, lang())))
         st.caption(tr("scope_signed_in", scope=scope_text(user.scope)))
         if st.button(tr("logout"), key="crhq_logout_btn"):
             auth.logout(engine)
             st.rerun()
+
+
+def _inbox_count(engine: Engine, username: str) -> None:
+    """Unread notifications (SPEC §12), read on every run: they arrive from `notify run` in another process."""
+    from lib.notify.outbox import unread_count
+    with session_scope(engine, readonly=True) as session:
+        n = unread_count(username, session=session)
+    if n:
+        st.page_link("pages/8_Inbox.py", label=tr("inbox_sidebar", n=n), icon=":material/mark_email_unread:")
 
 
 def page_path(page_id: str) -> str:

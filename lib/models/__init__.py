@@ -2,6 +2,7 @@
 from lib.models.analytics import AnalyticsChange, AnalyticsState
 from lib.models.complaints import Complaint, ComplaintEvent
 from lib.models.listening import Employee, ListeningActivity
+from lib.models.notify import NotifyMark, NotifyOutbox, NotifySubscription, NotifyWebhook  # noqa: F401
 from lib.models.org import Company, Project
 from lib.models.settings import KpiTarget, SavedView, Setting
 from lib.models.supervisors import (

@@ -27,6 +27,7 @@ class User(Base):
     # Organisation scope (lib.scope): "group", or region/company/project entries one per line.
     scope: Mapped[str] = mapped_column(Text, default="group", server_default="group")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    email: Mapped[str | None] = mapped_column(String(254))  # notifications (SPEC §12)
 
 
 class AuditLog(Base):
