@@ -8,7 +8,9 @@ after its first run in the process (reported on its own),
 touchpoint) against the naive baseline (whole tables into pandas, grouped there) in a separate process,
 (3) importing a 100,000-row complaints file and a 100,000-row survey file, (4) logging one complaint
 and one supervisor issue through the service layer (p50, p99), and (5) the peak memory of a real
-`streamlit run` process while a headless Chromium opens every page (skipped when no Chromium).
+`streamlit run` process while a headless Chromium opens every page (skipped when no Chromium), and
+(6) the same KPI queries, `kpi` CLI and pages for a company-scoped user (深圳公司, SPEC §11) beside
+the group user, so the read targets are shown to hold for a scoped user too.
 """
 from __future__ import annotations
 
@@ -70,6 +72,7 @@ def build(url: str, complaints: int, surveys: int, today: date) -> dict[str, flo
         for username, role in (("bench_exec", "executive"), ("bench_staff", "staff"), ("bench_admin", "admin")):
             users.add_user(session=session, username=username, role=role, name=username,
                            password="bench-pass-1")
+    _scoped_user(engine)
     seeded = time.perf_counter()
     mirror = analytics.refresh(engine)  # what an import does after a bulk load
     return {"seconds": seeded - started, "mirror_seconds": time.perf_counter() - seeded,
@@ -234,7 +237,57 @@ def service_timings(url: str, n: int) -> dict[str, dict]:
     return out
 
 
-def page_timings(url: str, runs: int) -> dict[str, dict]:
+SCOPED_USER, SCOPED_ENTRY = "bench_shenzhen", "company:深圳公司"
+
+
+def _scoped_user(engine) -> None:
+    """The company-scoped staff account (also added to a reused database built before it existed)."""
+    from lib.db import session_scope
+    from lib.scope import parse
+    from lib.services import users
+
+    with session_scope(engine) as session:
+        if users.get_user(session=session, username=SCOPED_USER) is None:
+            users.add_user(session=session, username=SCOPED_USER, role="staff", name="深圳公司客服",
+                           password="bench-pass-1", scope=parse(SCOPED_ENTRY))
+
+
+def scoped_timings(url: str, today: date, runs: int) -> dict[str, dict]:
+    """Each area's 12-month `kpi`, the CLI with --as, and the pages, for the group staff user and for
+    the company-scoped one: the scope is part of the filter, pushed down like any other condition."""
+    from lib import analytics, scope
+    from lib.db import make_engine, session_scope
+    from lib.kpis import areas
+    from lib.kpis.common import KpiFilter
+    from lib.pages import PAGES
+    from lib.services import users
+
+    engine = make_engine(url)
+    _scoped_user(engine)
+    year = KpiFilter(today - timedelta(days=364), today)
+    with session_scope(engine, readonly=True) as session:
+        limited = scope.apply(year, users.get_user(session=session, username=SCOPED_USER).scope, session=session)
+    kpi: dict[str, dict] = {}
+    for area in areas.AREAS:
+        for who, flt in (("group", year), ("深圳公司", limited)):
+            def run(flt=flt, area=area):
+                analytics.forget_results()
+                with session_scope(engine, readonly=True) as session:
+                    areas.compute(area, flt, session=session)
+            kpi[f"kpi {area} · 12 months · {who}"] = _timed(run, runs)
+    for who, extra in (("group", []), ("深圳公司", ["--as", SCOPED_USER])):
+        def new_process(extra=extra):
+            subprocess.run([sys.executable, "-m", "lib.cli", "kpi", "complaints", "--from", year.start.isoformat(),
+                            "--to", year.end.isoformat(), *extra], cwd=ROOT, check=True, capture_output=True,
+                           env={**os.environ, "DATABASE_URL": url})
+        kpi[f"kpi complaints · 12 months, CLI in a new process · {who}"] = _timed(new_process, runs)
+    paths = [p.path for p in PAGES if p.page_id != "admin"]
+    pages = {who: page_timings(url, min(runs, 3), user=user, paths=paths)
+             for who, user in (("group", "bench_staff"), ("深圳公司", SCOPED_USER))}
+    return {"kpi": kpi, "pages": pages}
+
+
+def page_timings(url: str, runs: int, *, user: str | None = None, paths: list[str] | None = None) -> dict[str, dict]:
     import streamlit as st
     from streamlit.components.v2.component_manager import BidiComponentManager
     from streamlit.testing.v1 import AppTest
@@ -248,8 +301,11 @@ def page_timings(url: str, runs: int) -> dict[str, dict]:
     components = BidiComponentManager()
     components.discover_and_register_components(start_file_watching=False)
     out = {}
+    chosen = user
     for spec in PAGES:
-        user = "bench_admin" if spec.page_id == "admin" else "bench_staff"
+        if paths is not None and spec.path not in paths:
+            continue
+        user = chosen or ("bench_admin" if spec.page_id == "admin" else "bench_staff")
 
         def fresh(spec=spec, user=user):
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
@@ -401,6 +457,20 @@ def report(results: dict, args) -> str:
         for name, s in results.get("services", {}).items():
             lines.append(f"| {name} (n={s['n']}) | p50 {_fmt(s['p50'])}, p99 {_fmt(s['p99'])} |")
         lines.append("")
+    if "scoped" in results:
+        scoped = results["scoped"]
+        lines += ["## A company-scoped user (深圳公司) beside the group user", "",
+                  "The same reads as staff with the whole group and as a staff account scoped to "
+                  f"`{SCOPED_ENTRY}`; the scope is a condition of the filter, applied in SQL and on the analytic mirror.",
+                  "", "| Query | Median | Min | Max |", "|---|---|---|---|"]
+        for name, s in scoped["kpi"].items():
+            lines.append(f"| {name} | {_fmt(s['median'])} | {_fmt(s['min'])} | {_fmt(s['max'])} |")
+        lines += ["", "| Page | Group: cold | Group: warm | 深圳公司: cold | 深圳公司: warm |", "|---|---|---|---|---|"]
+        for path, group in scoped["pages"]["group"].items():
+            mine = scoped["pages"]["深圳公司"][path]
+            lines.append(f"| {path} | {_fmt(group['cold']['median'])} | {_fmt(group['warm']['median'])} "
+                         f"| {_fmt(mine['cold']['median'])} | {_fmt(mine['warm']['median'])} |")
+        lines.append("")
     if "memory" in results:
         memory = results["memory"]
         lines += ["## Streamlit process", ""]
@@ -419,7 +489,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "docs" / "PERFORMANCE.md"))
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="--database already holds a bench database: skip building")
-    parser.add_argument("--only", help="comma-separated stages to run (kpi, naive, pages, memory, services, imports)")
+    parser.add_argument("--only", help="comma-separated stages to run (kpi, naive, pages, memory, services, imports, "
+                                       "scoped)")
     args = parser.parse_args(argv)
     today = date.today()
     workdir = Path(tempfile.mkdtemp(prefix="crhq-bench-"))
@@ -441,6 +512,7 @@ def main(argv: list[str] | None = None) -> int:
               ("pages", lambda: page_timings(url, min(args.runs, 5))),
               ("memory", lambda: None if args.skip_browser else streamlit_peak_memory(url)),
               ("services", lambda: service_timings(url, 500)),
+              ("scoped", lambda: scoped_timings(url, today, args.runs)),
               ("imports", lambda: import_timings(url, args.import_rows)))
     wanted = set(args.only.split(",")) if args.only else {name for name, _ in stages}
     results["speed"] = {"start": machine_speed()}
