@@ -173,7 +173,8 @@ class Deliverer:
             attachment = None
             extra = outbox.payload(row)
             if row.event == "monthly_report" and extra.get("attach"):
-                attachment = (f"crhq-monthly-report-{extra['month']}.xlsx", self._workbook(extra["month"]))
+                attachment = (f"crhq-monthly-report-{extra['month']}.xlsx",
+                              self._workbook(extra["month"], row.recipient))
             self.mailer.send(channels.email_message(sender=self.smtp.sender, to=to, subject=subject, text=text,
                                                     html=messages.to_html(subject, text), outbox_ids=ids,
                                                     attachment=attachment))
@@ -181,12 +182,18 @@ class Deliverer:
         kind, url, secret = self.robots[int(row.recipient.partition(":")[2])]
         channels.post_webhook(kind, url, secret, subject, text)
 
-    def _workbook(self, month: str) -> bytes:
-        if month not in self.workbooks:
-            from lib.services import reports
-            with session_scope(self.engine, readonly=True) as session:
-                self.workbooks[month] = reports.monthly_report(month, session=session)
-        return self.workbooks[month]
+    def _workbook(self, month: str, username: str) -> bytes:
+        """The month's workbook as `username` would download it: of their scope, read now from the database."""
+        from lib import scope
+        from lib.services import reports, users
+        with session_scope(self.engine, readonly=True) as session:
+            info = users.get_user(session=session, username=username)
+            reach = scope.reach(info.scope if info else scope.Scope(companies=("\x00",)), session=session)
+            key = (month, reach)
+            if key not in self.workbooks:
+                self.workbooks[key] = reports.monthly_report(month, session=session, reach=None if reach.is_group
+                                                             else reach)
+        return self.workbooks[key]
 
 
 def run_once(engine: Engine, *, now: datetime | None = None, cfg: events.Config | None = None) -> RunResult:

@@ -214,7 +214,7 @@ def kpi_events(now: datetime, cfg: Config, d: Directory, *, session: Session) ->
 
 def report_events(now: datetime, cfg: Config, d: Directory, *, session: Session) -> list[Item]:
     """monthly_report: the previous month's workbook, on day D, to every executive; the body's headline
-    KPIs are of the executive's own scope (the workbook, of the whole group, only for group-scoped ones)."""
+    KPIs and the attached workbook are of the executive's own scope (SPEC §11)."""
     month, flt = last_whole_month(now.date())
     mark = f"report:{month}"
     if not monthly_window(now, cfg) or done(session, mark):
@@ -233,8 +233,8 @@ def report_events(now: datetime, cfg: Config, d: Directory, *, session: Session)
                               "target": (tg.target if (tg := targets.resolve(table, h.kpi)) else None),
                               "colour": targets.colour(kpis[h.area].get(h.kpi), tg)} for h in targets.HEADLINES]
         items.append(Item("monthly_report", month, [person],
-                          {"month": month, "attach": key.is_group, "headlines": by_reach[key]}, "overview",
-                          payload={"month": month, "attach": key.is_group}))
+                          {"month": month, "attach": True, "headlines": by_reach[key]}, "overview",
+                          payload={"month": month, "attach": True}))
     items.append(Item("mark", mark, [], {}, marks=(mark,)))
     return items
 

@@ -68,10 +68,16 @@ def test_monthly_report_mail_carries_the_workbook_with_the_cli_figures(engine, s
     for name in ("resolution_rate", "resolution_on_time_rate", "followup_satisfaction"):
         # Excel keeps 15 significant digits
         assert shown[bilingual(f"kpi_{name}")] == (None if kpis[name] is None else pytest.approx(kpis[name], rel=1e-13))
-    # The B公司 executive's mail: B's own figures (1 of 3 resolved), no group workbook.
+    # The B公司 executive's mail: B's own figures (1 of 3 resolved) in the body and in a workbook of B's
+    # scope (SPEC §11), which names no other company.
     bexec = by_to["bexec@example.com"]
     assert "Resolution rate: 33.3% (target 95.0%, off target)" in bexec.get_body(("plain",)).get_content()
-    assert not list(bexec.iter_attachments())
+    (b_book,) = list(bexec.iter_attachments())
+    wb_b = load_workbook(io.BytesIO(b_book.get_content()))
+    b_shown = {row[1]: row[2] for row in wb_b["概览 Summary"].iter_rows(min_row=5, values_only=True) if row[1]}
+    assert b_shown[bilingual("kpi_resolution_rate")] == pytest.approx(1 / 3)
+    cells = [str(v) for ws in wb_b.worksheets for row in ws.iter_rows(values_only=True) for v in row if v is not None]
+    assert any("B公司" in c for c in cells) and not any("A公司" in c for c in cells)
     # Every mail: plain and HTML parts, the recipient's language, no personal data; every send audited.
     raw = [raw.decode("utf-8", "replace") for _to, raw in smtp.accepted]
     scan_for_personal_data([m.get_body(("plain",)).get_content() + m["Subject"] for _to, m in mails] + raw)
