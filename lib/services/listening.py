@@ -130,5 +130,9 @@ def type_coverage(flt: KpiFilter, *, session: Session) -> pd.DataFrame:
     return pd.DataFrame(session.execute(stmt).all(), columns=["activity_type", "activities", "employees"])
 
 
-def departments(*, session: Session) -> list[str]:
-    return list(session.scalars(select(E.department).distinct().order_by(E.department)))
+def departments(*, session: Session, reach: scope.Reach | None = None) -> list[str]:
+    """Department names for the filter: of the companies wholly in the reader's scope (SPEC §11)."""
+    stmt = select(E.department).distinct().order_by(E.department)
+    if reach is not None and not reach.is_group:
+        stmt = stmt.where(E.company_id.in_(reach.companies or ()))
+    return list(session.scalars(stmt))

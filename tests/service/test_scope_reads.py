@@ -136,3 +136,19 @@ def test_the_monthly_report_holds_the_scope_only(org_data):
     assert "2 / 3" in cells  # its rank among the three companies
     whole = "\n".join(_cells(reports.monthly_report("2025-10", session=org_data)))
     assert "甲公司" in whole and "丙公司" in whole and "1 / 3" in whole
+
+
+def test_department_choices_are_of_the_companies_in_scope(org_data):
+    from lib.models import Employee
+    from lib.services import listening
+    ids = {c.name: c.id for c in org_data.query(Company)}
+    for no, (company, department) in enumerate([("甲公司", "甲客服部"), ("乙公司", "乙工程部"), ("丙公司", "丙物业部")]):
+        org_data.add(Employee(employee_no=f"E{no}", name=f"员工{no}", company_id=ids[company], department=department,
+                              is_management=False, joined_on=date(2020, 1, 1)))
+    org_data.flush()
+    assert listening.departments(session=org_data, reach=reach_of(org_data, "company:乙公司")) == ["乙工程部"]
+    assert listening.departments(session=org_data, reach=reach_of(org_data, "region:华南")) in (["乙工程部", "甲客服部"],
+                                                                                     ["甲客服部", "乙工程部"])
+    # employees belong to whole companies: a user scoped to one project has no department to pick
+    assert listening.departments(session=org_data, reach=reach_of(org_data, "project:乙公司/乙公司花园")) == []
+    assert sorted(listening.departments(session=org_data)) == ["丙物业部", "乙工程部", "甲客服部"]
