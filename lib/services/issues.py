@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -267,10 +267,21 @@ def _org():
             .outerjoin(Company, Company.id == Project.company_id))
 
 
+def _scope_conditions(flt: KpiFilter) -> list:
+    """As `in_reach`, in SQL: by the issue's project, or for one raised from a listening finding (no
+    project) by the company of the employee who found it."""
+    if flt.scope_projects is None:
+        return []
+    found_by = (select(Employee.company_id).join(ListeningActivity, ListeningActivity.employee_id == Employee.id)
+                .where(ListeningActivity.issue_id == I.id).scalar_subquery())
+    return [or_(I.project_id.in_(flt.scope_projects),
+                and_(I.project_id.is_(None), found_by.in_(flt.scope_companies or ())))]
+
+
 def conditions(flt: KpiFilter, *, source: str | None = None, statuses: tuple[str, ...] = (),
                responsible_parties: tuple[str, ...] = (), owner: str | None = None, search: str = "",
                overdue_only: bool = False, today: date | None = None) -> list:
-    where = [I.raised_on >= flt.start, I.raised_on <= flt.end, *scope.where_project(flt, I.project_id)]
+    where = [I.raised_on >= flt.start, I.raised_on <= flt.end, *_scope_conditions(flt)]
     if source:
         where.append(I.source == source)
     if flt.companies:
@@ -348,11 +359,7 @@ def in_reach(issue: SupervisorIssue, reach: scope.Reach | None, *, session: Sess
     by the company of the employee who found it (a whole company in scope, as listening is)."""
     if reach is None or reach.is_group:
         return True
-    if issue.project_id is not None:
-        return issue.project_id in reach.projects
-    company = session.scalar(select(Employee.company_id).join(
-        ListeningActivity, ListeningActivity.employee_id == Employee.id).where(ListeningActivity.issue_id == issue.id))
-    return company is not None and company in reach.companies
+    return _covers(reach, issue.project_id, None if issue.project_id is not None else _company_of(session, issue))
 
 
 def detail(ref: str, *, session: Session, reach: scope.Reach | None = None

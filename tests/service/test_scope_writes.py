@@ -383,3 +383,21 @@ def test_every_import_kind_refuses_rows_outside_the_scope(session, org, kind, te
     errors = _rejected(session, kind, text.encode("utf-8"), "sz")
     assert [(e.row, e.column) for e in errors] == [(row, column)]
     assert [count(session, t) for t in tables] == before
+
+
+def test_a_listening_item_is_listed_for_the_finders_company_and_only_there(session, org):
+    """The issue list agrees with the detail (issues.in_reach): an item raised from a listening finding has no
+    project and is in the scope of its finder's whole company."""
+    own = session.scalar(select(ListeningActivity.id).where(ListeningActivity.employee_id == org["E-SZ"].id))
+    item = issues.raise_from_finding(own, session=session, actor="sz", first_responder="sz", category="delivery",
+                                     responsible_party="property", reach=reach_of(session, "sz"))
+    period = KpiFilter(date(2025, 1, 1), date(2026, 12, 31))
+
+    def listed(username: str) -> set[str]:
+        flt = scope.apply(period, users.get_user(session=session, username=username).scope, session=session)
+        return set(issues.list_frame(flt, session=session)["ref"])
+
+    assert listed("sz") == {"JD-SZ", item.ref}
+    assert listed("gz") == {"JD-GZ"}
+    assert listed("garden") == {"JD-SZ"}  # a project scope does not cover a whole company's listening
+    assert listed("hq") == {"JD-SZ", "JD-GZ", item.ref}
