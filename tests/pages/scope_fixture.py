@@ -41,7 +41,8 @@ from lib.sla import due_times
 LATEST = local_now().date() - timedelta(days=1)
 START = date(LATEST.year, 1, 1)
 YEAR = LATEST.year
-REPORT_MONTH = f"{LATEST:%Y-%m}"  # the monthly report is asked for the month of the latest records
+# The monthly report is asked for a month with records in it (every seventh day has some).
+REPORT_MONTH = f"{max(START, LATEST - timedelta(days=20)):%Y-%m}"
 
 # company, city, region, code (digit used in refs and phones), projects: (name, complaints, participants)
 COMPANIES = (

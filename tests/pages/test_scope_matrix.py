@@ -27,7 +27,7 @@ from lib.schema import init_db
 from lib.services import explore
 from tests.pages import scope_fixture as F
 from tests.pages.conftest import ROOT
-from tests.pages.test_real_path_permissions import _fetch, _settle_downloads
+from tests.pages.test_real_path_permissions import _settle_downloads
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -59,8 +59,19 @@ def fx(request, tmp_path_factory, app_database):
         patch.setattr(ui, "_expire_soon", lambda: None)
         patch.setattr(ui, "_expire_taken_downloads", lambda: None)
         patch.setattr(ui, "lang", _lang_in_tests)
+        # Each AppTest run has its own media manager, dropped when the run ends (freed at once, or at the
+        # next garbage collection): kept here so that a download is fetched as the browser fetches it,
+        # from the manager of the run that drew the button.
+        from streamlit.runtime.media_file_manager import MediaFileManager
+        real_init = MediaFileManager.__init__
+
+        def keep(self, *args, **kwargs):
+            real_init(self, *args, **kwargs)
+            _MANAGERS.append(self)
+        patch.setattr(MediaFileManager, "__init__", keep)
         yield fixture
     _VISITS.clear()
+    _MANAGERS.clear()
     os.environ["DATABASE_URL"] = old
     config.get_settings.cache_clear()
     engine.dispose()
@@ -78,6 +89,26 @@ def _lang_in_tests() -> str:
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     return _real_lang() if get_script_run_ctx() is not None else _LANG["now"]
+
+
+_MANAGERS: list = []
+
+
+def _fetch(button) -> bytes:
+    """The bytes behind a download button: an eager file's stored content, or what the deferred callable
+    makes when the browser asks for it (outside any script run, as Streamlit's DeferredFileHandler does)."""
+    file_id = button.proto.deferred_file_id
+    for manager in reversed(_MANAGERS):
+        if file_id:
+            if file_id in manager._deferred_callables:
+                url = manager.execute_deferred(file_id)
+                return manager._storage.get_file(url.rsplit("/", 1)[-1].split(".")[0]).content
+        else:
+            try:
+                return manager._storage.get_file(button.proto.url.rsplit("/", 1)[-1].split(".")[0]).content
+            except Exception:  # noqa: BLE001 - another run's manager
+                continue
+    raise LookupError(f"no file behind {button.key}")
 
 
 # ---- everything that reaches the browser ----------------------------------------------------------
@@ -293,6 +324,29 @@ def test_the_register_lists_exactly_the_scopes_complaints(fx, username):
     assert set(table[t("col_ref", _language(username))]) == expected
 
 
+@pytest.mark.parametrize("username", USERS + ["grp_staff"])
+def test_the_league_shows_only_the_scopes_own_companies_with_their_rank_among_all(fx, username):
+    """SPEC §11: ranked over the four companies, a scoped reader gets its whole companies' rows only, each
+    with "rank / 4"; a reader scoped to one project has no company of its own in the league."""
+    lang = _language(username)
+    _, whole = fx.visible(username)
+    league = next((d for d in visit(fx, "overview", username).tables if t("rank", lang) in d.columns), None)
+    if not whole:
+        assert league is None
+        return
+    assert set(league[t("company", lang)]) == whole
+    assert all(re.fullmatch(r"[1-4] / 4", r) for r in league[t("rank", lang)]), list(league[t("rank", lang)])
+
+
+@pytest.mark.parametrize("username", USERS)
+def test_the_monthly_report_workbook_was_scanned_and_holds_the_scopes_data(fx, username):
+    v = visit(fx, "overview", username)
+    assert "overview_report_dl" in v.downloads  # every cell of it is in the matrix's scan
+    projects, whole = fx.visible(username)
+    report = v.downloads["overview_report_dl"]
+    assert any(p in report or fx.project_company()[p] in report for p in projects)
+
+
 @pytest.mark.parametrize("username", [u for u in USERS if not u.endswith("_en")])
 def test_every_company_and_project_in_scope_shows_somewhere(fx, username):
     text = "\n".join(visit(fx, p, username).text for p in PAGE_IDS)
@@ -330,6 +384,19 @@ def test_a_link_naming_another_company_is_refused_not_widened_nor_emptied(fx, pa
     text = HEX.sub(" ", _on_page(at, {}))
     leaks = [m.text for m in forbidden if m.text != other and found(m, text)]
     assert not leaks, leaks
+
+
+@pytest.mark.parametrize("page_id", ["complaints", "register", "overview"])
+def test_a_refused_link_stays_refused_on_the_next_run(fx, page_id):
+    """The link is still in the address bar: the next run (a browser's cookie rerun, any click) must not
+    draw the page as if the link had named nothing, without a word."""
+    at = _app(BY_ID[page_id].path, "co_staff")
+    at.query_params["company"] = "甲辰公司"
+    _run(at)
+    assert any(REFUSAL["zh"] in e.value for e in at.error)
+    _run(at)
+    assert any(REFUSAL["zh"] in e.value for e in at.error), [e.value for e in at.error]
+    assert not at.metric
 
 
 @pytest.mark.parametrize("username", ["co_staff", "co_exec_en"])
