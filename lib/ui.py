@@ -175,8 +175,18 @@ def _apply_query(prefix: str) -> None:
     after that the user's own choices stand. Unknown values are ignored, never trusted; a company, city
     or project outside the user's scope (SPEC §11) refuses the whole link with a message."""
     params = st.query_params
+    if not params:
+        return
+    # The scope is checked on every run while the link is in the address bar, not only on its first:
+    # the refusal stands until the user leaves the link.
+    try:
+        scope.check_names(current_reach(), companies=params.get_all("company"), cities=params.get_all("city"),
+                          projects=params.get_all("project"))
+    except DomainError as exc:
+        st.error(error_text(exc))
+        st.stop()
     signature = (prefix, tuple(sorted((k, tuple(params.get_all(k))) for k in params.keys())))
-    if not params or st.session_state.get("crhq_query_applied") == signature:
+    if st.session_state.get("crhq_query_applied") == signature:
         return
     st.session_state["crhq_query_applied"] = signature
     try:
@@ -189,12 +199,6 @@ def _apply_query(prefix: str) -> None:
         st.session_state[f"{prefix}_period"] = "period_custom"
         st.session_state[f"{prefix}_from"] = start
         st.session_state[f"{prefix}_to"] = end
-    try:
-        scope.check_names(current_reach(), companies=params.get_all("company"), cities=params.get_all("city"),
-                          projects=params.get_all("project"))
-    except DomainError as exc:
-        st.error(error_text(exc))
-        st.stop()
     opts = org_options()
     allowed = {"company": opts["company"], "city": opts["city"], "project": opts["project"],
                "business_line": list(BUSINESS_LINES), "touchpoint": list(VOCABULARIES["touchpoint"]),
