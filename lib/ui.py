@@ -482,7 +482,8 @@ def present_complaints(frame, role: str | None):
     language = lang()
     for column, vocabulary in COMPLAINT_VOCAB.items():
         if column in shown:
-            shown[column] = [label(vocabulary, None if v is None else str(v), language) for v in shown[column]]
+            shown[column] = [label(vocabulary, None if v is None or pd.isna(v) else str(v), language)
+                             for v in shown[column]]
     if "responsible" in shown:
         shown["responsible"] = [tr("yes") if v else tr("no") for v in shown["responsible"]]
     if {"received_at", "channel", "severity", "responsible", "first_response_due_at",
