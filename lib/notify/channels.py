@@ -61,7 +61,8 @@ class Mailer:
         s = self.settings
         smtp = smtplib.SMTP(s.host, s.port, timeout=self.timeout)
         if s.starttls:
-            smtp.starttls(context=ssl.create_default_context())
+            # Certificates are always verified; CRHQ_SMTP_CAFILE trusts a private CA (or a self-signed relay).
+            smtp.starttls(context=ssl.create_default_context(cafile=os.environ.get("CRHQ_SMTP_CAFILE") or None))
         if s.user:
             smtp.login(s.user, s.password or "")
         return smtp
