@@ -24,6 +24,7 @@ from lib.services import users
 log = logging.getLogger(__name__)
 AUTH_AT = "crhq_auth_at"  # when this browser session authenticated (epoch seconds)
 LANG = "crhq_lang"
+LANG_CHOSEN = "crhq_lang_chosen"  # the user picked a language on the login page (before signing in)
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,7 @@ def current_user(engine: Engine) -> CurrentUser | None:
     if st.session_state.get(AUTH_AT) is None:  # restored from the cookie: as old as the cookie
         st.session_state[AUTH_AT] = _cookie_issued_at() or time.time()
         if info is not None:
-            st.session_state.setdefault(LANG, info.language)
-            st.session_state[LANG] = info.language
+            _settle_language(engine, info.username, info.language)
     if not users.session_is_valid(info, st.session_state[AUTH_AT]):
         _clear_session()
         st.session_state["crhq_session_ended"] = True
@@ -173,11 +173,23 @@ def login_form(engine: Engine, lang: str) -> CurrentUser | None:
         return None
     holder.empty()
     st.session_state.update({"name": info.name, "username": info.username, "roles": [info.role],
-                             "authentication_status": True, "logout": False, AUTH_AT: time.time(),
-                             LANG: info.language})
+                             "authentication_status": True, "logout": False, AUTH_AT: time.time()})
+    _settle_language(engine, info.username, info.language)
     authenticator = st.session_state.get("crhq_authenticator") or _authenticator(engine)
     authenticator.cookie_controller.set_cookie()
     return CurrentUser(info.username, info.name, info.role, info.scope)
+
+
+def _settle_language(engine: Engine, username: str, stored: str) -> None:
+    """At sign-in: a language the user chose on the login page stands and becomes their stored
+    preference; otherwise their stored preference applies."""
+    chosen = st.session_state.pop(LANG_CHOSEN, False) and st.session_state.get(LANG)
+    if chosen in ("zh", "en"):
+        if chosen != stored:
+            with session_scope(engine) as session:
+                users.set_language(session=session, username=username, language=chosen)
+        return
+    st.session_state[LANG] = stored
 
 
 def logout(engine: Engine) -> None:

@@ -58,18 +58,25 @@ def tr(key: str, **params: object) -> str:
     return t(key, lang(), **{k: md_escape(v) if isinstance(v, str) else v for k, v in params.items()})
 
 
-def _language_switch(engine: Engine, username: str | None) -> None:
+def _language_switch(engine: Engine, where=None) -> None:
+    """One source of truth, st.session_state[auth.LANG]: the radio is set from it on every run (its own
+    widget state would otherwise keep the value it had before a login changed the language, showing 中文
+    over an English UI and ignoring a click on 中文). A choice made before signing in is kept at login
+    (lib.auth); a signed-in user's choice is stored as their preference."""
     def changed() -> None:
         choice = st.session_state["crhq_lang_switch"]
         st.session_state[auth.LANG] = choice
+        username = auth.signed_in_still(engine)
         if username:
             with session_scope(engine) as session:
                 users.set_language(session=session, username=username, language=choice)
+        else:
+            st.session_state[auth.LANG_CHOSEN] = True
 
     current = lang()
-    st.sidebar.radio(t("language", current), LANGUAGES, index=LANGUAGES.index(current),
-                     format_func=lambda c: "中文" if c == "zh" else "English", horizontal=True,
-                     key="crhq_lang_switch", on_change=changed)
+    st.session_state["crhq_lang_switch"] = current
+    (where or st.sidebar).radio(t("language", current), LANGUAGES, format_func=lambda c: "中文" if c == "zh" else "English",
+                                horizontal=True, key="crhq_lang_switch", on_change=changed)
 
 
 def page_setup(page_id: str) -> auth.CurrentUser:
@@ -83,14 +90,18 @@ def page_setup(page_id: str) -> auth.CurrentUser:
     with st.spinner(t("seeding", lang())):
         engine = get_engine()
     user = auth.current_user(engine)
-    _language_switch(engine, user.username if user else None)
+    switch = st.sidebar.empty()  # drawn once the language is settled (a login may change it)
     if user is None:
-        st.title(tr("app_title"))
+        title = st.empty()
+        title.title(tr("app_title"))
         user = auth.login_form(engine, lang())
         if user is None:
+            _language_switch(engine, switch)
             if settings.demo_mode:
                 _demo_accounts()
             st.stop()
+        title.title(tr("app_title"))
+    _language_switch(engine, switch)
     st.session_state[CURRENT_USER] = user
     _sidebar(engine, user)
     if not may_open(user.role, page_id):

@@ -1,0 +1,66 @@
+"""Issue 23 item 9: the language switch has one source of truth and shows it."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from lib.config import get_settings
+from lib.db import make_engine, session_scope
+from lib.services import users
+from tests.pages.conftest import PASSWORDS, app
+
+
+def _stored(username: str) -> str:
+    with session_scope(make_engine(get_settings().database_url), readonly=True) as session:
+        return users.get_user(session=session, username=username).language
+
+
+@contextmanager
+def _language(username: str, language: str):
+    with session_scope(make_engine(get_settings().database_url)) as session:
+        users.set_language(session=session, username=username, language=language)
+    try:
+        yield
+    finally:
+        with session_scope(make_engine(get_settings().database_url)) as session:
+            users.set_language(session=session, username=username, language="zh")
+
+
+def _log_in(at, username: str):
+    at.text_input(key="crhq_login_user").input(username)
+    at.text_input(key="crhq_login_password").input(PASSWORDS[username])
+    at.button[0].click().run()
+    assert at.session_state["authentication_status"] is True
+    return at
+
+
+def test_english_chosen_on_the_login_page_is_kept_after_login_and_stored():
+    with _language("staff1", "zh"):
+        at = app("app.py").run()
+        assert at.radio(key="crhq_lang_switch").value == "zh"
+        at.radio(key="crhq_lang_switch").set_value("en").run()
+        assert at.subheader[0].value == "Log in"
+        _log_in(at, "staff1")
+        assert "HQ customer-relations overview" in [x.value for x in at.title]  # not 中文 from the stored preference
+        assert at.radio(key="crhq_lang_switch").value == "en"
+        assert _stored("staff1") == "en"
+        at.run()  # and it stays so on the next run
+        assert "HQ customer-relations overview" in [x.value for x in at.title]
+
+
+def test_without_a_choice_on_the_login_page_the_stored_preference_applies_and_the_radio_shows_it():
+    with _language("staff1", "en"):
+        at = _log_in(app("app.py").run(), "staff1")
+        at.run()
+        assert "HQ customer-relations overview" in [x.value for x in at.title]
+        assert at.radio(key="crhq_lang_switch").value == "en"  # was 中文 over an English UI
+
+
+def test_with_english_stored_the_radio_shows_english_and_clicking_chinese_switches_and_is_stored():
+    with _language("exec1", "en"):
+        at = app("app.py", "exec1").run()  # a session restored from the login cookie
+        assert "HQ customer-relations overview" in [x.value for x in at.title]
+        assert at.radio(key="crhq_lang_switch").value == "en"
+        at.radio(key="crhq_lang_switch").set_value("zh").run()
+        assert "总部客户关系总览" in [x.value for x in at.title]
+        assert at.radio(key="crhq_lang_switch").value == "zh"
+        assert _stored("exec1") == "zh"
