@@ -253,11 +253,41 @@ def compute_many(flt: KpiFilter, bys: tuple[str | None, ...], *, session: Sessio
     kpis = kpis_from_stats(sets[None][0] if sets[None] else {})
     kpis |= {"yoy_change": None, "vs_industry": None}
     score = kpis["satisfaction_score"]
+    grouped = [by for by in bys if by is not None]
+    year_ago: dict[str | None, list[dict]] = {}
+    if with_comparisons and (score is not None or grouped):
+        year_ago = raw_stats_sets(flt.shifted(years=-1), tuple(dict.fromkeys((None, *grouped))), session=session)
     if with_comparisons and score is not None:
-        last_year = raw_stats(flt.shifted(years=-1), session=session)
-        previous_score = kpis_from_stats(last_year[0] if last_year else {})["satisfaction_score"]
-        kpis["yoy_change"] = None if previous_score is None else score - previous_score
+        last_year = year_ago.get(None) or []
+        kpis["yoy_change"] = _yoy(score, last_year[0] if last_year else {})
         bench = benchmark(flt.end.year, "overall", session=session)
         kpis["vs_industry"] = None if bench is None else score - bench
     return {by: KpiResult("surveys", flt.as_json(), dict(kpis), [] if by is None else
-                          [{"key": r["g"], "kpis": kpis_from_stats(r)} for r in sets[by]]) for by in bys}
+                          _groups(by, sets[by], year_ago.get(by) if with_comparisons else None)) for by in bys}
+
+
+def _yoy(score: float | None, last_year: dict) -> float | None:
+    """SPEC §7 yoy_change: the score minus the score of the same period one year earlier, in points."""
+    before = kpis_from_stats(last_year)["satisfaction_score"]
+    return None if score is None or before is None else score - before
+
+
+def _year_earlier_key(by: str, key: Any) -> Any:
+    """The group a year earlier that a group is compared with: the same key, and for a month the same
+    month one year before ("2026-03" → "2025-03")."""
+    if by == "month" and isinstance(key, str) and len(key) == 7 and key[:4].isdigit():
+        return f"{int(key[:4]) - 1:04d}{key[4:]}"
+    return key
+
+
+def _groups(by: str, rows: list[dict], year_ago: list[dict] | None) -> list[dict[str, Any]]:
+    """Each group's KPIs; with the year-earlier rows, each carries its own yoy_change (SPEC §10: group
+    KPIs carry the §7 names): its score against the same group's a year earlier."""
+    out = [{"key": r["g"], "kpis": kpis_from_stats(r)} for r in rows]
+    if year_ago is None:
+        return out
+    before = {r["g"]: r for r in year_ago}
+    for g in out:
+        g["kpis"]["yoy_change"] = _yoy(g["kpis"]["satisfaction_score"],
+                                       before.get(_year_earlier_key(by, g["key"]), {}))
+    return out
