@@ -833,3 +833,57 @@ STRINGS.update({
     "err_notify_email": ("邮箱地址无效：{email}", "Not a valid e-mail address: {email}"),
     "err_notify_hook": ("群机器人地址须以 https:// 或 http:// 开头", "A robot webhook URL starts with https:// or http://"),
 })
+
+# ---- issue 23: audit log, users and times in the reader's language (lib.services.admin_views) ----------
+STRINGS.update({
+    "tz_note": ("北京时间", "Beijing time"),
+    "at_business": ("时间（北京时间）", "Time (Beijing time)"),
+    "created_at_business": ("创建时间（北京时间）", "Created (Beijing time)"),
+    "locked_until_business": ("锁定至（北京时间）", "Locked until (Beijing time)"),
+    "entity_id": ("编号", "ID"),
+    "lang_zh": ("中文", "Chinese"), "lang_en": ("英文", "English"),
+    "aud_complaint": ("投诉", "Complaint"), "aud_issue": ("监督员问题", "Supervisor issue"),
+})
+STRINGS.update({f"aud_act_{code}": pair for code, pair in {
+    "login": ("登录", "Signed in"), "login_failed": ("登录失败", "Failed sign-in"), "logout": ("退出", "Signed out"),
+    "export": ("导出", "Export"), "import": ("导入", "Import"), "import_refused": ("导入被拒", "Import refused"),
+    "reveal_personal_data": ("查看联系方式", "Contact details shown"),
+    "user_add": ("新增用户", "User added"), "user_disable": ("停用用户", "User disabled"),
+    "user_enable": ("启用用户", "User enabled"), "user_role": ("变更角色", "Role changed"),
+    "user_scope": ("变更数据范围", "Data scope changed"), "user_password_reset": ("重置密码", "Password reset"),
+    "user_email": ("变更邮箱", "E-mail changed"),
+    "setting_change": ("修改设置", "Setting changed"), "sla_recompute": ("时限重算", "Due times recomputed"),
+    "targets_saved": ("保存目标", "Targets saved"), "benchmarks_saved": ("保存行业基准", "Benchmarks saved"),
+    "calendar_set": ("设置节假日", "Holiday calendar set"),
+    "supervisor_add": ("新增监督员", "Supervisor added"), "supervisor_update": ("修改监督员", "Supervisor changed"),
+    "supervision_activity_add": ("登记监督活动", "Supervision activity logged"),
+    "listening_activity_add": ("登记倾听活动", "Listening activity logged"),
+    "view_saved": ("保存视图", "View saved"), "view_deleted": ("删除视图", "View deleted"),
+    "notify_subscribe": ("订阅通知", "Subscribed"), "notify_unsubscribe": ("取消订阅", "Unsubscribed"),
+    "notify_defaults": ("通知默认设置", "Notification defaults"), "notify_webhook": ("群机器人设置", "Robot webhook set"),
+    "notify_sent": ("通知已发送", "Notification sent"), "notify_failed": ("通知发送失败", "Notification failed"),
+    "notify_retry": ("通知重新发送", "Notifications resent"),
+    "backup": ("备份", "Backup"), "restore": ("恢复", "Restore"), "append": ("追加", "Append"),
+    "verify": ("校验", "Verify"), "rebuild": ("重建", "Rebuild"),
+}.items()})
+STRINGS.update({f"aud_ent_{code}": pair for code, pair in {
+    "backup": ("备份", "Backup"), "benchmark": ("行业基准", "Benchmark"), "complaint": ("投诉", "Complaint"),
+    "kpi_target": ("指标目标", "KPI target"), "listening_activity": ("倾听活动", "Listening activity"),
+    "notify_outbox": ("通知", "Notification"), "notify_webhook": ("群机器人", "Robot webhook"),
+    "saved_view": ("保存的视图", "Saved view"), "setting": ("设置", "Setting"),
+    "supervision_activity": ("监督活动", "Supervision activity"), "supervisor": ("监督员", "Supervisor"),
+    "supervisor_issue": ("监督员问题", "Supervisor issue"), "user": ("用户", "User"),
+}.items()})
+STRINGS.update({f"aud_key_{code}": pair for code, pair in {
+    "format": ("格式", "Format"), "rows": ("行数", "Rows"), "file": ("文件", "File"), "as": ("身份", "As"),
+    "os_user": ("系统用户", "OS user"), "event": ("事件", "Event"), "channel": ("渠道", "Channel"),
+    "record": ("记录", "Record"), "kind": ("类型", "Kind"), "company": ("公司", "Company"),
+    "active": ("启用", "Active"), "role": ("角色", "Role"), "scope": ("数据范围", "Data scope"),
+    "from": ("原值", "From"), "to": ("新值", "To"), "reason": ("原因", "Reason"),
+    "holidays": ("节假日天数", "Holidays"), "workdays": ("调休上班天数", "Make-up working days"),
+    "changes": ("变更", "Changes"), "note": ("备注", "Note"), "complaints": ("投诉数", "Complaints"),
+    "changed": ("变更数", "Changed"), "before": ("原条数", "Before"), "after": ("新条数", "After"),
+    "employee_no": ("员工编号", "Employee no."), "type": ("类型", "Type"), "date": ("日期", "Date"),
+    "errors": ("错误数", "Errors"), "inserted": ("新增", "Added"), "updated": ("更新", "Updated"),
+    "unchanged": ("未变", "Unchanged"), "participants": ("参与人数", "Participants"),
+}.items()})

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from lib import analytics, auth, charts, exports, privacy, scope, sla
 from lib.config import get_settings, is_loopback
-from lib.db import BUSINESS_TZ, local_now, make_engine, session_scope
+from lib.db import local_now, make_engine, session_scope
 from lib.errors import DomainError
 from lib.i18n import LANGUAGES, STRINGS, md_escape, t
 from lib.imports import registry
@@ -632,22 +632,22 @@ def complaint_categories() -> list[str]:
 def present_events(events, vocabulary: str = "complaint", *, revealed: bool = False):
     """Event history: who, when, what — changes as "field: old → new" lines, plain text. Names and
     phones in the changes are masked unless this record's personal data is revealed to the viewer."""
+    language = lang()
+
     def value(field: str, shown) -> str:
-        return "—" if shown in (None, "") else str(shown if revealed else privacy.mask_field(field, shown))
+        if shown in (None, ""):
+            return "—"
+        return audit_service.change_value(field, shown if revealed else privacy.mask_field(field, shown), language,
+                                          vocabulary)
 
     def describe(changes: str | None) -> str:
-        if not changes:
-            return ""
-        return "; ".join(f"{_field(k)}: {value(k, a)} → {value(k, b)}" for k, (a, b) in json.loads(changes).items())
+        return audit_service.changes_text(json.loads(changes), language, vocabulary, value) if changes else ""
 
-    def _field(name: str) -> str:
-        return tr(f"col_{name}") if f"col_{name}" in STRINGS else name
-
-    local = pd.to_datetime(events["at"]).dt.tz_localize("UTC").dt.tz_convert(BUSINESS_TZ).dt.tz_localize(None)
+    local = audit_service.to_business_time(events["at"])
     prefix = "event" if vocabulary == "complaint" else "iev"
     shown = events.assign(at=local, action=[tr(f"{prefix}_{a}") for a in events["action"]],
                           changes=[describe(c) for c in events["changes"]])
-    return shown.rename(columns={"at": tr("at"), "actor": tr("actor"), "action": tr("action"),
+    return shown.rename(columns={"at": tr("at_business"), "actor": tr("actor"), "action": tr("action"),
                                  "changes": tr("changes"), "note": tr("note"), "told": tr("iss_what_told")})
 
 

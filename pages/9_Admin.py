@@ -39,9 +39,7 @@ tab_users, tab_sla, tab_targets, tab_types, tab_bench, tab_audit = st.tabs([
 with tab_users:
     with session_scope(engine, readonly=True) as session:
         table = admin_views.users_table(session=session)
-    shown = table.assign(role=table.role.map(lambda r: label("role", r, lang)),
-                         scope=[ui.scope_text(scope.parse(s.replace("; ", "\n"))) for s in table.scope])
-    st.dataframe(shown.rename(columns={"scope": tr("scope")}), hide_index=True, width="stretch",
+    st.dataframe(admin_views.present_users(table, lang, ui.scope_text), hide_index=True, width="stretch",
                  key="admin_users_table")
     with session_scope(engine, readonly=True) as session:
         scope_options = org.scope_choices(session=session)
@@ -243,13 +241,13 @@ with tab_audit:
     c1, c2, c3, c4 = st.columns(4)
     actor = c1.text_input(tr("actor"), key="admin_audit_actor")
     action_filter = c2.selectbox(tr("action"), ["", *known_actions],
-                                 format_func=lambda a: a or tr("all"), key="admin_audit_action")
-    start = c3.date_input(tr("date_from"), value=date.today() - timedelta(days=30), min_value=date(2000, 1, 1),
+                                 format_func=lambda a: audit.action_label(a, lang) if a else tr("all"),
+                                 key="admin_audit_action")
+    business_today = local_now().date()  # the dates are business days (Asia/Shanghai), as the log shows them
+    start = c3.date_input(tr("date_from"), value=business_today - timedelta(days=30), min_value=date(2000, 1, 1),
                           key="admin_audit_from")
-    end = c4.date_input(tr("date_to"), value=date.today(), min_value=date(2000, 1, 1), key="admin_audit_to")
+    end = c4.date_input(tr("date_to"), value=business_today, min_value=date(2000, 1, 1), key="admin_audit_to")
     with session_scope(engine, readonly=True) as session:
         log = admin_views.audit_table(session=session, actor=actor.strip(), action=action_filter,
                                       start=start, end=end)
-    st.dataframe(log.rename(columns={"at": tr("at"), "actor": tr("actor"), "action": tr("action"),
-                                     "entity": tr("entity"), "entity_id": "ID", "detail": tr("detail")}),
-                 hide_index=True, width="stretch", key="admin_audit_table")
+    st.dataframe(audit.present(log, lang), hide_index=True, width="stretch", key="admin_audit_table")

@@ -16,6 +16,7 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import String, func, select, text, type_coerce
@@ -23,7 +24,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from lib.config import backup_key
-from lib.db import utcnow
+from lib.db import BUSINESS_TZ, utcnow
+from lib.i18n import STRINGS, t
 from lib.models import AuditLog
 
 GENESIS = "0" * 64  # the prev_hash of the first row
@@ -148,21 +150,163 @@ def head(conn: Connection) -> dict[str, object] | None:
 
 def search(
     *, session: Session, actor: str | None = None, action: str | None = None,
-    start: date | None = None, end: date | None = None, limit: int = 500,
+    start: date | None = None, end: date | None = None, limit: int = 500, business_dates: bool = False,
 ) -> pd.DataFrame:
+    """Newest first. `start`/`end` are UTC dates (the stored clock), or with `business_dates` days of
+    the business calendar (Asia/Shanghai): 1 December then runs from 30 November 16:00 UTC."""
     stmt = select(AuditLog.at, AuditLog.actor, AuditLog.action, AuditLog.entity,
                   AuditLog.entity_id, AuditLog.detail).order_by(AuditLog.id.desc()).limit(limit)
     if actor:
         stmt = stmt.where(AuditLog.actor == actor)
     if action:
         stmt = stmt.where(AuditLog.action == action)
+    shift = _utc_offset if business_dates else (lambda moment: moment)
     if start:
-        stmt = stmt.where(AuditLog.at >= datetime.combine(start, datetime.min.time()))
+        stmt = stmt.where(AuditLog.at >= shift(datetime.combine(start, datetime.min.time())))
     if end:
-        stmt = stmt.where(AuditLog.at < datetime.combine(end, datetime.min.time()) + pd.Timedelta(days=1))
+        stmt = stmt.where(AuditLog.at < shift(datetime.combine(end, datetime.min.time()) + pd.Timedelta(days=1)))
     rows = session.execute(stmt).all()
     return pd.DataFrame(rows, columns=["at", "actor", "action", "entity", "entity_id", "detail"])
 
 
 def actions(*, session: Session) -> list[str]:
     return list(session.scalars(select(AuditLog.action).distinct().order_by(AuditLog.action)))
+
+
+# ---- presentation: what a reader sees of the log, in their language and in business time ----------------
+def _utc_offset(local: datetime) -> datetime:
+    """A naive business-time moment as the naive UTC the log stores."""
+    return local.replace(tzinfo=BUSINESS_TZ).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def to_business_time(values) -> pd.Series:
+    """Naive UTC stamps (audit, users' created_at) as naive business time (Asia/Shanghai), to the second."""
+    stamps = pd.to_datetime(pd.Series(values, dtype="object"), errors="coerce")
+    return stamps.dt.tz_localize("UTC").dt.tz_convert(BUSINESS_TZ).dt.tz_localize(None).dt.floor("s")
+
+
+def action_label(code: str | None, lang: str) -> str:
+    """An audit action in words; complaint_… and issue_… name the record's own history event."""
+    code = str(code or "")
+    if f"aud_act_{code}" in STRINGS:
+        return t(f"aud_act_{code}", lang)
+    for prefix, kind, events in (("complaint_", "aud_complaint", "event_"), ("issue_", "aud_issue", "iev_")):
+        if code.startswith(prefix) and f"{events}{code[len(prefix):]}" in STRINGS:
+            return f"{t(kind, lang)}：{t(events + code[len(prefix):], lang)}" if lang == "zh" else \
+                f"{t(kind, lang)}: {t(events + code[len(prefix):], lang)}"
+    return code
+
+
+def entity_label(code: str | None, lang: str) -> str:
+    code = str(code or "")
+    return t(f"aud_ent_{code}", lang) if f"aud_ent_{code}" in STRINGS else code
+
+
+# Fields of a record's history whose values are vocabulary codes (shown as their labels).
+FIELD_VOCAB = {
+    "complaint": {"status": "complaint_status", "channel": "channel", "business_line": "business_line",
+                  "category": "category", "severity": "severity", "escalation_level": "escalation_level"},
+    "issue": {"status": "issue_status", "category": "category", "responsible_party": "responsible_party"},
+}
+RECORD_OF_ENTITY = {"complaint": "complaint", "supervisor_issue": "issue"}
+_FLAGS = {"responsible", "active"}
+
+
+def field_label(field: str, lang: str, record: str = "complaint") -> str:
+    """A history field's name in words: the record's own column header, else the common one."""
+    for name in ((f"iss_col_{field}", f"col_{field}") if record == "issue" else (f"col_{field}", f"iss_col_{field}")):
+        if name in STRINGS:
+            return t(name, lang)
+    return _key_text(field, lang)
+
+
+def change_value(field: str, value: object, lang: str, record: str = "complaint") -> str:
+    """One side of a change as a reader sees it: a code as its label, a flag as 是/否, nothing as —."""
+    from lib.vocab import label
+
+    if value is None or value == "":
+        return "—"
+    vocabulary = FIELD_VOCAB.get(record, {}).get(field)
+    if vocabulary:
+        return label(vocabulary, str(value), lang)
+    if field in _FLAGS and str(value) in ("True", "False", "true", "false", "1", "0"):
+        return t("yes" if str(value) in ("True", "true", "1") else "no", lang)
+    return str(value)
+
+
+def changes_text(changes: dict, lang: str, record: str = "complaint", shown=None) -> str:
+    """{"status": ["received", "in_progress"]} → "状态：已受理 → 处理中" (one change per part, "；")."""
+    shown = shown or (lambda field, value: change_value(field, value, lang, record))
+    colon, sep = ("：", "；") if lang == "zh" else (": ", "; ")
+    parts = []
+    for field, pair in changes.items():
+        old, new = pair if isinstance(pair, (list, tuple)) and len(pair) == 2 else (None, pair)
+        parts.append(f"{field_label(field, lang, record)}{colon}{shown(field, old)} → {shown(field, new)}")
+    return sep.join(parts)
+
+
+def _value_text(value: object, lang: str) -> str:
+    from lib.vocab import label
+
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return t("yes" if value else "no", lang)
+    if isinstance(value, list):
+        return ("、" if lang == "zh" else ", ").join(_value_text(v, lang) for v in value)
+    if isinstance(value, dict):
+        return detail_text(value, lang)
+    if value == "group":
+        return t("scope_group", lang)
+    if value in _ROLES:
+        return label("role", value, lang)
+    return str(value)
+
+
+def _key_text(key: str, lang: str) -> str:
+    for name in (f"aud_key_{key}", f"col_{key}"):
+        if name in STRINGS:
+            return t(name, lang)
+    return key
+
+
+def detail_text(detail: object, lang: str, entity: str | None = None) -> str:
+    """An entry's JSON detail as "名称: 值 | …" in the reader's language; a record's changes as
+    "字段：旧 → 新" with codes as labels. Plain text (tables never render HTML); a detail that is not
+    JSON shows as stored."""
+    if detail is None or (isinstance(detail, float) and pd.isna(detail)) or detail == "":
+        return ""
+    data = detail
+    if isinstance(detail, str):
+        try:
+            data = json.loads(detail)
+        except ValueError:
+            return detail
+    if not isinstance(data, dict):
+        return _value_text(data, lang)
+    record = RECORD_OF_ENTITY.get(entity or "", "complaint")
+    colon = "：" if lang == "zh" else ": "
+    parts = []
+    for key, value in data.items():
+        if key == "changes" and isinstance(value, dict):
+            parts.append(changes_text(value, lang, record) if value else f"{_key_text(key, lang)}{colon}—")
+        else:
+            parts.append(f"{_key_text(key, lang)}{colon}{_value_text(value, lang)}")
+    return " | ".join(parts)
+
+
+def present(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The log as a reader sees it: business time (the header says so, once), actions, objects and
+    details in words, headers in the reader's language."""
+    shown = pd.DataFrame({
+        t("at_business", lang): to_business_time(frame["at"]),
+        t("actor", lang): frame["actor"],
+        t("action", lang): [action_label(a, lang) for a in frame["action"]],
+        t("entity", lang): [entity_label(e, lang) for e in frame["entity"]],
+        t("entity_id", lang): frame["entity_id"],
+        t("detail", lang): [detail_text(d, lang, e) for d, e in zip(frame["detail"], frame["entity"], strict=True)],
+    })
+    return shown
+
+
+_ROLES = ("executive", "staff", "admin")

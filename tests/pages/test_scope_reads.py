@@ -181,7 +181,7 @@ def test_the_admin_sees_scopes_and_changes_one_audited():
                            password="scoped-pass-1", scope=scope.parse("company:深圳公司"))
     at = app("pages/9_Admin.py", "admin1").run()
     assert not at.exception, at.exception
-    table = at.dataframe[0].value.set_index("username")
+    table = at.dataframe[0].value.set_index("用户名")
     assert table.loc["rd_hn_exec", "数据范围"] == "区域 华南" and table.loc["admin1", "数据范围"] == "集团（全部）"
     at.selectbox(key="admin_scope_target").set_value("rd_scope_target")
     at.radio(key="admin_scope_scope_kind").set_value("entries")

@@ -64,3 +64,23 @@ def test_with_english_stored_the_radio_shows_english_and_clicking_chinese_switch
         assert "总部客户关系总览" in [x.value for x in at.title]
         assert at.radio(key="crhq_lang_switch").value == "zh"
         assert _stored("exec1") == "zh"
+
+
+def test_the_admin_page_reads_times_in_business_time_and_defaults_the_audit_filter_to_the_business_date(
+        monkeypatch):
+    """At 01:30 in Beijing the server's UTC date is still the day before: the filter's default is the
+    business date, and the log and users' created_at say once that they are Beijing time."""
+    from datetime import date, datetime, timedelta
+
+    import lib.db
+
+    business_day = date.today() + timedelta(days=1)
+    monkeypatch.setattr(lib.db, "local_now", lambda: datetime.combine(business_day, datetime.min.time()).replace(
+        hour=1, minute=30))
+    at = app("pages/9_Admin.py", "admin1").run()
+    assert not at.exception, at.exception
+    assert at.date_input(key="admin_audit_to").value == business_day
+    assert at.date_input(key="admin_audit_from").value == business_day - timedelta(days=30)
+    headers = {c for d in at.dataframe for c in d.value.columns}
+    assert {"时间（北京时间）", "创建时间（北京时间）", "操作", "详情", "用户名", "角色"} <= headers
+    assert not {"at", "created_at", "username", "role", "ID"} & headers
