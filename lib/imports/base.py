@@ -14,11 +14,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import event, inspect
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from lib.db import big_page_cache, checkpoint_in_background, insert_columns, is_sqlite, session_scope
-from lib.imports.core import Batch, Column, ImportResult, RowError, duplicate_errors, validate
+from lib.imports.core import CHANGES_SHOWN, Batch, Column, ImportResult, RowError, as_headed, duplicate_errors, validate
 from lib.imports.journal import Journal
 from lib.imports.limits import Limits, get_limits
 from lib.imports.reach import errors as reach_errors
@@ -92,11 +94,12 @@ def run_import(importer: Importer, data: bytes, filename: str, *, session: Sessi
             errors += importer.resolve(reader, batch)
     if errors:
         errors.sort(key=lambda e: e.row)  # stable: within a line, cell errors before cross-field ones
-        raise ImportRejected("imp_err_rows", errors=errors, n=len({e.row for e in errors}))
+        raise ImportRejected("imp_err_rows", errors=as_headed(errors, batch.headers), n=len({e.row for e in errors}))
     try:
         return _write(importer, batch, filename, session, actor, dry_run, progress, limits)
     except WriteRefused as exc:
-        raise ImportRejected("imp_err_rows", errors=exc.errors, n=len({e.row for e in exc.errors})) from None
+        raise ImportRejected("imp_err_rows", errors=as_headed(exc.errors, batch.headers),
+                             n=len({e.row for e in exc.errors})) from None
 
 
 def parse_file(importer: Importer, data: bytes, filename: str, limits: Limits) -> tuple[Batch, list[RowError]]:
@@ -138,6 +141,8 @@ def _write(importer: Importer, batch: Batch, filename: str, session: Session, ac
     ctx = WriteContext(session, actor, result, None, {"filename": filename},  # type: ignore[arg-type]
                        present=frozenset(batch.columns))
     ctx.journal.watch(session)
+    noted = _ChangeNotes(result)
+    event.listen(session, "before_flush", noted.before_flush)
     position = 0
     try:
         while True:
@@ -181,7 +186,62 @@ def _write(importer: Importer, batch: Batch, filename: str, session: Session, ac
         busy = "locked" in str(exc.orig if hasattr(exc, "orig") else exc)
         raise ImportRejected("imp_err_busy" if busy else "imp_err_database", detail=type(exc).__name__) from exc
     finally:
+        event.remove(session, "before_flush", noted.before_flush)
         ctx.journal.unwatch(session)
+
+
+KEY_FIELDS = ("ref", "supervisor_no", "employee_no", "issue_no", "username")
+NOT_SHOWN = frozenset({"id", "created_at", "updated_at", "version"})
+
+
+class _ChangeNotes:
+    """The stored values an import changes, field by field, noted from the session's dirty records
+    before each flush (every importer updates through the ORM): what a dry run shows as "updated"."""
+
+    def __init__(self, result: ImportResult) -> None:
+        self.result = result
+        self.seen: set[tuple] = set()
+
+    def before_flush(self, session: Session, _context, _instances) -> None:
+        for obj in session.dirty:
+            state = inspect(obj)
+            if state.mapper.local_table.name == "audit_log":
+                continue
+            key = next((str(getattr(obj, k)) for k in KEY_FIELDS if k in state.mapper.attrs), str(state.identity))
+            for name in state.committed_state:
+                prop = state.mapper.attrs.get(name)
+                if not getattr(prop, "columns", None) or name in NOT_SHOWN:
+                    continue
+                history = state.attrs[name].history
+                if not history.added or not history.deleted or history.added[0] == history.deleted[0]:
+                    continue
+                mark = (state.mapper.local_table.name, state.identity, name)
+                if mark in self.seen:
+                    continue
+                self.seen.add(mark)
+                self.result.changed_fields[name] = self.result.changed_fields.get(name, 0) + 1
+                if len(self.result.changes) < CHANGES_SHOWN:
+                    old, new = history.deleted[0], history.added[0]
+                    self.result.changes.append({"key": key, "field": name,
+                                                "old": None if old is None else str(old),
+                                                "new": None if new is None else str(new)})
+
+
+def record_refusal(engine: Engine, *, actor: str, kind: str, filename: str, exc: ImportRejected,
+                   dry_run: bool) -> None:
+    """A refused import in the audit log, in a transaction of its own: the import's own transaction
+    was rolled back (session_scope rolls back on the exception), its audit row with it."""
+    importer = _importers().get(kind)
+    with session_scope(engine) as session:
+        audit.record(session=session, actor=actor, action="import_refused",
+                     entity=importer.entity if importer else None,
+                     detail={"kind": kind, "file": filename, "reason": exc.key, "errors": len(exc.errors),
+                             "rows_refused": len({e.row for e in exc.errors}), "dry_run": dry_run})
+
+
+def _importers() -> dict[str, Importer]:
+    from lib.imports.registry import IMPORTERS  # the registry imports this module
+    return IMPORTERS
 
 
 def _write_chunk(importer: Importer, part: Batch, ctx: WriteContext) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from lib.exports import neutralise
-from lib.vocab import lookup, normalise_text
+from lib.vocab import VOCABULARIES, lookup, normalise_text
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class RowError:
     value: str
     reason_zh: str
     reason_en: str
+    header: str = ""  # the column as the file's own header names it (受理时间), shown in the report
 
     def __post_init__(self) -> None:
         value = self.value.replace("\x00", "\\x00")
@@ -71,6 +72,13 @@ class ImportResult:
     created_projects: int = 0
     dry_run: bool = False
     errors: list[RowError] = field(default_factory=list)
+    # The updates found (a dry run's preview): each changed field with how many records it changes,
+    # and the first CHANGES_SHOWN changes as {"key", "field", "old", "new"}.
+    changed_fields: dict[str, int] = field(default_factory=dict)
+    changes: list[dict[str, str | None]] = field(default_factory=list)
+
+
+CHANGES_SHOWN = 200
 
 
 def map_headers(columns: list[str], specs: list[Column]) -> tuple[dict[str, str], list[RowError]]:
@@ -117,6 +125,7 @@ def text(value: Any) -> str | None:
 _DT_FORMATS = ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S",
                "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M")
 EXCEL_EPOCH = datetime(1899, 12, 30)
+_DATE_SHAPE = re.compile(r"\d{4}([-/])\d{1,2}\1\d{1,2}([ T]\d{1,2}:\d{1,2}(:\d{1,2}(\.\d{1,6})?)?)?")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?")
 
 
@@ -145,6 +154,8 @@ def parse_datetime(value: Any) -> datetime | None:
             return datetime.strptime(raw, fmt)
         except ValueError:
             continue
+    if _DATE_SHAPE.fullmatch(raw):  # the right shape, an impossible calendar day or time (2020/02/30)
+        raise CellError("不是真实存在的日期或时间", "not a real date or time")
     raise CellError("日期时间格式无法识别（应为 YYYY-MM-DD[ HH:MM[:SS]] 或 YYYY/MM/DD）",
                     "unrecognised date/time (use YYYY-MM-DD[ HH:MM[:SS]] or YYYY/MM/DD)")
 
@@ -194,9 +205,19 @@ def parse_vocab(vocabulary: str) -> Callable[[Any], str | None]:
             return None
         code = lookup(vocabulary, raw)
         if code is None:
-            raise CellError("不是可识别的取值", f"not a known {vocabulary.replace('_', ' ')}")
+            terms = VOCABULARIES[vocabulary].values()
+            raise CellError("不是可识别的取值，可选：" + "、".join(t.zh for t in terms),
+                            f"not a known {vocabulary.replace('_', ' ')}; allowed: " + ", ".join(t.en for t in terms))
         return code
     return parse
+
+
+def as_headed(errors: list[RowError], headers: dict[str, str]) -> list[RowError]:
+    """The errors with each column's header as the file names it (受理时间, not received_at); `column`
+    keeps the canonical name."""
+    for error in errors:
+        error.header = error.header or headers.get(error.column, "")
+    return errors
 
 
 def required_error(line: int, spec: Column) -> RowError:
@@ -212,6 +233,7 @@ class Batch:
     """
     lines: list[int]
     columns: dict[str, list[Any]]
+    headers: dict[str, str] = field(default_factory=dict)  # canonical name → the file's own header
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -232,6 +254,7 @@ class Batch:
     def extend(self, other: Batch) -> None:
         """Append another chunk of the same file (columns the chunks share: one header)."""
         self.lines.extend(other.lines)
+        self.headers.update({k: v for k, v in other.headers.items() if k not in self.headers})
         for name, values in other.columns.items():
             self.columns.setdefault(name, []).extend(values)
 
@@ -293,7 +316,7 @@ def validate(frame: pd.DataFrame, columns: list[Column], key: tuple[str, ...] = 
             errors += [required_error(lines[offset], spec) for offset, value in enumerate(values)
                        if value is None and offset not in failed]
         parsed[name] = values
-    batch = Batch(lines, parsed)
+    batch = Batch(lines, parsed, {name: str(raw) for raw, name in mapping.items()})
     if key:
         errors += duplicate_errors(batch, key)
     errors.sort(key=lambda e: e.row)  # stable: within a line, columns in file order, duplicates last
@@ -441,7 +464,7 @@ def parse_number(value: Any) -> float | None:
 
 
 def error_report(errors: list[RowError]) -> pd.DataFrame:
-    return pd.DataFrame([e.__dict__ for e in errors],
+    return pd.DataFrame([{**e.__dict__, "column": e.header or e.column} for e in errors],
                         columns=["row", "column", "value", "reason_zh", "reason_en"]).rename(columns={
         "row": "行号 row", "column": "列 column", "value": "值 value",
         "reason_zh": "原因", "reason_en": "reason"})
