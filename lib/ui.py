@@ -377,7 +377,9 @@ def multi(col, prefix: str, name: str, options, vocabulary: str | None = None) -
     """A multiselect whose empty choice means "all", with vocabulary codes shown as labels."""
     language = lang()
     fmt = (lambda c: label(vocabulary, c, language)) if vocabulary else str
-    return tuple(col.multiselect(tr(name), options, format_func=fmt, key=f"{prefix}_{name}", placeholder=tr("all")))
+    # No Streamlit "Select all" (English, and the same as choosing nothing here: empty means all)
+    return tuple(col.multiselect(tr(name), options, format_func=fmt, key=f"{prefix}_{name}", placeholder=tr("all"),
+                                 select_all=False))
 
 
 def org_filters(prefix: str, **extra: tuple[str, list, str | None]) -> KpiFilter:

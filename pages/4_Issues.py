@@ -46,8 +46,9 @@ if writer:
             c1, c2, c3 = st.columns(3)
             c1.date_input(tr("iss_col_raised_on"), value=today, max_value=today, key="iss_new_raised")
             choices = ui.cached(issues.supervisor_choices, reach=ui.current_reach())
+            # No "Select all" (one click attached 232 supervisors to one issue): each raiser is picked by hand.
             c1.multiselect(tr("iss_supervisors"), list(choices), format_func=choices.get, key="iss_new_supervisors",
-                           help=tr("iss_supervisors_help"), placeholder=tr("choose"))
+                           help=tr("iss_supervisors_help"), placeholder=tr("choose"), select_all=False)
             recent = ui.cached(supervision.activities_frame, ui.scoped(KpiFilter(today - timedelta(days=180), today)))
             activity_labels = {int(r.id): f"{r.activity_date} · {r.project} · "
                                f"{label('supervision_activity_type', r.activity_type, lang)}"

@@ -50,7 +50,7 @@ with tab_users:
                         format_func=lambda k: tr("scope_group") if k == "group" else tr("scope_kind_entries"))
         picked = [f"{name}:{value}" for name in ("region", "company", "project")
                   for value in st.multiselect(tr(f"scope_{name}"), scope_options[name], key=f"{prefix}_scope_{name}",
-                                              placeholder=tr("choose"))]
+                                              placeholder=tr("choose"), select_all=False)]
         if kind == "group":
             return scope.GROUP_SCOPE
         return scope.parse(picked) if picked else None

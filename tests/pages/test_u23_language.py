@@ -84,3 +84,13 @@ def test_the_admin_page_reads_times_in_business_time_and_defaults_the_audit_filt
     headers = {c for d in at.dataframe for c in d.value.columns}
     assert {"时间（北京时间）", "创建时间（北京时间）", "操作", "详情", "用户名", "角色"} <= headers
     assert not {"at", "created_at", "username", "role", "ID"} & headers
+
+
+def test_the_supervisor_picker_and_the_filters_offer_no_select_all():
+    """One click on Streamlit's "Select all" attached 232 supervisors to one issue; the filters' empty
+    choice already means all. The proto's select_all threshold 0 draws no such option."""
+    at = app("pages/4_Issues.py", "staff1").run()
+    assert not at.exception, at.exception
+    picker = at.multiselect(key="iss_new_supervisors")
+    assert len(picker.options) > 1 and picker.proto.select_all == 0
+    assert at.multiselect(key="iss_company").proto.select_all == 0  # ui.multi / org filters
