@@ -225,6 +225,18 @@ STRINGS.update({
     "imp_done": ("导入完成：共 {rows} 行，新增 {inserted}，更新 {updated}，未变 {unchanged}，新建项目 {created_projects}。",
                  "Imported {rows} rows: {inserted} new, {updated} updated, {unchanged} unchanged, "
                  "{created_projects} new projects."),
+    "import_check_button": ("检查文件（预览，不写入）", "Check the file (preview, nothing written)"),
+    "import_confirm": ("确认导入", "Confirm the import"),
+    "import_cancel": ("取消", "Cancel"),
+    "imp_preview": ("预览（尚未写入）：共 {rows} 行，将新增 {inserted}，更新 {updated}，未变 {unchanged}，"
+                    "拒绝 0，新建项目 {created_projects}。确认后才会写入。",
+                    "Preview (nothing written yet): {rows} rows — {inserted} to add, {updated} to update, "
+                    "{unchanged} unchanged, 0 refused, {created_projects} new projects. Confirm to write."),
+    "imp_preview_fields": ("将被更改的字段（记录数）：{fields}", "Fields that will change (records): {fields}"),
+    "imp_col_key": ("记录", "Record"),
+    "imp_col_field": ("字段", "Field"),
+    "imp_col_old": ("现值", "Current value"),
+    "imp_col_new": ("导入后", "After import"),
 })
 
 STRINGS.update({

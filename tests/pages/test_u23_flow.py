@@ -1,0 +1,88 @@
+"""Issue #23 items 7 and 13 on the pages: an upload is checked first (a preview of what would be added,
+updated field by field, unchanged), written only on confirmation, and the page is drawn again from
+fresh caches; a refused upload is audited; filters are kept in the address bar."""
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+from sqlalchemy import delete, select
+
+from lib import config
+from lib.db import make_engine, session_scope
+from lib.imports.registry import import_file
+from lib.models import AuditLog, Company, Employee
+from tests.pages.conftest import app
+
+ROSTER = "工号,姓名,公司,部门,是否管理层,入职日期,离职日期\n"
+
+
+class _Upload:
+    def __init__(self, data: bytes, name: str) -> None:
+        self.data, self.name = data, name
+
+    def getvalue(self) -> bytes:
+        return self.data
+
+
+@pytest.fixture
+def roster(monkeypatch):
+    """One stored employee (E990001, 客服部) of the demo's first company; the files the uploader hands over."""
+    engine = make_engine(config.get_settings().database_url)
+    with session_scope(engine) as session:
+        company = session.scalar(select(Company.name).order_by(Company.id))
+        import_file("employees", (ROSTER + f"E990001,测试甲,{company},客服部,否,2021-08-27,\n").encode(), "a.csv",
+                    session=session, actor="t")
+    files: dict[str, _Upload] = {}
+    real = st.file_uploader
+    monkeypatch.setattr(st, "file_uploader", lambda label, *a, key=None, **k: files.get(key) if key in files
+                        else real(label, *a, key=key, **k))
+    yield engine, company, files
+    with session_scope(engine) as session:
+        session.execute(delete(Employee).where(Employee.employee_no.in_(["E990001", "E990002"])))
+
+
+def _department(engine, number: str) -> str | None:
+    with session_scope(engine) as session:
+        return session.scalar(select(Employee.department).where(Employee.employee_no == number))
+
+
+def test_an_upload_is_previewed_field_by_field_and_written_only_when_confirmed(roster):
+    engine, company, files = roster
+    files["employees_upload"] = _Upload((ROSTER + f"E990001,测试甲,{company},物业部,否,2021-08-27,\n"
+                                         f"E990002,测试乙,{company},客服部,否,2022-03-04,\n").encode(), "b.csv")
+    at = app("pages/5_Listening.py", "staff1")
+    at.run()
+    assert not at.exception, at.exception
+    at.button(key="employees_import_btn").click().run()
+    assert not at.exception, at.exception
+    preview = [i.value for i in at.info if i.value.startswith("预览")]
+    assert preview == ["预览（尚未写入）：共 2 行，将新增 1，更新 1，未变 0，拒绝 0，新建项目 0。确认后才会写入。"]
+    changes = next(d.value for d in at.dataframe if "导入后" in d.value.columns)
+    assert changes.columns.tolist() == ["记录", "字段", "现值", "导入后"]
+    assert changes.values.tolist() == [["E990001", "部门", "客服部", "物业部"]]
+    assert "将被更改的字段（记录数）：部门 \\(1\\)" in [m.value for m in at.markdown]
+    assert _department(engine, "E990001") == "客服部" and _department(engine, "E990002") is None  # nothing written
+    at.button(key="employees_import_confirm").click().run()
+    assert not at.exception, at.exception
+    assert [s.value for s in at.success] == ["导入完成：共 2 行，新增 1，更新 1，未变 0，新建项目 0。"]
+    assert _department(engine, "E990001") == "物业部" and _department(engine, "E990002") == "客服部"
+    assert not [b for b in at.button if b.key == "employees_import_confirm"]  # the preview is gone
+
+
+def test_a_refused_upload_is_audited(roster):
+    engine, company, files = roster
+    files["employees_upload"] = _Upload((ROSTER + f"E990002,测试乙,{company},客服部,否,2022-02-30,\n").encode(),
+                                        "bad.csv")
+    with session_scope(engine) as session:
+        before = session.scalar(select(AuditLog.id).order_by(AuditLog.id.desc()).limit(1))
+    at = app("pages/5_Listening.py", "staff1")
+    at.run()
+    at.button(key="employees_import_btn").click().run()
+    assert not at.exception, at.exception
+    report = next(d.value for d in at.dataframe if "原因" in d.value.columns)
+    assert report.iloc[0].tolist()[:2] == [2, "入职日期"] and report["原因"].tolist() == ["不是真实存在的日期或时间"]
+    with session_scope(engine) as session:
+        rows = session.execute(select(AuditLog.actor, AuditLog.action, AuditLog.detail)
+                               .where(AuditLog.id > before)).all()
+    assert [(r.actor, r.action) for r in rows] == [("staff1", "import_refused")]
+    assert '"rows_refused": 1' in rows[0].detail and '"file": "bad.csv"' in rows[0].detail
