@@ -18,6 +18,7 @@ tr, lang = ui.tr, ui.lang()
 COLOUR = {"green": ":green[●]", "amber": ":orange[●]", "red": ":red[●]", None: ":gray[○]"}  # Streamlit directives
 CELL = {"green": "background-color: #d9f2d9", "amber": "background-color: #fff0c2",
         "red": "background-color: #f9d0d0"}
+FEW_CELL = "color: #999999; background-color: #f2f2f2"  # too few cases to judge (issue #23)
 
 st.title(tr("overview_title"))
 start, end = ui.period_picker("overview")
@@ -68,20 +69,28 @@ for area in ("complaints", "surveys", "listening", "supervisors"):
 
 st.subheader(tr("league_title"))
 st.caption(tr("league_note"))
+st.caption(tr("too_few_note", rule=" · ".join(f"{kpi_label(h.kpi, lang)} n ≥ {board.minimum[h.kpi]}"
+                                              for h in HEADLINES if h.kpi in board.minimum)))
 league = board.league
 if league.empty:
     st.info(tr("no_data"))
 else:
     shown_league = pd.DataFrame({
         # the rank among every company ranked: a scoped user sees its own rows only (SPEC §11)
-        tr("rank"): [f"{r} / {n}" for r, n in zip(league["rank"], league["of"], strict=True)],
+        # unranked (every KPI too few or missing): "—", after the ranked ones
+        tr("rank"): [f"{r} / {n}" if r is not None and r == r else "—"
+                     for r, n in zip(league["rank"], league["of"], strict=True)],
         tr("company"): league["company"],
         tr("composite"): [format_rate(None if v is None or v != v else v / 100) for v in league["composite"]],
-        **{kpi_label(h.kpi, lang): [shown(h.kind, v if v == v else None) for v in league[h.kpi]] for h in HEADLINES}})
+        # a value on fewer cases than the admin's minimum: greyed "too few", not in the composite (#23)
+        **{kpi_label(h.kpi, lang): [tr("too_few") if few is True else shown(h.kind, v if v == v else None)
+                                    for v, few in zip(league[h.kpi], league[f"{h.kpi}__few"], strict=True)]
+           for h in HEADLINES}})
     colours = pd.DataFrame("", index=shown_league.index, columns=shown_league.columns)
     for h in HEADLINES:
-        colours[kpi_label(h.kpi, lang)] = [CELL.get(c, "") if isinstance(c, str) else ""
-                                           for c in league[f"{h.kpi}__colour"]]
+        colours[kpi_label(h.kpi, lang)] = [FEW_CELL if few is True else CELL.get(c, "") if isinstance(c, str) else ""
+                                           for c, few in zip(league[f"{h.kpi}__colour"], league[f"{h.kpi}__few"],
+                                                             strict=True)]
     picked = st.dataframe(shown_league.style.apply(lambda _: colours, axis=None), hide_index=True,
                           key="overview_league", on_select="rerun", selection_mode="single-row")
     rows = picked.selection.rows if picked and picked.selection else []
@@ -123,8 +132,12 @@ trend = board.trend
 if trend.empty:
     st.info(tr("no_data"))
 else:
+    today = local_now().date()
+    trend = overview.with_partial(trend, start=start, end=end, today=today)  # #23: the unfinished month marked
     ui.chart(charts.volume_and_rate, trend, x_title=tr("month"), bar_title=tr("chart_volume"),
-             line_title=tr("kpi_resolution_rate"))
+             line_title=tr("kpi_resolution_rate"), partial_label=tr("partial_period"))
+    if trend["partial"].any():
+        st.caption(tr("partial_note", day=min(end, today).isoformat()))
 
 st.subheader(tr("report_title"))
 months = reports.recent_months(local_now().date(), 24)

@@ -611,6 +611,21 @@ STRINGS.update({
                     "Composite = the mean of value ÷ target over the headline KPIs that have both (each capped at "
                     "120%); green on target · yellow within the amber band · red off target · no colour: no target or no data."),
     "league_hint": ("选中一行可打开该公司的各领域页面。", "Select a row to open that company's area pages."),
+    "too_few": ("样本不足", "too few"),
+    "too_few_note": ("灰色“样本不足”：样本量低于管理员设定的最低样本量（{rule}），不计入综合得分、不排名、不做显著性检验。",
+                     "Grey \"too few\": fewer cases than the admin's minimum sample ({rule}); not in the composite, "
+                     "not ranked, not tested for change."),
+    "min_sample_title": ("最低样本量", "Minimum sample"),
+    "min_sample_help": ("某公司或单元格的样本量低于此值时，数值以灰色“样本不足”显示，不排名、不做显著性检验（用于公司排名、变化最大、热力图和月报；指标本身不变）。",
+                        "Below this many cases a company's or a cell's value is shown greyed as \"too few\", neither "
+                        "ranked nor tested (league, movers, heat maps and the monthly report; the KPIs themselves do not change)."),
+    "min_sample_saved": ("最低样本量已保存。", "Minimum sample saved."),
+    "partial_period": ("不完整月份", "partial month"),
+    "srv_legend_hint": ("点击图例中的触点只看该触点（按住 Shift 可多选），再次点击恢复全部。",
+                        "Click a touchpoint in the legend to show it alone (shift-click for more); click again for all."),
+    "partial_note": ("虚线/浅色 = 不完整月份（当月尚未结束，数据截至 {day}；或所选期间只含该月几天），不可与完整月份直接比较。",
+                     "Dashed / light = a partial month (the current month, data to {day}; or a month the period only "
+                     "partly covers): not comparable with whole months."),
     "open_for_company": ("打开该公司的：", "Open for this company:"),
     "rank": ("排名", "Rank"),
     "composite": ("综合得分", "Composite"),

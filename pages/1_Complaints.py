@@ -6,9 +6,10 @@ from dataclasses import replace
 import streamlit as st
 
 from lib import charts, exports, ui
+from lib.db import local_now
 from lib.i18n import format_number, format_rate, kpi_label
 from lib.pages import WRITERS
-from lib.services import complaint_views
+from lib.services import complaint_views, overview
 from lib.vocab import label
 
 user = ui.page_setup("complaints")
@@ -50,8 +51,13 @@ def drill(narrowed, caption: str, key: str) -> None:
 
 
 st.subheader(tr("chart_complaints_trend"))
+today = local_now().date()
+trend = overview.with_partial(trend, start=flt.start, end=flt.end, today=today)  # #23: the unfinished month
 trend_event = ui.chart(charts.volume_and_rate, trend, x_title=tr("month"), bar_title=tr("chart_volume"),
-                       line_title=tr("kpi_resolution_rate"), on_select="rerun", key="complaints_trend_chart")
+                       line_title=tr("kpi_resolution_rate"), on_select="rerun", key="complaints_trend_chart",
+                       partial_label=tr("partial_period"))
+if trend["partial"].any():
+    st.caption(tr("partial_note", day=min(flt.end, today).isoformat()))
 month = ui.picked(trend_event, "month")
 if month:
     drill(ui.month_filter(flt, month), month, "complaints_drill_month")

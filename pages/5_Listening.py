@@ -10,7 +10,7 @@ from lib.errors import DomainError
 from lib.i18n import format_number, format_rate, kpi_label
 from lib.kpis import listening as kpis
 from lib.pages import WRITERS
-from lib.services import issues
+from lib.services import issues, overview
 from lib.services import listening as svc
 from lib.vocab import CATEGORIES, RESPONSIBLE_PARTIES, label
 
@@ -50,12 +50,18 @@ for col, name in zip(cols, COUNTS, strict=True):
 
 st.subheader(tr("lis_trend"))
 monthly = ui.cached(kpis.compute, flt, activity_types=types, by="month").groups
-trend = pd.DataFrame([{"month": g["key"], "series": tr(f"tier_{tier}"), "rate": g["kpis"][name]}
-                      for g in monthly for tier, name in (("all", "participation_rate"),
-                                                          ("management", "participation_rate_management"),
-                                                          ("staff", "participation_rate_staff"))])
+trend = pd.DataFrame([{"month": g["key"], "series": tr(f"tier_{tier}"), "rate": g["kpis"][name],
+                       "n": g["kpis"][count]}
+                      for g in monthly for tier, name, count in (
+                          ("all", "participation_rate", "headcount"),
+                          ("management", "participation_rate_management", "headcount_management"),
+                          ("staff", "participation_rate_staff", "headcount_staff"))])
 if not trend.empty:
-    ui.chart(charts.rate_lines, trend, x_title=tr("month"), y_title=tr("rate"))
+    today = local_now().date()
+    trend = overview.with_partial(trend, start=flt.start, end=flt.end, today=today)  # #23: the unfinished month
+    ui.chart(charts.rate_lines, trend, x_title=tr("month"), y_title=tr("rate"), partial_label=tr("partial_period"))
+    if trend["partial"].any():
+        st.caption(tr("partial_note", day=min(flt.end, today).isoformat()))
 
 st.subheader(tr("lis_league"))
 tabs = st.tabs([tr("by_company"), tr("by_department")])

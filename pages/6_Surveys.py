@@ -8,9 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from lib import charts, exports, stats, ui
+from lib.db import local_now
 from lib.i18n import format_number, format_rate, kpi_label
 from lib.kpis.common import KpiFilter
 from lib.pages import WRITERS
+from lib.services import overview
 from lib.services import survey_views as views
 from lib.vocab import SURVEY_METHODS, TOUCHPOINTS, label
 
@@ -101,8 +103,14 @@ kpi = st.segmented_control(tr("srv_trend_kpi"), list(views.HEADLINE), format_fun
                            default="satisfaction_score", key="srv_trend_kpi") or "satisfaction_score"
 trend = ui.cached(views.trend, flt, kpi=kpi)
 trend = trend.dropna(subset=["value"]).assign(series=lambda f: [label("touchpoint", t, lang) for t in f["touchpoint"]])
+today = local_now().date()
+trend = overview.with_partial(trend, start=flt.start, end=flt.end, today=today)  # #23: the unfinished month
 event = ui.chart(charts.trend_with_bands, trend, x_title=tr("month"), y_title=kpi_label(kpi, lang),
-                 fmt=".1%" if kpi == "satisfaction_rate" else ".1f", on_select="rerun", key="srv_trend_chart")
+                 fmt=".1%" if kpi == "satisfaction_rate" else ".1f", on_select="rerun", key="srv_trend_chart",
+                 partial_label=tr("partial_period"))
+st.caption(tr("srv_legend_hint"))
+if trend["partial"].any():
+    st.caption(tr("partial_note", day=min(flt.end, today).isoformat()))
 month, touchpoint = ui.picked(event, "month"), ui.picked(event, "touchpoint")
 if month and touchpoint:
     show_responses(replace(ui.month_filter(flt, month), touchpoints=(touchpoint,)),
@@ -129,7 +137,7 @@ st.subheader(tr("srv_heatmap"))
 heat = ui.cached(views.heatmap, flt)
 heat = heat.assign(label=[label("dimension", d, lang) for d in heat["dimension"]])
 cell = ui.chart(charts.heatmap, heat, row_title=tr("project"), value_title=tr("srv_score"), on_select="rerun",
-                key="srv_heatmap_chart")
+                key="srv_heatmap_chart", few_label=tr("too_few"))
 project = ui.picked(cell, "key")
 if project:
     show_responses(replace(flt, projects=(project,)), project, "srv_drill_project")

@@ -131,12 +131,15 @@ wide.index.name = tr(by)
 if by2:
     wide.columns.name = tr(by2)
 
+# a rate reads as % (96.2%, not 0.9615) in the table as in the chart; the download keeps the number (#23)
+shown_columns = ({str(c): st.column_config.NumberColumn(format="percent") for c in wide.columns} if is_rate
+                 else None)
 if chart == "table":
-    st.dataframe(wide, key="exp_table")
+    st.dataframe(wide, key="exp_table", column_config=shown_columns)
 else:
     ui.chart(charts.pivot, shown, kind=chart, by=by, by2=by2, by_title=tr(by), by2_title=tr(by2) if by2 else None,
              value_title=title, fmt=fmt)
-    st.dataframe(wide, key="exp_table")
+    st.dataframe(wide, key="exp_table", column_config=shown_columns)
 
 table = wide.reset_index()
 d1, d2, d3 = st.columns(3)

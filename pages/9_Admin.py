@@ -191,6 +191,21 @@ with tab_types:
             st.error(ui.error_text(exc))
 
 with tab_targets:
+    # issue #23: the minimum sample per KPI below which league, movers, heat maps and the report grey a value
+    st.subheader(tr("min_sample_title"))
+    st.caption(tr("min_sample_help"))
+    with session_scope(engine, readonly=True) as session:
+        current_minimum = settings.min_sample(session=session)
+    with st.form("admin_min_sample_form"):
+        cols = st.columns(3)
+        new_minimum = {name: int(cols[i % 3].number_input(kpi_label(name, lang), min_value=1, max_value=100000,
+                                                           step=1, value=int(least), key=f"admin_min_{name}"))
+                       for i, (name, least) in enumerate(current_minimum.items())}
+        if st.form_submit_button(tr("save")):
+            with session_scope(engine) as session:
+                settings.put("min_sample", new_minimum, session=session, actor=user.username)
+            ui.clear_caches()
+            st.success(tr("min_sample_saved"))
     st.caption(tr("targets_explain"))
     with session_scope(engine, readonly=True) as session:
         current_targets = targets.table(session=session).drop(columns=["direction"])

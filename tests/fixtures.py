@@ -159,3 +159,11 @@ def all_areas_fixture(session: Session) -> tuple[Project, Project]:
     for fill in (complaints_fixture, surveys_fixture, listening_fixture, supervisors_fixture):
         fill(session, projects)
     return projects
+
+
+def no_minimum_sample(session: Session) -> None:
+    """A minimum sample of 1 for every KPI (issue #23's setting): for hand-worked fixtures of a few cases
+    per company, which test the ranking and the report's figures, not the minimum."""
+    from lib.services import settings
+
+    settings.put("min_sample", dict.fromkeys(settings.DEFAULTS["min_sample"], 1), session=session, actor="test")

@@ -2,7 +2,9 @@
 movers. Every figure comes from lib.kpis.areas.compute (the CLI's own code path)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import calendar
+from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -14,7 +16,7 @@ from lib.kpis import areas
 from lib.kpis import surveys as survey_kpis
 from lib.kpis.common import KpiFilter, KpiResult
 from lib.models import Company, SupervisorIssue
-from lib.services import targets
+from lib.services import settings, targets
 from lib.vocab import ISSUE_DONE
 
 AREA_PAGE = {"complaints": "complaints", "surveys": "surveys", "listening": "listening",
@@ -47,6 +49,29 @@ class Board:
     league: pd.DataFrame
     movers: pd.DataFrame
     trend: pd.DataFrame  # complaints and resolution rate by month
+    minimum: dict[str, int] = field(default_factory=dict)  # the admin's minimum sample per KPI (#23)
+
+
+# The sample behind each KPI a minimum applies to (issue #23): the count its KPI set carries beside it
+# (the area's volume where the KPI's own denominator is not carried: on-time and follow-up rates).
+SAMPLE_OF = {"resolution_rate": "complaints", "resolution_on_time_rate": "complaints",
+             "followup_satisfaction": "complaints", "satisfaction_score": "responses",
+             "satisfaction_rate": "responses", "participation_rate_staff": "headcount_staff",
+             "participation_rate_management": "headcount_management", "issue_closure_rate": "issues_raised",
+             "on_time_closure_rate": "issues_raised"}
+
+
+def sample(kpi: str, k: dict[str, Any] | None) -> int | None:
+    """The n behind `kpi` in one KPI set (None: not one the minimum applies to)."""
+    name = SAMPLE_OF.get(kpi)
+    return None if name is None or not k else int(k.get(name) or 0)
+
+
+def too_few(kpi: str, k: dict[str, Any] | None, minimum: dict[str, int]) -> bool:
+    """A value there is, on fewer cases than the admin's minimum for the KPI: shown greyed as "too
+    few", neither ranked nor tested (the value itself, SPEC §7, is unchanged)."""
+    n, least = sample(kpi, k), minimum.get(kpi)
+    return bool(k) and k.get(kpi) is not None and n is not None and least is not None and n < least
 
 
 def _area_sets(flt: KpiFilter, session: Session, *, trend: bool = False) -> tuple[dict, dict, KpiResult | None]:
@@ -109,13 +134,16 @@ def board(flt: KpiFilter, *, session: Session, reach: scope.Reach | None = None)
     now, companies, by_month = _area_sets(flt, session, trend=True)
     before, companies_before, _ = _area_sets(flt.previous_period(), session)
     table = targets.lookup_table(session=session)
+    minimum = settings.min_sample(session=session)
     if _scoped(reach):
-        ranked = visible_league(_league(_area_sets(_unscoped(flt), session)[1], table), reach, session=session)
+        ranked = visible_league(_league(_area_sets(_unscoped(flt), session)[1], table, minimum), reach,
+                                session=session)
     else:
-        ranked = _league(companies, table)
+        ranked = _league(companies, table, minimum)
     return Board(_cards(flt, now, session, table, before), _counts(now, session, flt), ranked,
-                 _visible_movers(_movers(flt, companies, session, before_k=companies_before), reach),
-                 trend_frame(by_month))
+                 _visible_movers(_movers(flt, companies, session, before_k=companies_before, minimum=minimum),
+                                 reach),
+                 trend_frame(by_month), minimum)
 
 
 def cards(flt: KpiFilter, *, session: Session) -> list[Card]:
@@ -162,26 +190,34 @@ def _by_company(flt: KpiFilter, session: Session) -> dict[str, dict[str, dict[st
 
 def league(flt: KpiFilter, *, session: Session, reach: scope.Reach | None = None) -> pd.DataFrame:
     """Companies ranked by a composite: the mean over headline KPIs of value ÷ target (capped at 120%),
-    over the KPIs that have both a value and a target. Each KPI also carries its colour; `of` is the
-    number of companies ranked. A scoped reach gets only its own companies' rows, ranked among all."""
+    over the KPIs that have both a value and a target and at least the minimum sample. Each KPI also
+    carries its colour and `{kpi}__few` (below the minimum: greyed, no colour, not in the composite); a
+    company with no such KPI has no composite and no rank; `of` is the number of companies ranked. A
+    scoped reach gets only its own companies' rows, ranked among all."""
+    minimum = settings.min_sample(session=session)
     if _scoped(reach):
-        table = _league(_by_company(_unscoped(flt), session), targets.lookup_table(session=session))
+        table = _league(_by_company(_unscoped(flt), session), targets.lookup_table(session=session), minimum)
         return visible_league(table, reach, session=session)
-    return _league(_by_company(flt, session), targets.lookup_table(session=session))
+    return _league(_by_company(flt, session), targets.lookup_table(session=session), minimum)
 
 
-def _league(data: dict, table: dict) -> pd.DataFrame:
+def _league(data: dict, table: dict, minimum: dict[str, int] | None = None) -> pd.DataFrame:
+    minimum = minimum or {}
     companies = sorted({c for per in data.values() for c in per if c is not None})
     rows = []
     for company in companies:
         row: dict[str, Any] = {"company": company}
         attainment = []
         for h in targets.HEADLINES:
-            value = data[h.area].get(company, {}).get(h.kpi)
+            k = data[h.area].get(company, {})
+            value = k.get(h.kpi)
             target = targets.resolve(table, h.kpi, company=company)
+            few = too_few(h.kpi, k, minimum)
             row[h.kpi] = value
-            row[f"{h.kpi}__colour"] = targets.colour(value, target)
-            if value is not None and target is not None and target.target > 0:
+            row[f"{h.kpi}__few"] = few
+            row[f"{h.kpi}__n"] = sample(h.kpi, k)
+            row[f"{h.kpi}__colour"] = None if few else targets.colour(value, target)
+            if value is not None and not few and target is not None and target.target > 0:
                 attainment.append(min(value / target.target, 1.2))
         row["composite"] = None if not attainment else 100.0 * sum(attainment) / len(attainment)
         row["greens"] = sum(row[f"{h.kpi}__colour"] == "green" for h in targets.HEADLINES)
@@ -191,8 +227,10 @@ def _league(data: dict, table: dict) -> pd.DataFrame:
     if frame.empty:
         return frame
     frame = frame.sort_values(["composite", "company"], ascending=[False, True], na_position="last")
-    frame.insert(0, "rank", range(1, len(frame) + 1))
-    frame.insert(1, "of", len(frame))
+    ranked = int(frame["composite"].notna().sum())  # no composite (every KPI too few or missing): no rank
+    frame.insert(0, "rank", pd.Series([*range(1, ranked + 1), *[None] * (len(frame) - ranked)],
+                                      index=frame.index, dtype=object))
+    frame.insert(1, "of", ranked)
     return frame.reset_index(drop=True)
 
 
@@ -216,14 +254,17 @@ def movers(flt: KpiFilter, *, session: Session, limit: int = 5, reach: scope.Rea
 
     Rates are tested with the two-proportion z-test, the satisfaction score with Welch's t-test (both
     two-sided at 5%); size of a change is in points (percentage points for rates). KPIs whose
-    denominator is not a count we hold (on-time rates, follow-up satisfaction) are not ranked. A scoped
-    reach: its own companies only, on its own figures."""
+    denominator is not a count we hold (on-time rates, follow-up satisfaction) are not ranked, nor a
+    company whose sample in either period is below the minimum (too few to test). A scoped reach: its
+    own companies only, on its own figures."""
     flt = limited(flt, reach)
-    return _visible_movers(_movers(flt, _by_company(flt, session), session, limit), reach)
+    return _visible_movers(_movers(flt, _by_company(flt, session), session, limit,
+                                   minimum=settings.min_sample(session=session)), reach)
 
 
 def _movers(flt: KpiFilter, now_k: dict, session: Session, limit: int = 5,
-            before_k: dict | None = None) -> pd.DataFrame:
+            before_k: dict | None = None, minimum: dict[str, int] | None = None) -> pd.DataFrame:
+    minimum = minimum or {}
     prev = flt.previous_period()
     before_k = before_k if before_k is not None else _by_company(prev, session)
     # The same call as surveys.compute_many's inside _area_sets: the mirror's memo answers it.
@@ -236,6 +277,9 @@ def _movers(flt: KpiFilter, now_k: dict, session: Session, limit: int = 5,
     for kpi in MOVER_KPIS:
         area = targets.AREA_OF[kpi]
         for company in sorted(c for c in now_k[area] if c is not None):
+            if too_few(kpi, now_k[area].get(company), minimum) or too_few(kpi, before_k[area].get(company),
+                                                                         minimum):
+                continue
             if area == "surveys":
                 a, b = survey_now.get(company), survey_before.get(company)
                 if not a or not b:
@@ -276,3 +320,19 @@ def trend_frame(result: KpiResult) -> pd.DataFrame:
           "resolution_rate": g["kpis"]["resolution_rate"]} for g in result.groups],
         columns=["month", "complaints", "resolution_rate"],
     )
+
+
+def month_is_partial(month: str, *, start: date, end: date, today: date) -> bool:
+    """A "YYYY-MM" month the period, or the calendar up to today, covers only in part (the current,
+    unfinished month; a period cut mid-month): drawn dashed / light and labelled, never like a whole one."""
+    try:
+        y, m = int(str(month)[:4]), int(str(month)[5:7])
+    except ValueError:
+        return False
+    first, last = date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1])
+    return start > first or min(end, today) < last
+
+
+def with_partial(df: pd.DataFrame, *, start: date, end: date, today: date) -> pd.DataFrame:
+    """`df` (a `month` column) with `partial`: True for a month covered only in part (month_is_partial)."""
+    return df.assign(partial=[month_is_partial(m, start=start, end=end, today=today) for m in df["month"]])

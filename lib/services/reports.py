@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import io
+from dataclasses import replace
 from datetime import date
 
 from openpyxl import Workbook
@@ -18,7 +19,7 @@ from lib.exports import neutralise, neutralise_workbook
 from lib.i18n import t
 from lib.kpis import areas
 from lib.kpis.common import KpiFilter
-from lib.services import overview, targets
+from lib.services import overview, settings, targets
 
 FILL = {"green": "C6EFCE", "amber": "FFEB9C", "red": "FFC7CE"}
 STATUS = {"green": ("达标", "On target"), "amber": ("预警", "Amber"), "red": ("未达标", "Off target")}
@@ -28,6 +29,14 @@ AREA_SHEET = {"complaints": "投诉 Complaints", "surveys": "满意度 Surveys",
 # The KPI each area's company chart shows.
 CHART_KPI = {"complaints": "resolution_rate", "surveys": "satisfaction_score",
              "listening": "participation_rate", "supervisors": "issue_closure_rate"}
+# Targets set for a whole year (the listening participation of the seed documents: 45% / 53.5% of the
+# year's staff): the report compares them with the year to date, never with one month (issue #23).
+ANNUAL = frozenset({"participation_rate", "participation_rate_staff", "participation_rate_management",
+                    "six_ones_completion_rate"})
+BASIS = {True: "年初至今 vs 年度目标 Year to date vs annual target", False: "本月 vs 目标 This month vs target"}
+POINTS = '+0.0" pt";-0.0" pt";0.0" pt"'  # a change of a rate, in percentage points (value × 100)
+TOO_FEW = "样本不足 too few"
+GREY = "F2F2F2"
 
 
 def recent_months(today: date, n: int) -> list[str]:
@@ -64,6 +73,15 @@ def _number_format(kpi: str) -> str:
     return "#,##0"
 
 
+def _change(kpi: str, now: float | None, then: float | None) -> tuple[float | None, str]:
+    """A change and its number format: rates in percentage points ("+3.0 pt"), not as a percentage."""
+    if now is None or then is None:
+        return None, "0.0"
+    if _is_rate(kpi):
+        return 100.0 * (now - then), POINTS
+    return now - then, "+0.0;-0.0;0.0" if _number_format(kpi) == "0.0" else "+#,##0;-#,##0;0"
+
+
 def _header(ws, row: int, titles: list[str]) -> None:
     for col, title in enumerate(titles, start=1):
         cell = ws.cell(row=row, column=col, value=title)
@@ -72,31 +90,36 @@ def _header(ws, row: int, titles: list[str]) -> None:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
-def _kpi_rows(ws, start_row: int, area: str, now: dict, year_ago: dict, table: dict) -> int:
+def _kpi_rows(ws, start_row: int, area: str, now: dict, year_ago: dict, table: dict, ytd: dict) -> int:
     _header(ws, start_row, ["指标 KPI", "本月 This month", "目标 Target", "状态 Status", "去年同月 Same month last year",
-                            "同比 Change"])
+                            "同比 Change", "年初至今 Year to date", "对比口径 Compared"])
     row = start_row + 1
     for kpi, value in now.items():
         if isinstance(value, (dict, list)):
             continue
         target = targets.resolve(table, kpi) if kpi in targets.KIND_OF else None
-        colour = targets.colour(value, target)
+        annual = kpi in ANNUAL
+        colour = targets.colour(ytd.get(kpi) if annual else value, target)
         last = year_ago.get(kpi)
+        diff, diff_format = _change(kpi, value, last)
         values = [bilingual(f"kpi_{kpi}"), value, None if target is None else target.target,
-                  None if colour is None else " ".join(STATUS[colour]), last,
-                  None if value is None or last is None else value - last]
+                  None if colour is None else " ".join(STATUS[colour]), last, diff,
+                  ytd.get(kpi) if annual else None, BASIS[annual] if target is not None else None]
         for col, v in enumerate(values, start=1):
             cell = ws.cell(row=row, column=col, value=v)
-            if col in (2, 3, 5, 6) and v is not None:
+            if col in (2, 3, 5, 7) and v is not None:
                 cell.number_format = _number_format(kpi)
+            if col == 6 and v is not None:
+                cell.number_format = diff_format
         if colour:
             ws.cell(row=row, column=4).fill = PatternFill("solid", fgColor=FILL[colour])
         row += 1
     return row
 
 
-def _company_rows(ws, start_row: int, area: str, groups: list[dict]) -> tuple[int, int]:
-    """Breakdown by company; returns (first data row, last data row)."""
+def _company_rows(ws, start_row: int, area: str, groups: list[dict], minimum: dict[str, int]) -> tuple[int, int]:
+    """Breakdown by company; returns (first data row, last data row). A headline KPI on fewer cases than
+    the admin's minimum reads "样本不足 too few", greyed, and is left out of the chart (issue #23)."""
     if not groups:
         ws.cell(row=start_row, column=1, value="无数据 No data")
         return start_row, start_row - 1
@@ -108,6 +131,11 @@ def _company_rows(ws, start_row: int, area: str, groups: list[dict]) -> tuple[in
     for g in groups:
         ws.cell(row=row, column=1, value=neutralise(g["key"]) if isinstance(g["key"], str) else g["key"])
         for col, name in enumerate(names, start=2):
+            if overview.too_few(name, g["kpis"], minimum):
+                cell = ws.cell(row=row, column=col, value=TOO_FEW)
+                cell.font = Font(color="999999")
+                cell.fill = PatternFill("solid", fgColor=GREY)
+                continue
             cell = ws.cell(row=row, column=col, value=g["kpis"].get(name))
             cell.number_format = _number_format(name)
         row += 1
@@ -137,7 +165,8 @@ def _league_rows(ws, start_row: int, league) -> None:
         return
     _header(ws, start_row + 1, ["排名 Rank", "公司 Company", "综合达成 Composite"])
     for i, r in enumerate(league.itertuples(), start=start_row + 2):
-        ws.cell(row=i, column=1, value=f"{r.rank} / {r.of}")
+        unranked = r.rank is None or r.rank != r.rank  # every KPI too few or missing
+        ws.cell(row=i, column=1, value="— " + TOO_FEW if unranked else f"{r.rank} / {r.of}")
         ws.cell(row=i, column=2, value=neutralise(r.company))
         composite = ws.cell(row=i, column=3, value=None if r.composite is None or r.composite != r.composite
                             else r.composite / 100)
@@ -149,7 +178,10 @@ def monthly_report(month: str, *, session: Session, reach: scope.Reach | None = 
     league cover the scope only (the league's ranks are among all companies, without their names)."""
     flt = overview.limited(month_filter(month), reach)
     year_ago = flt.shifted(years=-1)
+    # the year to date, for the KPIs whose targets are annual (ANNUAL): January 1 to the month's end
+    to_date = replace(flt, start=date(flt.start.year, 1, 1))
     table = targets.lookup_table(session=session)
+    minimum = settings.min_sample(session=session)
     wb = Workbook()
     summary = wb.active
     summary.title = "概览 Summary"
@@ -159,21 +191,26 @@ def monthly_report(month: str, *, session: Session, reach: scope.Reach | None = 
     if reach is not None and not reach.is_group:
         summary["A3"] = "数据范围 Data scope: " + "、".join(sorted(reach.company_names))
     _header(summary, 4, ["领域 Area", "指标 KPI", "本月 This month", "目标 Target", "状态 Status",
-                         "去年同月 Same month last year", "同比 Change"])
+                         "去年同月 Same month last year", "同比 Change", "年初至今 Year to date", "对比口径 Compared"])
     results = {area: (areas.compute(area, flt, session=session, by="company"),
                       areas.compute(area, year_ago, session=session)) for area in areas.AREAS}
+    ytd = areas.compute("listening", to_date, session=session).kpis
     row = 5
     for h in targets.HEADLINES:
         now, last = results[h.area][0].kpis.get(h.kpi), results[h.area][1].kpis.get(h.kpi)
         target = targets.resolve(table, h.kpi)
-        colour = targets.colour(now, target)
+        annual = h.kpi in ANNUAL
+        colour = targets.colour(ytd.get(h.kpi) if annual else now, target)
+        diff, diff_format = _change(h.kpi, now, last)
         values = [bilingual(f"area_{h.area}"), bilingual(f"kpi_{h.kpi}"), now,
                   None if target is None else target.target, None if colour is None else " ".join(STATUS[colour]),
-                  last, None if now is None or last is None else now - last]
+                  last, diff, ytd.get(h.kpi) if annual else None, BASIS[annual] if target is not None else None]
         for col, v in enumerate(values, start=1):
             cell = summary.cell(row=row, column=col, value=v)
-            if col in (3, 4, 6, 7) and v is not None:
+            if col in (3, 4, 6, 8) and v is not None:
                 cell.number_format = _number_format(h.kpi)
+            if col == 7 and v is not None:
+                cell.number_format = diff_format
         if colour:
             summary.cell(row=row, column=5).fill = PatternFill("solid", fgColor=FILL[colour])
         row += 1
@@ -183,10 +220,10 @@ def monthly_report(month: str, *, session: Session, reach: scope.Reach | None = 
         ws = wb.create_sheet(AREA_SHEET[area])
         ws["A1"] = f"{bilingual('area_' + area)} — {month}"
         ws["A1"].font = Font(bold=True, size=14)
-        next_row = _kpi_rows(ws, 3, area, current.kpis, last.kpis, table)
+        next_row = _kpi_rows(ws, 3, area, current.kpis, last.kpis, table, ytd if area == "listening" else {})
         header_row = next_row + 2
         ws.cell(row=header_row - 1, column=1, value="按公司 By company").font = Font(bold=True)
-        first, last_row = _company_rows(ws, header_row, area, current.groups)
+        first, last_row = _company_rows(ws, header_row, area, current.groups, minimum)
         _chart(ws, area, header_row, first, last_row, f"I{header_row}")
     for ws in wb.worksheets:
         ws.column_dimensions["A"].width = 34

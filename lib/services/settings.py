@@ -21,7 +21,22 @@ DEFAULTS: dict[str, Any] = {
     "activity_type_labels": {},  # admin-added activity types: code → [zh, en]
     # SPEC §13: years entered from the State Council notice, "2027" → {"holidays": [ISO…], "workdays": [ISO…]}
     "statutory_calendar": {},
+    # Issue #23: below this many cases (the KPI's sample, `overview.SAMPLE_OF`) a company's or a cell's
+    # value is shown greyed as "too few" and is neither ranked nor tested for change. Display only: the
+    # KPIs themselves (SPEC §7, the CLI) are unchanged.
+    "min_sample": {
+        "resolution_rate": 10, "resolution_on_time_rate": 10, "followup_satisfaction": 10,
+        "satisfaction_score": 10, "satisfaction_rate": 10,
+        "participation_rate_staff": 5, "participation_rate_management": 5,
+        "issue_closure_rate": 5, "on_time_closure_rate": 5,
+    },
 }
+
+
+def min_sample(*, session: Session) -> dict[str, int]:
+    """The minimum sample per KPI (SPEC §7 names), as the admin set it (whole numbers ≥ 1)."""
+    stored = get("min_sample", session=session) or {}
+    return {k: max(1, int(v)) for k, v in stored.items() if isinstance(v, (int, float))}
 
 
 def get(key: str, *, session: Session) -> Any:

@@ -121,15 +121,20 @@ def versus_benchmark(flt: KpiFilter, *, session: Session) -> pd.DataFrame:
 
 
 def heatmap(flt: KpiFilter, *, session: Session, by: str = "project") -> pd.DataFrame:
-    """Mean score per (project, dimension) with n; one row per cell that has answers."""
+    """Mean score per (project, dimension) with n; one row per cell that has answers. `few`: fewer
+    answers than the admin's minimum sample (the satisfaction score's, for every dimension): the cell
+    is greyed "too few" (issue #23)."""
+    from lib.services import settings
+
+    least = settings.min_sample(session=session).get("satisfaction_score", 1)
     out = []
     for r in _stats(flt, (by,), session):
         for name in SCORES:
             e = estimate(name, r)
             if e.n:
                 out.append({"key": r[by], "dimension": DIMENSION_OF[name], "n": e.n, "value": e.value,
-                            "low": e.low, "high": e.high})
-    return pd.DataFrame(out, columns=["key", "dimension", "n", "value", "low", "high"])
+                            "low": e.low, "high": e.high, "few": e.n < least})
+    return pd.DataFrame(out, columns=["key", "dimension", "n", "value", "low", "high", "few"])
 
 
 def drivers(flt: KpiFilter, *, session: Session) -> pd.DataFrame:

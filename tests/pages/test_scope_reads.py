@@ -15,7 +15,7 @@ from lib.config import get_settings
 from lib.db import local_now, make_engine, session_scope
 from lib.kpis.common import KpiFilter
 from lib.models import Company, Complaint, Project
-from lib.services import complaints, overview, seed, users
+from lib.services import complaints, overview, reports, seed, users
 from tests.pages.conftest import ROOT
 from tests.pages.test_real_path_permissions import _fetch
 
@@ -129,7 +129,9 @@ def _league(at):
 def test_the_league_shows_the_own_row_and_its_rank_among_all():
     with session_scope(_engine(), readonly=True) as session:
         full = overview.league(_ytd(), session=session)
-    rank = {c: f"{r} / {len(full)}" for r, c in zip(full["rank"], full["company"], strict=True)}
+    # ranked among the companies with enough cases (#23: one below the minimum sample has no rank)
+    rank = {c: f"{r} / {n}" if r is not None else "—" for r, n, c in zip(full["rank"], full["of"], full["company"],
+                                                                         strict=True)}
     at = app("app.py", "rd_sz_exec").run()
     assert not at.exception, at.exception
     league = _league(at)
@@ -154,7 +156,9 @@ def test_the_monthly_report_from_the_overview_names_no_other_company():
     assert any("深圳公司" in c for c in cells), month
     leaked = [(other, c) for c in cells for other in OTHERS if other in c]
     assert not leaked, leaked[:5]
-    assert any(c.endswith(f" / {len(seed.COMPANIES)}") for c in cells)  # its rank among all
+    with session_scope(_engine(), readonly=True) as session:  # its rank among all ranked (#23: enough cases)
+        ranked = int(overview.league(reports.month_filter(month), session=session)["of"].iloc[0])
+    assert any(c.endswith(f" / {ranked}") or c == "— 样本不足 too few" for c in cells)
 
 
 def test_the_complaints_page_counts_the_scope_only():
