@@ -225,6 +225,10 @@ STRINGS.update({
     "imp_done": ("导入完成：共 {rows} 行，新增 {inserted}，更新 {updated}，未变 {unchanged}，新建项目 {created_projects}。",
                  "Imported {rows} rows: {inserted} new, {updated} updated, {unchanged} unchanged, "
                  "{created_projects} new projects."),
+    "list_page": ("页码（每页 500 条）", "Page (500 rows each)"),
+    "list_page_rows": ("第 {page} 页：第 {first}–{last} 条", "Page {page}: rows {first}–{last}"),
+    "list_page_more": ("；下一页还有。", "; more on the next page."),
+    "list_page_end": ("（末页）。", " (last page)."),
     "import_check_button": ("检查文件（预览，不写入）", "Check the file (preview, nothing written)"),
     "import_confirm": ("确认导入", "Confirm the import"),
     "import_cancel": ("取消", "Cancel"),

@@ -179,7 +179,7 @@ def period_bounds(choice: str, today: date) -> tuple[date, date]:
     return date(today.year, 1, 1), today
 
 
-QUERY_LISTS = ("company", "city", "project", "business_line", "touchpoint", "channel", "category")
+QUERY_LISTS = ("company", "city", "project", "business_line", "touchpoint", "channel", "category", "severity")
 
 
 def _apply_query(prefix: str) -> None:
@@ -205,6 +205,8 @@ def _apply_query(prefix: str) -> None:
         start, end = date.fromisoformat(params.get("from", "")), date.fromisoformat(params.get("to", ""))
     except ValueError:
         start = end = None
+    if params.get("period") in PERIODS and params.get("period") != "period_custom":
+        st.session_state[f"{prefix}_period"] = params.get("period")
     if ("from" in params or "to" in params) and not (start and end and _in_range(start, end)):
         st.warning(tr("err_link_dates", earliest=EARLIEST.isoformat(), latest=_latest().isoformat()))
     elif start and end:
@@ -214,7 +216,7 @@ def _apply_query(prefix: str) -> None:
     opts = org_options()
     allowed = {"company": opts["company"], "city": opts["city"], "project": opts["project"],
                "business_line": list(BUSINESS_LINES), "touchpoint": list(VOCABULARIES["touchpoint"]),
-               "channel": list(CHANNELS), "category": list(CATEGORIES)}
+               "channel": list(CHANNELS), "category": list(CATEGORIES), "severity": list(SEVERITIES)}
     for name in QUERY_LISTS:
         values = [v for v in params.get_all(name) if v in allowed[name]]
         if values:
@@ -249,7 +251,30 @@ def period_picker(prefix: str) -> tuple[date, date]:
                                    **preset(f"{prefix}_from", today - timedelta(days=90)))
         end = cols[2].date_input(tr("date_to"), key=f"{prefix}_to", min_value=EARLIEST, max_value=_latest(),
                                  **preset(f"{prefix}_to", today))
+    _keep_in_query(prefix, choice, start, end)
     return start, end
+
+
+def _keep_in_query(prefix: str, choice: str, start: date, end: date) -> None:
+    """The page's filters written to the address bar on every run (as Metabase and Explore do): a
+    refresh keeps them and the address is a link to this view. Only values the user could choose go
+    in (the pickers offer only the scope); a link naming others is refused by `_apply_query`."""
+    state, params = st.session_state, st.query_params
+    wanted: dict[str, list[str]] = {}
+    if choice == "period_custom":
+        wanted |= {"from": [start.isoformat()], "to": [end.isoformat()]}
+    elif choice != "period_ytd":
+        wanted["period"] = [choice]
+    for name in QUERY_LISTS:  # the lists' widgets hold this run's values already (set before the script runs)
+        values = state.get(f"{prefix}_{name}")
+        if values:
+            wanted[name] = [str(v) for v in values]
+    managed = {"from", "to", "period", *QUERY_LISTS}
+    kept = {k: params.get_all(k) for k in params.keys() if k not in managed}
+    if {k: params.get_all(k) for k in params.keys() if k in managed} != wanted:
+        params.from_dict({**kept, **wanted})
+    # What is written is applied already: the next run must not re-apply it over the user's next choice.
+    state["crhq_query_applied"] = (prefix, tuple(sorted((k, tuple(v)) for k, v in {**kept, **wanted}.items())))
 
 
 # ---- cached readers (keyed by database URL; cleared after writes) --------------------------
@@ -453,11 +478,12 @@ def project_choices() -> dict[int, str]:
 
 @st.cache_data(ttl=60, show_spinner=False)
 def _complaint_list(url: str, flt: KpiFilter, search: str, statuses: tuple[str, ...], overdue: bool,
-                    include_void: bool, search_names: bool, queue: int | None = None):
+                    include_void: bool, search_names: bool, queue: int | None = None,
+                    limit: int = complaint_service.LIST_LIMIT):
     with session_scope(get_engine(), readonly=True) as session:
         return complaint_service.list_frame(flt, session=session, search=search, statuses=statuses,
                                             overdue_only=overdue, include_void=include_void,
-                                            search_names=search_names,
+                                            search_names=search_names, limit=limit,
                                             extra=None if queue is None else complaint_service.queue_conditions(queue))
 
 
@@ -467,6 +493,20 @@ def complaint_list(flt: KpiFilter, search: str = "", statuses: tuple[str, ...] =
     data searches names and phones. The filter is scoped here too (a no-op on a scoped one)."""
     return _complaint_list(get_settings().database_url, scoped(flt), search, statuses, overdue, include_void,
                            role in privacy.SEES_PERSONAL_DATA, queue)
+
+
+PAGE_ROWS = complaint_service.LIST_LIMIT  # rows per page of a list
+
+
+def complaint_page(flt: KpiFilter, search: str, statuses: tuple[str, ...], overdue: bool, include_void: bool,
+                   *, role: str | None, queue: int | None, page: int) -> tuple[pd.DataFrame, bool]:
+    """One page (PAGE_ROWS rows, newest first) of the register's rows, and whether a next page exists:
+    the rows up to the end of the page and one more are read, so the lists go past 500 rows."""
+    page = max(1, int(page))
+    rows = _complaint_list(get_settings().database_url, scoped(flt), search, statuses, overdue, include_void,
+                           role in privacy.SEES_PERSONAL_DATA, queue, page * PAGE_ROWS + 1)
+    start = (page - 1) * PAGE_ROWS
+    return rows.iloc[start:start + PAGE_ROWS].reset_index(drop=True), len(rows) > page * PAGE_ROWS
 
 
 def _require_valid_session() -> None:

@@ -76,11 +76,14 @@ search = c1.text_input(tr("search"), key="register_search", max_chars=100,
 statuses = tuple(c2.multiselect(tr("col_status"), list(COMPLAINT_STATUSES), placeholder=tr("all"),
                                 format_func=lambda c: label("complaint_status", c, lang), key="register_statuses"))
 overdue = c3.checkbox(tr("overdue_only"), key="register_overdue")
-rows = ui.complaint_list(flt, search, statuses, overdue, include_void="void" in statuses, role=user.role,
-                        queue=None if queue in (None, "all") else int(queue))
+page = int(st.number_input(tr("list_page"), min_value=1, step=1, key="register_page"))
+rows, more = ui.complaint_page(flt, search, statuses, overdue, "void" in statuses, role=user.role,
+                               queue=None if queue in (None, "all") else int(queue), page=page)
 table = st.dataframe(ui.present_complaints(rows, user.role), hide_index=True, key="register_table",
                      on_select="rerun", selection_mode="single-row", height=360)
-st.caption(tr("rows_shown", n=len(rows), limit=svc.LIST_LIMIT))
+first = (page - 1) * ui.PAGE_ROWS
+st.caption(tr("list_page_rows", page=page, first=first + 1 if len(rows) else 0, last=first + len(rows))
+           + tr("list_page_more" if more else "list_page_end"))
 
 if writer and len(rows):
     d1, d2, _ = st.columns([1, 1, 4])

@@ -3,14 +3,16 @@ updated field by field, unchanged), written only on confirmation, and the page i
 fresh caches; a refused upload is audited; filters are kept in the address bar."""
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import streamlit as st
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from lib import config
 from lib.db import make_engine, session_scope
 from lib.imports.registry import import_file
-from lib.models import AuditLog, Company, Employee
+from lib.models import AuditLog, Company, Complaint, Employee
 from tests.pages.conftest import app
 
 ROSTER = "工号,姓名,公司,部门,是否管理层,入职日期,离职日期\n"
@@ -86,3 +88,50 @@ def test_a_refused_upload_is_audited(roster):
                                .where(AuditLog.id > before)).all()
     assert [(r.actor, r.action) for r in rows] == [("staff1", "import_refused")]
     assert '"rows_refused": 1' in rows[0].detail and '"file": "bad.csv"' in rows[0].detail
+
+
+def _all(params, name: str) -> list[str]:
+    value = params.get(name, [])
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def test_filters_are_kept_in_the_address_and_a_fresh_session_opens_on_them():
+    at = app("pages/2_Complaint_Register.py", "staff1")
+    at.run()
+    assert not at.exception, at.exception
+    company = at.multiselect(key="register_company").options[0]
+    at.multiselect(key="register_company").select(company)
+    at.segmented_control(key="register_period").set_value("period_month").run()
+    assert not at.exception, at.exception
+    assert _all(at.query_params, "company") == [company] and _all(at.query_params, "period") == ["period_month"]
+    again = app("pages/2_Complaint_Register.py", "staff1")  # a refresh: a new session, the same address
+    again.query_params["company"] = company
+    again.query_params["period"] = "period_month"
+    again.run()
+    assert not again.exception, again.exception
+    assert again.multiselect(key="register_company").value == [company]
+    assert again.segmented_control(key="register_period").value == "period_month"
+    again.multiselect(key="register_company").unselect(company).run()  # the user's own choice then stands
+    assert again.multiselect(key="register_company").value == []
+    assert "company" not in again.query_params
+
+
+def test_the_register_pages_past_500_rows():
+    engine = make_engine(config.get_settings().database_url)
+    with session_scope(engine) as session:
+        total = session.scalar(select(func.count()).select_from(Complaint).where(Complaint.status != "void"))
+    assert total > 1000  # the demo's 1500 complaints, void ones aside
+    at = app("pages/2_Complaint_Register.py", "staff1")
+    at.query_params["from"] = "2000-01-01"
+    at.query_params["to"] = date.today().isoformat()
+    at.run()
+    assert not at.exception, at.exception
+    first = next(d.value for d in at.dataframe)
+    assert len(first) == 500
+    assert "第 1 页：第 1–500 条；下一页还有。" in [c.value for c in at.caption]
+    at.number_input(key="register_page").set_value(3).run()
+    assert not at.exception, at.exception
+    third = next(d.value for d in at.dataframe)
+    assert len(third) == total - 1000
+    assert f"第 3 页：第 1001–{total} 条（末页）。" in [c.value for c in at.caption]
+    assert not set(third.iloc[:, 0]) & set(first.iloc[:, 0])  # other complaints, not page 1 again
