@@ -101,3 +101,22 @@ def test_surveys_heat_map_drivers_and_touchpoint_legend():
     trend = [spec for spec, _ in charts if "series_pick" in str(spec)][0]
     legend = next(p for p in trend["params"] if p["name"] == "series_pick")
     assert legend["bind"] == "legend"
+
+
+def test_the_admin_sets_the_minimum_sample():
+    at = app("pages/9_Admin.py", "admin1").run()
+    assert not at.exception, at.exception
+    field = at.number_input(key="admin_min_resolution_rate")
+    assert field.label == "解决率" and field.value == 10  # the default
+    field.set_value(3)
+    submit = next(b for b in at.button if b.proto.form_id == "admin_min_sample_form")
+    submit.click().run()
+    assert not at.exception, at.exception
+    assert "最低样本量已保存。" in [s.value for s in at.success]
+    try:
+        with session_scope(make_engine(get_settings().database_url), readonly=True) as session:
+            assert settings.min_sample(session=session)["resolution_rate"] == 3
+    finally:
+        with session_scope(make_engine(get_settings().database_url)) as session:
+            settings.put("min_sample", settings.DEFAULTS["min_sample"], session=session, actor="test")
+        st.cache_data.clear()
