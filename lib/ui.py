@@ -80,9 +80,27 @@ def _language_switch(engine: Engine, where=None) -> None:
                                 horizontal=True, key="crhq_lang_switch", on_change=changed)
 
 
+def streamlit_text_css(language: str) -> str:
+    """Streamlit 1.67 has no setting for the file uploader's own English ("Drag and drop file here",
+    "Limit 200MB per file", "Upload"): one static style sheet hides those texts and draws ours from
+    lib.i18n instead. Only fixed strings and a number go in, never user data."""
+    size = int(st.get_option("server.maxUploadSize"))
+    drop, button = t("uploader_drop", language, mb=size), t("uploader_button", language)
+    if any(ch in drop + button for ch in '"\\<>{}'):
+        raise ValueError("uploader texts must be plain")
+    zone = '[data-testid="stFileUploaderDropzone"]'
+    return ("<style>"
+            f'[data-testid="stFileUploaderDropzoneInstructions"] > * {{display: none;}}'
+            f'[data-testid="stFileUploaderDropzoneInstructions"]::before {{content: "{drop}"; font-size: 0.875rem;}}'
+            f'{zone} button [data-testid="stMarkdownContainer"] {{display: none;}}'
+            f'{zone} button [data-has-shortcut]::after {{content: "{button}";}}'
+            "</style>")
+
+
 def page_setup(page_id: str) -> auth.CurrentUser:
     """First call of every page: refuses (and stops the script) unless the role may open it."""
     st.set_page_config(page_title=t("app_title", lang()), page_icon="🏢", layout="wide")
+    st.html(streamlit_text_css(lang()))
     settings = get_settings()
     if settings.demo_mode and not settings.demo_explicit and not _only_this_machine():
         # The demo shows its accounts' passwords on the login page: never where others can reach it.

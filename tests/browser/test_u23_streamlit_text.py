@@ -1,0 +1,40 @@
+"""Issue 23 items 6 and 11 in a real browser: no table offers Streamlit's own "Download as CSV", and the
+file uploader speaks the user's language (Streamlit 1.67 has no setting for its texts)."""
+from __future__ import annotations
+
+from playwright.sync_api import expect, sync_playwright
+
+from tests.browser.test_journey import ARTIFACTS, CHROMIUM, FLAGS, _login, server  # noqa: F401  (fixture)
+
+
+def test_tables_have_no_built_in_download_and_the_uploader_reads_chinese(server):  # noqa: F811
+    base, _ = server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{base}/Complaint_Register")  # a table with rows (an empty one has no export anyway)
+        _login(page, "clerk", "clerk-pass-1")
+        table = page.locator("[data-testid='stDataFrameResizable']").first
+        expect(table).to_be_visible(timeout=60_000)
+        page.wait_for_timeout(1500)
+        table.hover()
+        page.wait_for_timeout(1500)
+        labels = page.locator("[data-testid='stElementToolbar'] button").evaluate_all(
+            "bs => bs.map(b => b.getAttribute('aria-label') || '')")
+        assert "Search" in labels, labels  # the table's own toolbar is drawn …
+        assert not [x for x in labels if "Download" in x], labels  # … without Streamlit's "Download as CSV"
+        page.goto(f"{base}/Issues")  # an import panel
+        zone = page.locator("[data-testid='stFileUploaderDropzone']").first
+        zone.scroll_into_view_if_needed()
+        expect(zone).to_be_visible(timeout=30_000)
+        instructions = zone.locator("[data-testid='stFileUploaderDropzoneInstructions']")
+        before = instructions.evaluate("e => getComputedStyle(e, '::before').content")
+        button = zone.locator("button [data-has-shortcut]").first
+        after = button.evaluate("e => getComputedStyle(e, '::after').content")
+        assert not zone.locator("button [data-testid='stMarkdownContainer']").first.is_visible()  # "Upload" hidden
+        assert "将文件拖放到此处" in before and "200 MB" in before, before
+        assert after == '"选择文件"', after
+        assert not instructions.locator("span").first.is_visible()  # "Drag and drop file here" hidden
+        ARTIFACTS.mkdir(exist_ok=True)
+        zone.screenshot(path=str(ARTIFACTS / "u23_uploader_zh.png"))
+        browser.close()
