@@ -265,4 +265,12 @@ with tab_audit:
     with session_scope(engine, readonly=True) as session:
         log = admin_views.audit_table(session=session, actor=actor.strip(), action=action_filter,
                                       start=start, end=end)
-    st.dataframe(audit.present(log, lang), hide_index=True, width="stretch", key="admin_audit_table")
+    shown_log = audit.present(log, lang)
+    st.dataframe(shown_log, hide_index=True, width="stretch", key="admin_audit_table")
+    if user.role == "admin" and len(shown_log):  # the log as filtered: made on click, re-checked, audited
+        x1, x2, _ = st.columns([1, 1, 4])
+        for col, fmt, mime in ((x1, "csv", "text/csv"),
+                               (x2, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")):
+            col.download_button(tr(f"export_{fmt}"), ui.row_export(shown_log, fmt=fmt, kind="audit_log", user=user),
+                                file_name=f"audit_log_{start}_{end}.{fmt}", mime=mime, key=f"admin_audit_export_{fmt}",
+                                on_click="ignore")

@@ -135,3 +135,30 @@ def test_the_register_pages_past_500_rows():
     assert len(third) == total - 1000
     assert f"第 3 页：第 1001–{total} 条（末页）。" in [c.value for c in at.caption]
     assert not set(third.iloc[:, 0]) & set(first.iloc[:, 0])  # other complaints, not page 1 again
+
+
+def test_the_admin_exports_the_audit_log_as_filtered_and_the_export_is_audited():
+    import csv
+    import io
+    import threading
+
+    from tests.pages.test_downloads import _downloaded
+
+    for timer in [t for t in threading.enumerate() if isinstance(t, threading.Timer)]:
+        timer.join(timeout=10)  # earlier clicks' download expiry would race this fetch
+    engine = make_engine(config.get_settings().database_url)
+    with session_scope(engine) as session:
+        before = session.scalar(select(func.max(AuditLog.id)))
+    at = app("pages/9_Admin.py", "admin1")
+    at.run()
+    assert not at.exception, at.exception
+    shown = next(d.value for d in at.dataframe if "操作人" in d.value.columns)
+    data = _downloaded(at, "admin_audit_export_csv")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0] == list(shown.columns) and len(rows) - 1 == len(shown)  # the header, the rows the table shows
+    with session_scope(engine) as session:
+        audited = session.execute(select(AuditLog.actor, AuditLog.action, AuditLog.entity)
+                                  .where(AuditLog.id > before, AuditLog.action == "export")).all()
+    assert [tuple(r) for r in audited] == [("admin1", "export", "audit_log")]
+    staff = app("pages/9_Admin.py", "staff1").run()  # not an admin: no page, no button
+    assert not [b for b in staff.get("download_button") if b.key == "admin_audit_export_csv"]
