@@ -55,11 +55,52 @@ def to_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
     return safe.to_csv(index=False).encode("utf-8-sig")
 
 
-def rows_for_download(frame: pd.DataFrame, *, fmt: str, role: str) -> bytes:
-    """Row-level export for staff and admin only (checked here, not by hiding a button)."""
+# Kinds whose frame is already as the reader sees it (headers and values in words).
+PRESENTED = frozenset({"audit_log"})
+# Columns whose values are codes of a vocabulary, whatever the record (lib.services.audit.FIELD_VOCAB has
+# the record-specific ones, e.g. status).
+_COMMON_VOCAB = {"channel": "channel", "business_line": "business_line", "category": "category",
+                 "severity": "severity", "escalation_level": "escalation_level", "touchpoint": "touchpoint",
+                 "method": "method", "dimension": "dimension", "responsible_party": "responsible_party",
+                 "role": "role"}
+_RECORD_OF_KIND = {"complaint": "complaint", "rows_complaints": "complaint", "supervisor_issue": "issue"}
+
+
+def labelled(frame: pd.DataFrame, *, lang: str, kind: str) -> pd.DataFrame:
+    """Rows as a reader of the export reads them: headers in their language with the column's code in a
+    second header row (for scripts and re-imports, which take either), vocabulary codes as labels, flags
+    as 是/否, nothing as empty."""
+    from lib.i18n import STRINGS, t
+    from lib.services.audit import FIELD_VOCAB, field_label
+    from lib.vocab import label
+
+    if kind in PRESENTED or frame.empty and not len(frame.columns):
+        return frame
+    record = _RECORD_OF_KIND.get(kind, "complaint")
+    vocab = {**_COMMON_VOCAB, **FIELD_VOCAB.get(record, {})} if kind in _RECORD_OF_KIND else _COMMON_VOCAB
+    shown = frame.copy()
+    for column in shown.columns:
+        name = str(column)
+        if name in vocab:
+            shown[column] = [None if v is None or (isinstance(v, float) and pd.isna(v)) else
+                             label(vocab[name], str(v), lang) for v in shown[column]]
+        elif name == "source" and record == "issue":  # supervisor / listening
+            shown[column] = [t(f"source_{v}", lang) if f"source_{v}" in STRINGS else v for v in shown[column]]
+        elif name == "responsible" and shown[column].dtype == bool:
+            shown[column] = [("是" if v else "否") if lang == "zh" else ("Yes" if v else "No") for v in shown[column]]
+    headers = [field_label(str(c), lang, record) for c in shown.columns]
+    codes = pd.DataFrame([list(map(str, shown.columns))], columns=headers)
+    shown.columns = headers
+    return pd.concat([codes, shown.astype(object)], ignore_index=True)
+
+
+def rows_for_download(frame: pd.DataFrame, *, fmt: str, role: str, lang: str | None = None,
+                      kind: str = "") -> bytes:
+    """Row-level export for staff and admin only (checked here, not by hiding a button). With `lang`,
+    the file carries labels (and the codes in a second header row)."""
     if role not in ROW_EXPORTERS:
         raise DomainError("err_forbidden_action")
-    return to_bytes(frame, fmt)
+    return to_bytes(frame if lang is None else labelled(frame, lang=lang, kind=kind), fmt)
 
 
 def record_export(*, session: Session, actor: str, kind: str, fmt: str, rows: int,

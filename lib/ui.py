@@ -616,14 +616,14 @@ def row_export(frame: pd.DataFrame, *, fmt: str, kind: str, user: auth.CurrentUs
     request without the session and without running the page, so the callable itself re-checks the
     account in the database (still active, still a row exporter, session not revoked) and writes the
     audit entry: a client that fetches the file and skips the click's rerun is audited all the same."""
-    engine, auth_at = get_engine(), st.session_state.get(auth.AUTH_AT)
+    engine, auth_at, language = get_engine(), st.session_state.get(auth.AUTH_AT), lang()
 
     def make() -> bytes:
         with session_scope(engine) as session:
             info = users.get_user(session=session, username=user.username)
             if auth_at is None or not users.session_is_valid(info, auth_at) or info.role not in exports.ROW_EXPORTERS:
                 raise DomainError("err_forbidden_action")
-            data = exports.rows_for_download(frame, fmt=fmt, role=info.role)
+            data = exports.rows_for_download(frame, fmt=fmt, role=info.role, lang=language, kind=kind)
             exports.record_export(session=session, actor=user.username, kind=kind, fmt=fmt, rows=len(frame))
         _expire_soon()
         return data

@@ -57,5 +57,9 @@ def test_a_staff_row_export_of_issues_writes_an_audit_row_with_kind_format_and_r
     before = len(exports_by_staff())
     data = _downloaded(at, "iss_export_csv")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert len(rows) > 1 and "ref" in rows[0]  # a header and the issues
-    assert exports_by_staff()[before:] == [("supervisor_issue", f'{{"format": "csv", "rows": {len(rows) - 1}}}')]
+    assert len(rows) > 2 and "编号" in rows[0] and "ref" in rows[1]  # labels, then the codes, then the issues
+    from lib.vocab import ISSUE_STATUSES
+    statuses = {row[rows[1].index("status")] for row in rows[2:]}
+    assert statuses and statuses <= {s.zh for s in ISSUE_STATUSES.values()}, statuses  # 处理中, not in_progress
+    assert {row[rows[1].index("source")] for row in rows[2:]} <= {"监督员反馈", "倾听发现"}
+    assert exports_by_staff()[before:] == [("supervisor_issue", f'{{"format": "csv", "rows": {len(rows) - 2}}}')]

@@ -125,3 +125,15 @@ def test_the_users_table_reads_in_words_and_business_time():
     assert shown.iloc[0].to_dict() == {"用户名": "staff1", "姓名": "张三", "角色": "客户关系专员", "数据范围": "集团（全部）",
                                        "启用": "是", "语言": "英文", "锁定至（北京时间）": None,
                                        "创建时间（北京时间）": pd.Timestamp("2026-12-01 04:15:00")}
+
+
+def test_a_row_export_carries_labels_then_the_codes():
+    import pandas as pd
+
+    from lib import exports
+
+    frame = pd.DataFrame({"ref": ["C1"], "status": ["received"], "channel": ["hotline"], "responsible": [True],
+                          "severity": [None]})
+    text = exports.rows_for_download(frame, fmt="csv", role="staff", lang="zh", kind="complaint").decode("utf-8-sig")
+    assert text.splitlines() == ["编号,状态,渠道,责任投诉,级别", "ref,status,channel,responsible,severity",
+                                 "C1,已受理,热线,是,"]
