@@ -40,7 +40,9 @@ def test_the_league_greys_a_kpi_below_the_minimum_and_ranks_no_company_without_o
         at = app("app.py", "exec1").run()
         assert not at.exception, at.exception
         league = _table(at, "排名")
-        assert set(league["解决率"]) == {"样本不足"} and set(league["满意度得分"]) == {"样本不足"}
+        # every company with a value reads 样本不足 (one an earlier test imported with no data: —)
+        for column in ("解决率", "满意度得分"):
+            assert "样本不足" in set(league[column]) and set(league[column]) <= {"样本不足", "—"}
         assert set(league["排名"]) == {"—"} and set(league["综合得分"]) == {"—"}
         assert any("样本不足" in c.value and "n ≥ 1000000" in c.value for c in at.caption)
     at = app("app.py", "exec1").run()  # the defaults: the demo companies have enough cases
