@@ -877,6 +877,7 @@ STRINGS.update({
     "uploader_drop": ("将文件拖放到此处，或点击“选择文件”（单个文件不超过 {mb} MB）",
                       "Drop the file here, or click “Choose file” (at most {mb} MB per file)"),
     "uploader_button": ("选择文件", "Choose file"),
+    "indicator": ("指标", "Indicator"),
 })
 STRINGS.update({f"aud_act_{code}": pair for code, pair in {
     "login": ("登录", "Signed in"), "login_failed": ("登录失败", "Failed sign-in"), "logout": ("退出", "Signed out"),

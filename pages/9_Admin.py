@@ -212,12 +212,13 @@ with tab_targets:
     company_names = ui.org_options()["company"]
     edited_targets = st.data_editor(
         current_targets, num_rows="dynamic", hide_index=True, key="admin_targets_editor", column_config={
-            "kpi": st.column_config.SelectboxColumn("KPI", options=[h.kpi for h in targets.HEADLINES], required=True),
-            "business_line": st.column_config.SelectboxColumn(tr("business_line"), options=list(BUSINESS_LINES)),
+            "kpi": st.column_config.SelectboxColumn(tr("indicator"), options=[h.kpi for h in targets.HEADLINES],
+                                                    required=True, format_func=lambda k: kpi_label(k, lang)),
+            "business_line": st.column_config.SelectboxColumn(tr("business_line"), options=list(BUSINESS_LINES),
+                                                              format_func=lambda c: label("business_line", c, lang)),
             "company": st.column_config.SelectboxColumn(tr("company"), options=company_names),
             "target": st.column_config.NumberColumn(tr("target"), min_value=0.0, max_value=100.0, required=True),
             "amber": st.column_config.NumberColumn(tr("amber"), min_value=0.0, max_value=100.0)})
-    st.caption("、".join(f"{h.kpi} = {kpi_label(h.kpi, lang)}" for h in targets.HEADLINES))
     if st.button(tr("save"), key="admin_targets_save"):
         try:
             with session_scope(engine) as session:
@@ -237,10 +238,10 @@ with tab_bench:
             "year": st.column_config.NumberColumn(tr("year"), min_value=2000, max_value=2100, step=1, format="%d",
                                                   required=True),
             "dimension": st.column_config.SelectboxColumn(tr("srv_dimension"), options=dimension_codes,
-                                                          required=True),
+                                                          required=True,
+                                                          format_func=lambda c: label("dimension", c, lang)),
             "value": st.column_config.NumberColumn(tr("value"), min_value=0.0, max_value=100.0, step=0.1,
                                                    format="%.1f", required=True)})
-    st.caption("、".join(f"{code} = {label('dimension', code, lang)}" for code in dimension_codes))
     if st.button(tr("save"), key="admin_bench_save"):
         try:
             with session_scope(engine) as session:

@@ -1,6 +1,7 @@
 """Issue 23 item 9: the language switch has one source of truth and shows it."""
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 
 from lib.config import get_settings
@@ -94,3 +95,21 @@ def test_the_supervisor_picker_and_the_filters_offer_no_select_all():
     picker = at.multiselect(key="iss_new_supervisors")
     assert len(picker.options) > 1 and picker.proto.select_all == 0
     assert at.multiselect(key="iss_company").proto.select_all == 0  # ui.multi / org filters
+
+
+def test_the_targets_and_benchmarks_editors_name_indicators_in_words():
+    """The editors showed "KPI" and codes (resolution_rate, housing_quality) with a code = label legend."""
+    at = app("pages/9_Admin.py", "admin1").run()
+    assert not at.exception, at.exception
+    parts, stack = [], [at._tree]
+    while stack:
+        node = stack.pop()
+        proto = getattr(node, "proto", None)
+        if proto is not None and hasattr(proto, "columns"):  # an editor's column config (JSON)
+            parts.append(json.dumps(json.loads(proto.columns), ensure_ascii=False))
+        stack.extend(getattr(node, "children", {}).values())
+    configs = " ".join(parts)
+    assert '"label": "指标"' in configs, configs[:400]
+    assert '"KPI"' not in configs
+    assert "解决率" in configs and "房屋质量" in configs  # resolution_rate, housing_quality as their names
+    assert not [c.value for c in at.caption if " = " in c.value]  # no "code = label" legend any more
