@@ -69,11 +69,12 @@ class Module:
     mirror_tests: list[str] = field(default_factory=list)  # run again with CRHQ_ANALYTICS=on
     mutants: list[Mutant] = field(default_factory=list)
 
-    def runs(self, tests: list[str] | None = None) -> list[tuple[list[str], dict[str, str]]]:
-        """(test files, extra environment) of each pytest run a mutant of this module gets."""
-        out = [(test_files(tests or self.tests), {})]
+    def runs(self, tests: list[str] | None = None, root: Path = ROOT) -> list[tuple[list[str], dict[str, str]]]:
+        """(test files, extra environment) of each pytest run a mutant of this module gets, the test
+        files as they are in the tree at `root` (a worker's copy)."""
+        out = [(test_files(tests or self.tests, root), {})]
         if self.mirror_tests and not tests:
-            out.append((test_files(self.mirror_tests), {"CRHQ_ANALYTICS": "on"}))
+            out.append((test_files(self.mirror_tests, root), {"CRHQ_ANALYTICS": "on"}))
         return [(files, env) for files, env in out if files]
 
 
@@ -111,13 +112,17 @@ def check_snippets(mutants: list[Mutant]) -> list[str]:
     return problems
 
 
-def test_files(patterns: list[str]) -> list[str]:
+EXCLUDED: list[str] = []  # --exclude-tests: globs left out of every module (e.g. a run "before" new tests)
+
+
+def test_files(patterns: list[str], root: Path = ROOT) -> list[str]:
     """The module's test files (globs relative to the repository), those that exist; a pattern
     starting with "!" leaves out the files it matches (slow or non-deterministic ones)."""
     out: list[str] = []
-    left_out = {p for pattern in patterns if pattern.startswith("!") for p in glob.glob(pattern[1:], root_dir=ROOT)}
+    negative = [p[1:] for p in patterns if p.startswith("!")] + EXCLUDED
+    left_out = {p for pattern in negative for p in glob.glob(pattern, root_dir=root)}
     for pattern in patterns:
-        for path in sorted(glob.glob(pattern, root_dir=ROOT)) if not pattern.startswith("!") else ():
+        for path in sorted(glob.glob(pattern, root_dir=root)) if not pattern.startswith("!") else ():
             if path not in out and path not in left_out:
                 out.append(path)
     return out
@@ -194,7 +199,7 @@ def baseline(modules: list[Module], copy: Path, timeout: float, env: dict[str, s
     """Each module's tests must pass on the unmutated copy, or its mutants would all look killed."""
     problems = []
     for module in modules:
-        runs = module.runs()
+        runs = module.runs(root=copy)
         status, seconds, failed, tail = run_all(copy, runs, timeout, env)
         print(f"  baseline {module.name}: {sum(len(f) for f, _ in runs)} test files, {seconds:.0f} s, "
               f"{'ok' if status == 'survived' else status + ' ' + failed}", flush=True)
@@ -227,7 +232,7 @@ def run(modules: list[Module], selected: list[Mutant], jobs: int, timeout: float
                 original = apply(copy, mutant)
                 try:
                     mutant.status, mutant.seconds, mutant.killed_by, mutant.detail = run_all(
-                        copy, by_name[mutant.module].runs(mutant.tests), timeout, env)
+                        copy, by_name[mutant.module].runs(mutant.tests, copy), timeout, env)
                 finally:
                     (copy / mutant.file).write_text(original, encoding="utf-8")
             finally:
@@ -331,7 +336,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sqlite-only", action="store_true", help="ignore CRHQ_TEST_PG_URL")
     parser.add_argument("--no-baseline", action="store_true", help="skip the unmutated run of each module")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    parser.add_argument("--exclude-tests", action="append", default=[], metavar="GLOB",
+                        help="leave these test files out (e.g. 'tests/*/test_mut_*.py' for a run before them)")
+    parser.add_argument("--report", type=Path, default=REPORT, help=f"report file (default {REPORT.relative_to(ROOT)})")
     args = parser.parse_args(argv)
+    EXCLUDED.extend(args.exclude_tests)
+    # A SIGTERM (a CI timeout, `kill`) cleans up like Ctrl-C: the copies are removed, the pytest runs stopped.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
 
     modules = load()
     if args.module:
@@ -366,12 +377,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     text = report(list(modules.values()), selected, seconds, args.jobs, args.sqlite_only)
-    REPORT.parent.mkdir(exist_ok=True)
-    REPORT.write_text(text, encoding="utf-8")
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(text, encoding="utf-8")
     if args.json:
         args.json.write_text(json.dumps([m.__dict__ for m in selected], indent=1, default=str), encoding="utf-8")
     print("\n" + text)
-    print(f"written to {REPORT.relative_to(ROOT)}")
+    print(f"written to {args.report}")
     return 0 if not any(m.status == "survived" for m in selected) else 1
 
 
