@@ -87,7 +87,7 @@ def test_duplicates_are_judged_on_the_whole_natural_key():
 
 def test_csv_rows_are_numbered_as_the_spreadsheet_shows_them():
     # header is line 1: the first data row is line 2, the blank line 3 is dropped, line 4 keeps its number
-    frame = read_table("ref,note\nA,x\n,\nC,z\n".encode(), "f.csv")
+    frame = read_table(b"ref,note\nA,x\n,\nC,z\n", "f.csv")
     assert list(frame.index) == [2, 4]
     assert frame["ref"].tolist() == ["A", "C"]
 
