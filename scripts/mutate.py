@@ -195,17 +195,23 @@ def apply(copy: Path, mutant: Mutant) -> str:
     return original
 
 
-def baseline(modules: list[Module], copy: Path, timeout: float, env: dict[str, str]) -> list[str]:
-    """Each module's tests must pass on the unmutated copy, or its mutants would all look killed."""
-    problems = []
-    for module in modules:
-        runs = module.runs(root=copy)
-        status, seconds, failed, tail = run_all(copy, runs, timeout, env)
+def baseline(modules: list[Module], copies: Queue[Path], jobs: int, timeout: float, env: dict[str, str]) -> list[str]:
+    """Each module's tests must pass on the unmutated copy, or its mutants would all look killed.
+    The modules run side by side, one per worker copy."""
+    def one(module: Module) -> str | None:
+        copy = copies.get()
+        try:
+            runs = module.runs(root=copy)
+            status, seconds, failed, tail = run_all(copy, runs, timeout, env)
+        finally:
+            copies.put(copy)
         print(f"  baseline {module.name}: {sum(len(f) for f, _ in runs)} test files, {seconds:.0f} s, "
               f"{'ok' if status == 'survived' else status + ' ' + failed}", flush=True)
         if status != "survived":
-            problems.append(f"{module.name}: the unmutated tests do not pass ({status} {failed})\n{tail}")
-    return problems
+            return f"{module.name}: the unmutated tests do not pass ({status} {failed})\n{tail}"
+        return None
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return [p for p in pool.map(one, modules) if p]
 
 
 def run(modules: list[Module], selected: list[Mutant], jobs: int, timeout: float, sqlite_only: bool,
@@ -218,10 +224,8 @@ def run(modules: list[Module], selected: list[Mutant], jobs: int, timeout: float
         for n in range(jobs):
             copies.put(make_copy(parent, n))
         if check_baseline:
-            probe = copies.get()
-            problems = baseline([m for m in modules if any(x.module == m.name for x in selected)], probe,
+            problems = baseline([m for m in modules if any(x.module == m.name for x in selected)], copies, jobs,
                                 timeout * 3, env)
-            copies.put(probe)
             if problems:
                 raise SystemExit("baseline failed:\n" + "\n".join(problems))
         by_name = {m.name: m for m in modules}
