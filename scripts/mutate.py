@@ -342,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     parser.add_argument("--exclude-tests", action="append", default=[], metavar="GLOB",
                         help="leave these test files out (e.g. 'tests/*/test_mut_*.py' for a run before them)")
+    parser.add_argument("--only-tests", action="append", metavar="GLOB",
+                        help="run these test files for every mutant instead of its module's (does my new test kill it?)")
     parser.add_argument("--report", type=Path, default=REPORT, help=f"report file (default {REPORT.relative_to(ROOT)})")
     args = parser.parse_args(argv)
     EXCLUDED.extend(args.exclude_tests)
@@ -356,6 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     all_mutants = [m for mod in modules.values() for m in mod.mutants]
     selected = [m for m in all_mutants if (not args.module or m.module in args.module)
                 and (not args.id or m.id in args.id)]
+    for m in selected if args.only_tests else ():
+        m.tests = list(args.only_tests)
     problems = check_snippets(selected)
     if problems:
         print("\n".join(problems), file=sys.stderr)

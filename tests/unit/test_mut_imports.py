@@ -127,3 +127,16 @@ def test_gb18030_fallback_keeps_characters_outside_gbk():
     assert read_table(data, "f.csv")["note"].tolist() == ["𠮷野家"]
     # UTF-8 is tried first: the same text in UTF-8 is not misread as GB18030
     assert read_table("ref,note\nA,深圳\n".encode(), "f.csv")["note"].tolist() == ["深圳"]
+
+
+@pytest.mark.parametrize("cell", ["13800138000", "+8613800138000", "8613800138000", "138-0013-8000", "(138) 0013 8000"])
+def test_a_respondent_key_that_is_a_mobile_number_is_refused_with_or_without_86(cell):
+    from lib.imports.surveys import respondent_key
+    with pytest.raises(CellError):
+        respondent_key(cell)
+
+
+def test_a_hashed_respondent_key_is_kept_as_delivered():
+    from lib.imports.surveys import respondent_key
+    assert respondent_key(" 9f86d081884c7d65 ") == "9f86d081884c7d65"
+    assert respondent_key("12800138000") == "12800138000"  # 12… is no mainland mobile prefix (13–19)
