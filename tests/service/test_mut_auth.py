@@ -115,3 +115,15 @@ def test_a_deactivated_users_session_is_over_even_if_issued_later(engine):
         users.set_active(session=session, username="ck5", active=False, actor="admin1")
     assert not users.session_is_valid(_info(engine, "ck5"), time.time() + 3600)
     assert not users.session_is_valid(None, time.time())
+
+
+def test_the_cookie_the_app_issues_carries_its_real_issue_time(engine):
+    # The revocation check compares this claim with sessions_valid_after: it must be now (whole seconds),
+    # not later, or PyJWT refuses the cookie as "not yet valid" and a revocation in between is missed.
+    _add(engine, "ck6")
+    st.session_state["username"] = "ck6"
+    model = auth._authenticator(engine).cookie_controller.cookie_model
+    before = time.time()
+    claims = jwt.decode(model._token_encode(), config.cookie_key(None), algorithms=["HS256"])
+    assert claims["username"] == "ck6"
+    assert int(before) <= claims["iat"] <= time.time()
