@@ -54,3 +54,24 @@ def test_whole_months_of_a_period_starting_on_the_second():
     # 31 Dec – 1 Mar: January and February whole, single days on both sides
     assert analytics.days_outside(date(2024, 12, 31), date(2025, 3, 1), ["2025-01", "2025-02"]) == [
         (date(2024, 12, 31), date(2024, 12, 31)), (date(2025, 3, 1), date(2025, 3, 1))]
+
+
+def test_a_project_renamed_after_a_read_shows_its_new_name_through_the_mirror(engine, monkeypatch, tmp_path):
+    from lib.kpis import surveys
+    from lib.kpis.common import KpiFilter
+    from lib.models import Project
+    monkeypatch.setenv("CRHQ_ANALYTICS", "on")
+    monkeypatch.setenv("CRHQ_ANALYTICS_DIR", str(tmp_path / "analytics"))
+    year = KpiFilter(date(2025, 1, 1), date(2025, 12, 31))
+    with session_scope(engine) as session:
+        fixtures.surveys_fixture(session)
+    analytics.build(engine)
+    with session_scope(engine, readonly=True) as session:
+        before = {g["key"]: g["kpis"]["responses"] for g in surveys.compute(year, session=session, by="project").groups}
+    with session_scope(engine) as session:
+        project = session.scalar(select(Project).where(Project.name == "深圳花园"))
+        project.name = "深圳花园二期"
+    with session_scope(engine, readonly=True) as session:
+        after = {g["key"]: g["kpis"]["responses"] for g in surveys.compute(year, session=session, by="project").groups}
+    assert after == {("深圳花园二期" if k == "深圳花园" else k): v for k, v in before.items()}
+    assert "深圳花园二期" in after
