@@ -74,7 +74,7 @@ c1, c2, c3 = st.columns([3, 3, 1])
 search = c1.text_input(tr("search"), key="register_search", max_chars=100,
                        placeholder=tr("search_hint" if user.role in privacy.SEES_PERSONAL_DATA else "search_hint_masked"))
 statuses = tuple(c2.multiselect(tr("col_status"), list(COMPLAINT_STATUSES), placeholder=tr("all"),
-                                format_func=lambda c: label("complaint_status", c, lang), key="register_statuses"))
+                                format_func=lambda c: label("complaint_status", c, lang), key="register_statuses", select_all=False))
 overdue = c3.checkbox(tr("overdue_only"), key="register_overdue")
 page = int(st.number_input(tr("list_page"), min_value=1, step=1, key="register_page"))
 rows, more = ui.complaint_page(flt, search, statuses, overdue, "void" in statuses, role=user.role,
