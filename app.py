@@ -111,14 +111,14 @@ if moves.empty:
     st.info(tr("movers_none"))
 else:
     shown_moves = pd.DataFrame({
-        tr("area"): [tr("area_" + a) for a in moves["area"]], "KPI": [kpi_label(k, lang) for k in moves["kpi"]],
+        tr("area"): [tr("area_" + a) for a in moves["area"]], tr("indicator"): [kpi_label(k, lang) for k in moves["kpi"]],
         tr("company"): moves["company"],
         tr("previous"): [shown(KIND_OF[k], v) for k, v in zip(moves["kpi"], moves["previous"],
                                                                                strict=True)],
         tr("current"): [shown(KIND_OF[k], v) for k, v in zip(moves["kpi"], moves["value"],
                                                                               strict=True)],
         tr("change"): [("▲ " if d > 0 else "▼ ") + f"{d:+.1f}" for d in moves["change_points"]],
-        "p": [f"{p:.3f}" for p in moves["p_value"]]})
+        tr("p_value_col"): [f"{p:.3f}" for p in moves["p_value"]]})
     picked_move = st.dataframe(shown_moves, hide_index=True, key="overview_movers", on_select="rerun",
                                selection_mode="single-row")
     rows = picked_move.selection.rows if picked_move and picked_move.selection else []

@@ -878,6 +878,7 @@ STRINGS.update({
                       "Drop the file here, or click “Choose file” (at most {mb} MB per file)"),
     "uploader_button": ("选择文件", "Choose file"),
     "indicator": ("指标", "Indicator"),
+    "p_value_col": ("显著性（p 值）", "Significance (p)"),
 })
 STRINGS.update({f"aud_act_{code}": pair for code, pair in {
     "login": ("登录", "Signed in"), "login_failed": ("登录失败", "Failed sign-in"), "logout": ("退出", "Signed out"),
