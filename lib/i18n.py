@@ -1,6 +1,8 @@
 """Every UI string in Simplified Chinese and English; vocabulary labels come from lib.vocab."""
 from __future__ import annotations
 
+import math
+
 from lib.vocab import label as vocab_label
 
 LANGUAGES = ("zh", "en")
@@ -184,13 +186,18 @@ def vocab(vocabulary: str, code: str | None, lang: str) -> str:
     return vocab_label(vocabulary, code, lang)
 
 
+def _empty(value) -> bool:
+    """None, or the NaN pandas puts in a column where a value is missing."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def format_rate(value: float | None) -> str:
-    """Rates in % with one decimal; an empty denominator shows a dash (SPEC §7)."""
-    return "—" if value is None else f"{value * 100:.1f}%"
+    """Rates in % with one decimal; an empty denominator shows a dash (SPEC §7), never "nan%"."""
+    return "—" if _empty(value) else f"{value * 100:.1f}%"
 
 
 def format_number(value: float | int | None, decimals: int = 1) -> str:
-    if value is None:
+    if _empty(value):
         return "—"
     if isinstance(value, int):
         return f"{value:,}"
