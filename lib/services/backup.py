@@ -43,6 +43,10 @@ from lib.services import audit
 FORMAT = "crhq-backup/2"
 UNSIGNED_FORMAT = "crhq-backup/1"  # before signatures and the audit chain (schema 0005)
 UNCHAINED_REVISION, CHAINED_REVISION = "0005", "0006"
+# Migrations after 0006 that only add tables or columns with a default (0007 app_user.scope 'group',
+# 0008 app_user.email and the notification tables): a backup from before them restores, the new tables
+# empty and the new columns at their defaults.
+ADDITIVE = ("0007", "0008")
 USERS = "app_user"
 BATCH = 5000
 
@@ -225,7 +229,9 @@ def _check_revision(engine: Engine, manifest: dict[str, Any]) -> None:
         return
     # An unsigned backup from just before the audit chain: the one change is audit_log's two hash
     # columns, filled in on the way in (_load_table). It got here only with an explicit flag.
-    if (manifest.get("format"), there, here) == (UNSIGNED_FORMAT, UNCHAINED_REVISION, CHAINED_REVISION):
+    chained_from = CHAINED_REVISION if (manifest.get("format"), there) == (UNSIGNED_FORMAT, UNCHAINED_REVISION) else there
+    later = (CHAINED_REVISION, *ADDITIVE)
+    if chained_from in later and here in later and later.index(chained_from) < later.index(here):
         return
     raise BackupError(f"backup is at schema {there}, this database at {here}: "
                       "run init-db with the matching version first")
@@ -233,6 +239,8 @@ def _check_revision(engine: Engine, manifest: dict[str, Any]) -> None:
 
 def _load_table(conn: Connection, zf: zipfile.ZipFile, table, manifest: dict[str, Any], key: bytes | None) -> int:
     info = manifest["tables"].get(table.name)
+    if info is None and table.name in _added_since(manifest.get("revision")):
+        return 0  # a table a later additive migration created: empty in the restored database
     if info is None:
         raise BackupError(f"the backup has no table {table.name}")
     columns = [table.c[name] for name in info["columns"]]
@@ -262,6 +270,12 @@ def _load_table(conn: Connection, zf: zipfile.ZipFile, table, manifest: dict[str
     if (n, rows, raw.hexdigest(), digest) != (info["rows"], info["rows"], info["sha256"], info["sha256"]):
         raise BackupError(f"table {table.name} does not match its checksum: the file is damaged")
     return rows
+
+
+def _added_since(revision: str | None) -> set[str]:
+    """Tables that the additive migrations after `revision` created."""
+    created = {"0008": {t.name for t in _tables() if t.name.startswith("notify_")}}
+    return set().union(*(tables for rev, tables in created.items() if revision is None or rev > revision))
 
 
 def _file_sha256(path: str | Path) -> str:
