@@ -134,7 +134,7 @@ def test_subscribe_in_the_browser_then_notify_run_fills_the_inbox(server):
 
         page.reload()
         counter = page.get_by_role("link", name="未读")
-        expect(counter).to_be_visible(timeout=30_000)
+        expect(counter).to_be_visible(timeout=90_000)
         label = counter.inner_text()
         n = int(label.split("（")[1].split(" ")[0])
         assert n >= 1, label
