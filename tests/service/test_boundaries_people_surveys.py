@@ -230,3 +230,20 @@ def test_movers_hold_the_hand_worked_significant_changes_and_only_those(engine, 
     assert (score["value"], score["previous"], score["change_points"]) == (
         pytest.approx(94.0), pytest.approx(82.0), pytest.approx(12.0))
     assert score["p_value"] == pytest.approx(0.0008, abs=5e-5)
+
+
+def test_answers_on_the_first_and_last_day_of_a_period_count_and_the_days_outside_do_not(engine, mode):
+    """MID_MARCH is 10–20 March: answers on the 10th and the 20th count, the 9th and the 21st do not.
+    Scale 5: the 9th (overall 1 → 0), 10th (5 → 100), 20th (3 → 50), 21st (1 → 0): responses 2, score 75,
+    top-2-box 1 of 2 (the 5)."""
+    with session_scope(engine) as session:
+        project = _org(session)
+        wave = SurveyWave(vendor="零点调查", method="phone")
+        session.add(wave)
+        session.flush()
+        for key, day, overall in (("e9", 9, 1), ("e10", 10, 5), ("e20", 20, 3), ("e21", 21, 1)):
+            _answers(session, [(key, 5, overall, None)], date(2025, 3, day), project, wave)
+    k = _read(engine, mode, lambda s: surveys.compute(MID_MARCH, session=s).kpis)
+    assert k["responses"] == 2
+    assert k["satisfaction_score"] == pytest.approx(75.0)
+    assert k["satisfaction_rate"] == pytest.approx(0.5)
