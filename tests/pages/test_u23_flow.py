@@ -135,8 +135,11 @@ def test_the_register_pages_past_500_rows():
     at.number_input(key="register_page").set_value(3).run()
     assert not at.exception, at.exception
     third = next(d.value for d in at.dataframe)
-    assert len(third) == total - 1000
-    assert f"第 3 页：第 1001–{total} 条（末页）。" in [c.value for c in at.caption]
+    # other page tests add complaints during the session: past 1,500 there is a fourth page
+    assert len(third) == min(500, total - 1000)
+    last = min(1500, total)
+    caption = f"第 3 页：第 1001–{last} 条（末页）。" if total <= 1500 else "第 3 页：第 1001–1500 条；下一页还有。"
+    assert caption in [c.value for c in at.caption]
     assert not set(third.iloc[:, 0]) & set(first.iloc[:, 0])  # other complaints, not page 1 again
 
 
