@@ -133,7 +133,14 @@ def apply(flt, scope: Scope, *, session: Session):
         return flt
     r = reach(scope, session=session)
     check_names(r, companies=flt.companies, cities=flt.cities, projects=flt.projects)
-    return replace(flt, scope_projects=tuple(sorted(r.projects)), scope_companies=tuple(sorted(r.companies)))
+    return limited(flt, r)
+
+
+def limited(flt, r: Reach | None):
+    """`flt` carrying the reach's ids (no name check); the group's reach, or None, leaves it as it is."""
+    if r is None or r.is_group:
+        return flt
+    return replace(flt, scope_projects=tuple(sorted(r.projects)), scope_companies=tuple(sorted(r.companies or ())))
 
 
 def check_names(r: Reach, *, companies=(), cities=(), projects=()) -> None:

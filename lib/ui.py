@@ -341,7 +341,7 @@ def scoped(flt: KpiFilter) -> KpiFilter:
     except DomainError as exc:
         st.error(error_text(exc))
         st.stop()
-    return replace(flt, scope_projects=tuple(sorted(r.projects)), scope_companies=tuple(sorted(r.companies)))
+    return scope.limited(flt, r)
 
 
 # ---- complaints ----------------------------------------------------------------------------

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import calendar
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from lib import scope
 from lib.db import BUSINESS_TZ
 from lib.kpis import areas
 from lib.kpis.common import KpiFilter
@@ -225,8 +226,7 @@ def report_events(now: datetime, cfg: Config, d: Directory, *, session: Session)
     for person in [p for p in d.people.values() if p.role == "executive"]:
         key = person.reach
         if key not in by_reach:
-            scoped = flt if key.is_group else replace(flt, scope_projects=tuple(sorted(key.projects)),
-                                                             scope_companies=tuple(sorted(key.companies or ())))
+            scoped = scope.limited(flt, key)
             kpis = {area: areas.compute(area, scoped, session=session, with_percentiles=False).kpis
                     for area in {h.area for h in targets.HEADLINES}}
             by_reach[key] = [{"kpi": h.kpi, "value": kpis[h.area].get(h.kpi),

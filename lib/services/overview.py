@@ -86,11 +86,7 @@ def _area_sets(flt: KpiFilter, session: Session, *, trend: bool = False) -> tupl
             sets["complaints"].get("month"))
 
 
-def limited(flt: KpiFilter, reach: scope.Reach | None) -> KpiFilter:
-    """`flt` carrying the reach's scope (SPEC §11); the group's reach (or None) leaves it as it is."""
-    if reach is None or reach.is_group:
-        return flt
-    return replace(flt, scope_projects=tuple(sorted(reach.projects)), scope_companies=tuple(sorted(reach.companies)))
+limited = scope.limited  # `flt` carrying the reach's scope (SPEC §11)
 
 
 def _unscoped(flt: KpiFilter) -> KpiFilter:
