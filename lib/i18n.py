@@ -930,3 +930,15 @@ STRINGS.update({f"aud_key_{code}": pair for code, pair in {
     "errors": ("错误数", "Errors"), "inserted": ("新增", "Added"), "updated": ("更新", "Updated"),
     "unchanged": ("未变", "Unchanged"), "participants": ("参与人数", "Participants"),
 }.items()})
+
+
+def _merge_feature_strings() -> None:
+    from lib.strings import collect
+    extra = collect()
+    clash = STRINGS.keys() & extra.keys()
+    if clash:
+        raise RuntimeError(f"lib.strings redefines {sorted(clash)}")
+    STRINGS.update(extra)
+
+
+_merge_feature_strings()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import random
 from dataclasses import dataclass
@@ -102,6 +103,12 @@ def _bulk(session: Session, model, rows: list[dict]) -> None:
         session.execute(insert(model), chunk)
 
 
+# Later features' demo records, added after the core data: "module:function" of a
+# `fn(*, session, rng, today)` that is deterministic for its rng. One line per feature.
+DEMO_EXTRAS: tuple[str, ...] = (
+)
+
+
 def seed_demo(*, session: Session, complaints: int = 20_000, seed: int = 7,
               today: date | None = None, employees: int = 3_000,
               survey_per_month: int = 900) -> SeedSummary:
@@ -118,6 +125,9 @@ def seed_demo(*, session: Session, complaints: int = 20_000, seed: int = 7,
     n_sup, n_sa, n_iss = _seed_supervisors(session, rng, projects, start, today)
     targets.install_defaults(session=session, actor="demo")
     reset_sequences(session.connection())  # rows above were given explicit ids
+    for name in DEMO_EXTRAS:  # later features' demo records, built on the rows above
+        module, fn = name.split(":")
+        getattr(importlib.import_module(module), fn)(session=session, rng=random.Random(seed), today=today)
     return SeedSummary(len(COMPANIES), len(projects), n_complaints, n_responses, n_emp, n_act,
                        n_sup, n_sa, n_iss)
 
