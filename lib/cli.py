@@ -327,7 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_analytics)
 
     p = sub.add_parser("kpi", help="print the KPIs of an area as JSON")
-    p.add_argument("area", choices=["complaints", "surveys", "listening", "supervisors"])
+    p.add_argument("area", choices=list(areas.CLI_AREAS))
     p.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD")
     for flag in ("company", "city", "project", "business-line", "channel", "touchpoint", "category"):

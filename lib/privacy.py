@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 NAME_COLUMNS = ("complainant_name", "name", "supervisor_name")
-PHONE_COLUMNS = ("complainant_phone", "phone")
+PHONE_COLUMNS = ("complainant_phone", "phone", "contact_phone")
 SEES_PERSONAL_DATA = frozenset({"staff", "admin"})
 
 

@@ -10,6 +10,7 @@ import streamlit as st
 from lib import charts, exports, stats, ui
 from lib.db import local_now
 from lib.i18n import format_number, format_rate, kpi_label
+from lib.kpis import areas
 from lib.kpis.common import KpiFilter
 from lib.pages import WRITERS
 from lib.services import overview
@@ -60,6 +61,18 @@ for col, name in zip(cards[1:], views.HEADLINE, strict=True):
     col.caption(tr("srv_card_detail", n=format_number(est.n), low=shown(name, est.low), high=shown(name, est.high)))
     col.caption(tr("srv_card_yoy", diff=shown_diff(name, fig.vs_last_year.diff),
                    verdict=verdict(fig.vs_last_year)))
+
+# SPEC §14: the low answers of this selection and their follow-up tasks, one click away (filter in the link)
+followup = ui.cached(areas.compute, "followups", flt).kpis
+if followup["followups_due"]:
+    st.caption(tr("fu_surveys_link", n=format_number(followup["followups_due"]),
+                  open=format_number(followup["followups_due"] - followup["followups_closed"]),
+                  overdue=format_number(followup["followups_overdue"])))
+    st.page_link(ui.page_path("followups"), label=tr("fu_surveys_open"), icon=":material/phone_callback:",
+                 query_params={"from": flt.start.isoformat(), "to": flt.end.isoformat(), "view": "open",
+                               **{name: list(values) for name, values in (
+                                   ("company", flt.companies), ("city", flt.cities), ("project", flt.projects),
+                                   ("touchpoint", flt.touchpoints)) if values}})
 
 if not summary["responses"]:
     st.info(tr("no_data"))

@@ -167,9 +167,11 @@ def _write(importer: Importer, batch: Batch, filename: str, session: Session, ac
                 ctx.journal.committed = True
                 time.sleep(limits.pause_seconds)
         result.created_projects = ctx.resolver.created
+        result.followups_opened = ctx.cache.get("followups_opened", 0)
         audit.record(session=session, actor=actor, action="import", entity=importer.entity,
                      detail={"kind": importer.kind, "file": filename, "rows": result.rows,
-                             "inserted": result.inserted, "updated": result.updated, "dry_run": dry_run})
+                             "inserted": result.inserted, "updated": result.updated, "dry_run": dry_run,
+                             **({"followups_opened": result.followups_opened} if result.followups_opened else {})})
         session.flush()
         if dry_run:
             session.rollback()

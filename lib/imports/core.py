@@ -70,6 +70,7 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     created_projects: int = 0
+    followups_opened: int = 0  # survey answers that opened a follow-up task (SPEC §14)
     dry_run: bool = False
     errors: list[RowError] = field(default_factory=list)
     # The updates found (a dry run's preview): each changed field with how many records it changes,

@@ -23,6 +23,7 @@ from lib.imports.core import (
     text,
 )
 from lib.models import Company, Project, SurveyResponse, SurveyWave
+from lib.services import followups
 
 SCALES = (5, 10, 11)
 SCORE_RANGE = {5: (1, 5), 10: (1, 10), 11: (0, 10)}
@@ -38,6 +39,21 @@ def respondent_key(value: Any) -> str | None:
     if _PHONE.fullmatch(re.sub(r"[\s\-()]", "", raw)):
         raise CellError("受访者编号看起来是手机号码：请供应商提供哈希编号，不得提供原始号码",
                         "respondent_key looks like a phone number: vendors must deliver a hash, never the number")
+    return raw
+
+
+_CONTACT = re.compile(r"\+?[0-9][0-9\-\s()]{4,19}")
+
+
+def contact_phone(value: Any) -> str | None:
+    """A phone the respondent agreed to be called back on (SPEC §14): digits, with +, -, spaces or
+    brackets, 5–20 characters and at least 5 digits; an Excel number arrives without its ".0"."""
+    raw = text(value)
+    if raw is None:
+        return None
+    if not _CONTACT.fullmatch(raw) or sum(ch.isdigit() for ch in raw) < 5:
+        raise CellError("不是有效的电话号码（只能包含数字、+、-、空格和括号，5–20 位）",
+                        "not a valid phone number (digits, +, -, spaces and brackets only, 5–20 characters)")
     return raw
 
 
@@ -57,10 +73,12 @@ COLUMNS = [
     Column("recommend", "推荐意愿", False, parse_int(0, 10)),
     Column("method", "调查方式", False, parse_vocab("method")),
     Column("vendor", "调查机构", False, text),
+    Column("contact_phone", "联系电话", False, contact_phone),
+    Column("vendor_case_id", "调查机构编号", False, text),
 ]
 COLUMNS = sized(COLUMNS, SurveyResponse, company=Company.name, city=Project.city, project=Project.name,
                 vendor=SurveyWave.vendor)
-FIELDS = ("surveyed_on", "scale", *SCORES, "recommend")
+FIELDS = ("surveyed_on", "scale", *SCORES, "recommend", "contact_phone", "vendor_case_id")
 
 
 def check(batch: Batch) -> list[RowError]:
@@ -90,12 +108,13 @@ def write(batch: Batch, ctx: WriteContext) -> None:
     projects = [ctx.resolver.project(company, city, project, None).id for company, city, project in zip(
         batch["company"], batch["city"], batch["project"], strict=True)]
     values = {name: batch[name] for name in FIELDS} | {"project_id": projects}
-    new = []
+    new, stored = [], []
     for i, key in enumerate(keys):
         current = existing.get(key)
         if current is None:
             new.append(i)
             continue
+        stored.append(current)
         # a score column the file leaves out keeps the stored score
         row = {name: column[i] for name, column in values.items() if name in ctx.present or name == "project_id"}
         if changed(current, row):
@@ -104,14 +123,27 @@ def write(batch: Batch, ctx: WriteContext) -> None:
             ctx.result.updated += 1
         else:
             ctx.result.unchanged += 1
-    if not new:
-        return
-    waves = _waves(ctx, [batch["vendor"][i] for i in new], [batch["method"][i] for i in new],
-                   [batch["surveyed_on"][i] for i in new])
-    ctx.insert(SurveyResponse.__table__, {  # at the driver's speed: see lib.db
-        "wave_id": waves, "respondent_key": [keys[i][0] for i in new], "touchpoint": [keys[i][1] for i in new],
-        **{name: [column[i] for i in new] for name, column in values.items()}})
-    ctx.result.inserted += len(new)
+    answers = [(s.id, s.scale, s.overall, s.recommend) for s in stored]
+    if new:
+        waves = _waves(ctx, [batch["vendor"][i] for i in new], [batch["method"][i] for i in new],
+                       [batch["surveyed_on"][i] for i in new])
+        ids = ctx.insert(SurveyResponse.__table__, {  # at the driver's speed: see lib.db
+            "wave_id": waves, "respondent_key": [keys[i][0] for i in new], "touchpoint": [keys[i][1] for i in new],
+            **{name: [column[i] for i in new] for name, column in values.items()}})
+        ctx.result.inserted += len(new)
+        answers += [(rid, batch["scale"][i], batch["overall"][i], batch["recommend"][i])
+                    for rid, i in zip(ids, new, strict=True)]
+    _open_followups(ctx, answers)
+
+
+def _open_followups(ctx: WriteContext, answers: list[tuple]) -> None:
+    """SPEC §14: each low answer of the chunk without a task gets one (lib.services.followups); an
+    answer already stored keeps the task it has, so a re-imported file opens none."""
+    rule = ctx.cache.get("followup_rules")
+    if rule is None:
+        rule = ctx.cache["followup_rules"] = followups.rules(session=ctx.session)
+    opened = followups.open_tasks(ctx.session, answers, rule=rule, insert=ctx.insert)
+    ctx.cache["followups_opened"] = ctx.cache.get("followups_opened", 0) + opened
 
 
 def _waves(ctx: WriteContext, vendors: list[Any], methods: list[Any], days: list[date]) -> list[int]:

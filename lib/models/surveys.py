@@ -43,6 +43,10 @@ class SurveyResponse(Base):
     property_service: Mapped[float | None] = mapped_column(Float)
     complaint_handling: Mapped[float | None] = mapped_column(Float)
     recommend: Mapped[int | None] = mapped_column(Integer)
+    # SPEC §14: given by the vendor for respondents who agreed to be called back (personal data:
+    # masked for executives, lib.privacy); never copied to the analytic mirror.
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    vendor_case_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class Benchmark(Base):

@@ -16,6 +16,12 @@ from lib.vocab import CATEGORIES, LISTENING_ACTIVITY_TYPES
 DEFAULTS: dict[str, Any] = {
     "sla": DEFAULT_SLA,
     "issue_due_days": 15,
+    # SPEC §14 dissatisfied-respondent follow-up: an answer opens a task when its overall score is at
+    # most the value for its scale (the two lowest categories: 1–2 on 1–5 and 1–10, 0–1 on 0–10) or
+    # its recommend is at most `followup_recommend_max`; the task is due this many days after it opens.
+    "followup_overall_max": {"5": 2, "10": 2, "11": 1},
+    "followup_recommend_max": 6,
+    "followup_due_days": 7,
     "complaint_categories": list(CATEGORIES),
     "listening_activity_types": list(LISTENING_ACTIVITY_TYPES),
     "activity_type_labels": {},  # admin-added activity types: code → [zh, en]
