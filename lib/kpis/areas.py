@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from lib.kpis import complaints, listening, supervisors, surveys
+from lib.kpis import checks, complaints, listening, supervisors, surveys
 from lib.kpis.common import KpiFilter, KpiResult
 
-AREAS = ("complaints", "surveys", "listening", "supervisors")
+AREAS = ("complaints", "surveys", "listening", "supervisors", "checks")
 GROUPS = {"complaints": complaints.GROUPS, "surveys": surveys.GROUPS, "listening": listening.GROUPS,
-          "supervisors": supervisors.GROUPS}
+          "supervisors": supervisors.GROUPS, "checks": checks.GROUPS}
 
 
 PERCENTILE_KPIS = frozenset({"median_hours_to_resolve", "p90_hours_to_resolve"})
@@ -28,6 +28,8 @@ def compute(area: str, flt: KpiFilter, *, session: Session, by: str | None = Non
         return listening.compute(flt, session=session, activity_types=types, by=by)
     if area == "supervisors":
         return supervisors.compute(flt, session=session, by=by)
+    if area == "checks":  # SPEC §14 call-back checks
+        return checks.compute(flt, session=session, by=by)
     raise ValueError(f"unknown area {area!r}")
 
 

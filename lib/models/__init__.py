@@ -1,5 +1,6 @@
 """Typed SQLAlchemy 2 models, one module per area; importing this registers every table."""
 from lib.models.analytics import AnalyticsChange, AnalyticsState
+from lib.models.checks import CheckResult, CheckSample
 from lib.models.complaints import Complaint, ComplaintEvent
 from lib.models.listening import Employee, ListeningActivity
 from lib.models.notify import NotifyMark, NotifyOutbox, NotifySubscription, NotifyWebhook  # noqa: F401
@@ -16,7 +17,7 @@ from lib.models.surveys import Benchmark, SurveyResponse, SurveyWave
 from lib.models.users_audit import AuditLog, User
 
 __all__ = [
-    "AnalyticsChange", "AnalyticsState", "AuditLog", "Benchmark", "Company", "Complaint", "ComplaintEvent", "Employee", "KpiTarget",
+    "AnalyticsChange", "AnalyticsState", "AuditLog", "CheckResult", "CheckSample", "Benchmark", "Company", "Complaint", "ComplaintEvent", "Employee", "KpiTarget",
     "ListeningActivity", "Project", "SavedView", "Setting", "Supervisor", "SupervisionActivity",
     "SupervisorIssue", "SupervisorIssueRaiser", "SupervisorIssueUpdate", "SurveyResponse",
     "SurveyWave", "User",
