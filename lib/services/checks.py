@@ -240,6 +240,8 @@ def record(sample_id: int, data: CheckInput, *, session: Session, actor: str,
     sample, complaint = _load(sample_id, session, reach)
     if sample.status not in OPEN:
         raise InvalidTransition("err_chk_done", ref=complaint.ref)
+    if outcome(data) == "failed" and complaint.status not in ELIGIBLE:  # refused before anything is written
+        raise InvalidTransition("err_chk_cannot_reopen", ref=complaint.ref, status=complaint.status)
     result = session.scalar(select(CheckResult).where(CheckResult.sample_id == sample.id))
     if result is None:
         result = CheckResult(sample_id=sample.id)
@@ -254,8 +256,6 @@ def record(sample_id: int, data: CheckInput, *, session: Session, actor: str,
     # The complaint's own history carries the check (and, when failed, the finding the company gets).
     complaint_service._log(session, complaint, actor, f"check_{sample.status}", {}, note)
     if sample.status == "failed":
-        if complaint.status not in ELIGIBLE:
-            raise InvalidTransition("err_chk_cannot_reopen", ref=complaint.ref, status=complaint.status)
         complaint_service.transition(complaint.ref, "in_progress", session=session, actor=actor, version=None,
                                      at=max(at, complaint.received_at), note=f"抽查回访 / call-back check: {note}")
     audit.record(session=session, actor=actor, action="check_record", entity="check_sample",
