@@ -244,3 +244,22 @@ def test_checks_draw_on_the_cli(world, monkeypatch, capsys):
         assert json.loads(capsys.readouterr().out)["added"] == 0
     finally:
         config.get_settings.cache_clear()
+
+
+def test_the_monthly_report_and_the_league_carry_the_checks(cli_db):
+    import io
+
+    from openpyxl import load_workbook
+
+    from lib.kpis.common import KpiFilter
+    from lib.services import overview, reports
+
+    with session_scope(cli_db) as s:
+        wb = load_workbook(io.BytesIO(reports.monthly_report("2025-03", session=s)))
+        sheet = wb["抽查回访 Checks"]
+        values = {sheet.cell(row=r, column=1).value: sheet.cell(row=r, column=2).value for r in range(1, 40)}
+        assert values["抽查完成率 Check coverage"] == 0.5  # 5 done / 10 due, as above
+        assert values["处理合规率 Handling compliance rate"] == 0.8
+        league = overview.league(KpiFilter(date(2025, 3, 1), date(2025, 3, 31)), session=s).set_index("company")
+        assert league.loc["乙公司", "check_coverage"] == 0.6
+        assert league.loc["甲公司", "confirmed_resolution_rate"] == 0.5
