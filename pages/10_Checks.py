@@ -133,7 +133,7 @@ def _save(sample_id: int, ref: str) -> None:
     reached = bool(s["checks_reached"])
     data = svc.CheckInput(
         reached=reached, attempts=int(s["checks_attempts"]),
-        resolution_confirmed=(s["checks_confirmed"] == "yes") if reached else None,
+        resolution_confirmed=(s["checks_confirmed"] == tr("chk_yes")) if reached else None,
         satisfaction=int(s["checks_satisfaction"]) if reached else None,
         **{h: bool(s[f"checks_h_{h}_{sample_id}"]) for h in svc.HANDLING}, finding=s.get("checks_finding") or "")
     try:
@@ -152,8 +152,8 @@ with st.form(f"checks_form_{picked}", clear_on_submit=True):
     c1.toggle(tr("chk_reached"), value=True, key="checks_reached")
     c2.number_input(tr("col_chk_attempts"), min_value=1, max_value=svc.MAX_ATTEMPTS, value=1, step=1,
                     key="checks_attempts")
-    c1.radio(tr("col_chk_resolution_confirmed"), ["yes", "no"], horizontal=True, key="checks_confirmed",
-             format_func=lambda v: tr(f"chk_{v}"))
+    c1.radio(tr("col_chk_resolution_confirmed"), [tr("chk_yes"), tr("chk_no")], horizontal=True,
+             key="checks_confirmed")
     c2.radio(tr("col_chk_satisfaction"), [5, 4, 3, 2, 1], horizontal=True, key="checks_satisfaction")
     st.caption(tr("chk_handling"))
     hcols = st.columns(len(svc.HANDLING))
