@@ -84,6 +84,9 @@ def test_sample_size_rule():
 
 
 def test_draw_respects_the_per_company_minimum_and_is_idempotent(world):
+    with session_scope(world) as s:  # a company-scoped reader does not draw HQ's sample
+        with pytest.raises(scope.OutOfScope):
+            checks.draw(START, END, session=s, actor="local", reach=scope.Reach(frozenset({1}), frozenset({1})))
     with session_scope(world) as s:
         drawn = {d.company: (d.resolved, d.size, d.added) for d in checks.draw(START, END, session=s, actor="hq")}
     assert drawn == {"甲公司": (10, 3, 3), "乙公司": (100, 5, 5), "丙公司": (2, 2, 2)}
