@@ -166,3 +166,11 @@ def test_the_draw_button_draws_nothing_twice(checks_world):
     assert any("已抽取" in s.value for s in at.success)
     at.button(key="checks_draw").click().run()
     assert any("已抽取 0 件" in s.value for s in at.success)
+
+
+def test_the_overview_league_carries_the_check_columns(checks_world):
+    at = app("app.py", "exec1", "zh").run()
+    assert not at.exception
+    league = [df.value for df in at.dataframe if "综合达成" in " ".join(map(str, df.value.columns))
+              or "抽查完成率" in df.value.columns]
+    assert league and {"抽查完成率", "解决确认率", "处理合规率"} <= set(league[0].columns)
