@@ -81,7 +81,8 @@ rows = ui.read(svc.queue, flt, statuses=statuses)
 if rows.empty:
     st.info(tr("chk_queue_empty"))
     st.stop()
-shown = privacy.masked(rows)  # a list: masked for every role; the phone is revealed one record at a time
+# a list: masked for every role (the phone is revealed one record at a time); a blank cell reads "—"
+shown = privacy.masked(rows).astype(object).where(rows.notna(), "—")
 st.dataframe(pd.DataFrame({
     tr("chk_col_ref"): shown["ref"], tr("chk_col_company"): shown["company"], tr("chk_col_project"): shown["project"],
     tr("chk_col_resolved_at"): shown["resolved_at"], tr("chk_col_status"): [tr(f"chk_status_{s}") for s in shown["status"]],
@@ -142,7 +143,7 @@ def _save(sample_id: int, ref: str) -> None:
         ui.flash("error", ui.error_text(exc))
         return
     ui.flash("success", tr(f"chk_saved_{outcome}", ref=ref))
-    s.pop("checks_pick", None)
+    s["checks_pick"] = None  # back to "choose…" (the saved check has left the open ones)
     s.pop("checks_revealed", None)
 
 

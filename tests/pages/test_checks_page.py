@@ -139,6 +139,7 @@ def test_hq_staff_reveal_the_phone_and_a_failed_check_reopens_the_complaint(chec
     submit.click().run()
     assert not at.exception
     assert any("CHKP1" in s.value and "重新打开" in s.value for s in at.success)
+    assert at.selectbox(key="checks_pick").value is None  # the saved check left the open ones
     with session_scope(engine) as s:
         sample = s.get(CheckSample, ids["CHKP1"])
         c = s.get(Complaint, sample.complaint_id)
