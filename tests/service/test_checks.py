@@ -245,6 +245,13 @@ def test_checks_draw_on_the_cli(world, monkeypatch, capsys):
         assert {c["company"]: c["size"] for c in out["companies"]} == {"甲公司": 3, "乙公司": 5, "丙公司": 2}
         assert cli.main(["checks", "draw", "--from", "2025-03-03", "--to", "2025-03-09", "--seed", "x"]) == 0
         assert json.loads(capsys.readouterr().out)["added"] == 0
+        from lib.cli_checks import previous_working_day
+
+        # the cron default period starts at the previous working day of the statutory calendar:
+        # Mon 10 Mar 2025 → Fri 7 Mar; Thu 9 Oct 2025 (National Day 1–8 Oct off) → Tue 30 Sep
+        assert previous_working_day(date(2025, 3, 10)) == date(2025, 3, 7)
+        assert previous_working_day(date(2025, 10, 9)) == date(2025, 9, 30)
+        assert cli.main(["checks", "draw", "--from", "2025-03-03"]) == 2  # both or neither
     finally:
         config.get_settings.cache_clear()
 
