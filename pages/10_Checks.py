@@ -64,6 +64,27 @@ def _draw() -> None:
     ui.flash("success", tr("chk_drawn", added=sum(d.added for d in drawn), companies=len(drawn)))
 
 
+def _save_rule() -> None:
+    s = st.session_state
+    try:
+        ui.write(svc.set_sample_rule, float(s["checks_rule_share"]), int(s["checks_rule_minimum"]),
+                 actor=user.username)
+    except DomainError as exc:
+        ui.flash("error", ui.error_text(exc))
+        return
+    ui.flash("success", tr("chk_rule_saved"))
+
+
+if user.role == "admin":  # checked from the database on this run (page_setup)
+    with st.expander(tr("chk_rule_title"), icon=":material/tune:"):
+        with st.form("checks_rule_form"):
+            c1, c2 = st.columns(2)
+            c1.number_input(tr("col_chk_share"), min_value=0.1, max_value=100.0, step=0.5,
+                            value=float(rule["share"]) * 100, key="checks_rule_share")
+            c2.number_input(tr("col_chk_minimum"), min_value=0, max_value=1000, step=1, value=int(rule["minimum"]),
+                            key="checks_rule_minimum")
+            st.form_submit_button(tr("chk_rule_save"), on_click=_save_rule)
+
 st.subheader(tr("chk_queue"))
 if hq_writer:
     c1, c2 = st.columns([2, 1])
@@ -81,13 +102,22 @@ rows = ui.read(svc.queue, flt, statuses=statuses)
 if rows.empty:
     st.info(tr("chk_queue_empty"))
     st.stop()
-# a list: masked for every role (the phone is revealed one record at a time); a blank cell reads "—"
-shown = privacy.masked(rows).astype(object).where(rows.notna(), "—")
+shown = privacy.masked(rows)  # a list: masked for every role; the phone is revealed one record at a time
+
+
+def cell(value) -> str:
+    """Plain text; a blank cell reads "—" (a score as a whole number, not 5.0)."""
+    if value is None or value != value:
+        return "—"
+    return str(int(value)) if isinstance(value, float) else str(value)
+
+
 st.dataframe(pd.DataFrame({
     tr("chk_col_ref"): shown["ref"], tr("chk_col_company"): shown["company"], tr("chk_col_project"): shown["project"],
     tr("chk_col_resolved_at"): shown["resolved_at"], tr("chk_col_status"): [tr(f"chk_status_{s}") for s in shown["status"]],
-    tr("chk_col_phone"): shown["complainant_phone"], tr("chk_col_satisfaction"): shown["satisfaction"],
-    tr("chk_col_checker"): shown["checker"], tr("chk_col_finding"): shown["finding"]}),
+    **{tr(name): [cell(v) for v in shown[column]] for name, column in (
+        ("chk_col_phone", "complainant_phone"), ("chk_col_satisfaction", "satisfaction"),
+        ("chk_col_checker", "checker"), ("chk_col_finding", "finding"))}}),
     hide_index=True, key="checks_queue")
 
 if not hq_writer:

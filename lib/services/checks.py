@@ -65,6 +65,20 @@ def _sample_settings(session: Session) -> tuple[float, int]:
     return share, minimum
 
 
+def set_sample_rule(share_percent: float, minimum: int, *, session: Session, actor: str) -> None:
+    """The admin's sample rule (SPEC §14 "setting: share and minimum"): 0 < share ≤ 100%, 0 ≤ minimum ≤ 1000;
+    stored and audited (settings.put)."""
+    bad = []
+    if not isinstance(share_percent, int | float) or not 0 < float(share_percent) <= 100:
+        bad.append("chk_share")
+    if not isinstance(minimum, int) or not 0 <= minimum <= 1000:
+        bad.append("chk_minimum")
+    if bad:
+        raise ValidationFailed("err_fields", fields=", ".join(bad))
+    settings.put("check_sample", {"share": round(float(share_percent) / 100, 6), "minimum": int(minimum)},
+                 session=session, actor=actor)
+
+
 @dataclass(frozen=True)
 class Drawn:
     company: str

@@ -88,5 +88,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "chk_col_finding": ("问题描述", "Finding"),
     "chk_yes": ("是", "Yes"),
     "chk_no": ("否", "No"),
+    "chk_rule_title": ("抽样规则（管理员）", "Sample rule (admin)"),
+    "col_chk_share": ("抽样比例（%）", "Share (%)"),
+    "col_chk_minimum": ("每家公司最少件数", "Minimum per company"),
+    "chk_rule_save": ("保存抽样规则", "Save the sample rule"),
+    "chk_rule_saved": ("抽样规则已保存。", "Sample rule saved."),
     "chk_facts": ("投诉记录", "The complaint's record"),
 }

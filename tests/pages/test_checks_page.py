@@ -175,3 +175,25 @@ def test_the_overview_league_carries_the_check_columns(checks_world):
     league = [df.value for df in at.dataframe if "综合达成" in " ".join(map(str, df.value.columns))
               or "抽查完成率" in df.value.columns]
     assert league and {"抽查完成率", "解决确认率", "处理合规率"} <= set(league[0].columns)
+
+
+def test_only_admins_set_the_sample_rule_and_it_is_audited(checks_world):
+    engine, _ = checks_world
+    staff = _open("staff1")
+    assert not [n for n in staff.number_input if n.key == "checks_rule_share"]
+    at = _open("admin1")
+    at.number_input(key="checks_rule_share").set_value(10.0)
+    at.number_input(key="checks_rule_minimum").set_value(4)
+    [save] = [b for b in at.button if b.label == "保存抽样规则"]
+    save.click().run()
+    assert any("抽样规则已保存" in s.value for s in at.success)
+    try:
+        with session_scope(engine) as s:
+            from lib.services import settings
+            assert settings.get("check_sample", session=s) == {"share": 0.1, "minimum": 4}
+            assert s.scalar(select(func.count()).select_from(AuditLog).where(
+                AuditLog.action == "setting_change", AuditLog.entity_id == "check_sample")) >= 1
+        assert "max（最少 4 件，10% × 已解决数）" in " ".join(c.value for c in at.caption)
+    finally:
+        with session_scope(engine) as s:
+            checks.set_sample_rule(5, 3, session=s, actor="test")
