@@ -273,3 +273,15 @@ def test_the_monthly_report_and_the_league_carry_the_checks(cli_db):
         league = overview.league(KpiFilter(date(2025, 3, 1), date(2025, 3, 31)), session=s).set_index("company")
         assert league.loc["乙公司", "check_coverage"] == 0.6
         assert league.loc["甲公司", "confirmed_resolution_rate"] == 0.5
+
+
+def test_the_admins_sample_rule_sets_the_sizes(world):
+    with session_scope(world) as s:
+        for share, minimum in ((0, 3), (150, 3), (5, -1)):
+            with pytest.raises(ValidationFailed):
+                checks.set_sample_rule(share, minimum, session=s, actor="admin")
+        checks.set_sample_rule(10, 4, session=s, actor="admin")
+    with session_scope(world) as s:
+        sizes = {d.company: d.size for d in checks.draw(START, END, session=s, actor="hq")}
+    # 10%, at least 4: 甲 max(4, ceil(1.0)) = 4; 乙 max(4, ceil(10.0)) = 10; 丙 min(2, 4) = 2
+    assert sizes == {"甲公司": 4, "乙公司": 10, "丙公司": 2}
