@@ -85,7 +85,9 @@ else:
         # a value on fewer cases than the admin's minimum: greyed "too few", not in the composite (#23)
         **{kpi_label(h.kpi, lang): [tr("too_few") if few is True else shown(h.kind, v if v == v else None)
                                     for v, few in zip(league[h.kpi], league[f"{h.kpi}__few"], strict=True)]
-           for h in HEADLINES}})
+           for h in HEADLINES},
+        # SPEC §14 call-back checks, beside the headlines (not in the composite)
+        **{kpi_label(k, lang): [format_rate(v if v == v else None) for v in league[k]] for k in overview.CHECK_COLUMNS}})
     colours = pd.DataFrame("", index=shown_league.index, columns=shown_league.columns)
     for h in HEADLINES:
         colours[kpi_label(h.kpi, lang)] = [FEW_CELL if few is True else CELL.get(c, "") if isinstance(c, str) else ""

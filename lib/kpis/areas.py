@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from lib.kpis import complaints, followups, listening, supervisors, surveys
+from lib.kpis import checks, complaints, followups, listening, supervisors, surveys
 from lib.kpis.common import KpiFilter, KpiResult
 
-AREAS = ("complaints", "surveys", "listening", "supervisors")
-# HQ supervision areas (SPEC §14): `compute` and the CLI's `kpi AREA`, but not the overview's cards,
+AREAS = ("complaints", "surveys", "listening", "supervisors", "checks")
+# HQ supervision areas (SPEC §14) that are `compute` and the CLI's `kpi AREA` only, not the overview's cards,
 # league, movers or the monthly report's sheets, which go over AREAS.
 SUPERVISION = {"followups": followups}
 CLI_AREAS = (*AREAS, *SUPERVISION)
 GROUPS = {"complaints": complaints.GROUPS, "surveys": surveys.GROUPS, "listening": listening.GROUPS,
-          "supervisors": supervisors.GROUPS, **{name: m.GROUPS for name, m in SUPERVISION.items()}}
+          "supervisors": supervisors.GROUPS, "checks": checks.GROUPS,
+          **{name: m.GROUPS for name, m in SUPERVISION.items()}}
 
 
 PERCENTILE_KPIS = frozenset({"median_hours_to_resolve", "p90_hours_to_resolve"})
@@ -32,6 +33,8 @@ def compute(area: str, flt: KpiFilter, *, session: Session, by: str | None = Non
         return listening.compute(flt, session=session, activity_types=types, by=by)
     if area == "supervisors":
         return supervisors.compute(flt, session=session, by=by)
+    if area == "checks":  # SPEC §14 call-back checks
+        return checks.compute(flt, session=session, by=by)
     if area in SUPERVISION:
         return SUPERVISION[area].compute(flt, session=session, by=by)
     raise ValueError(f"unknown area {area!r}")

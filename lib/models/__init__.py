@@ -1,5 +1,6 @@
 """Typed SQLAlchemy 2 models, one module per area; importing this registers every table."""
 from lib.models.analytics import AnalyticsChange, AnalyticsState
+from lib.models.checks import CheckResult, CheckSample
 from lib.models.complaints import Complaint, ComplaintEvent
 from lib.models.followups import FollowupTask
 from lib.models.listening import Employee, ListeningActivity
@@ -17,7 +18,8 @@ from lib.models.surveys import Benchmark, SurveyResponse, SurveyWave
 from lib.models.users_audit import AuditLog, User
 
 __all__ = [
-    "AnalyticsChange", "AnalyticsState", "AuditLog", "Benchmark", "Company", "Complaint", "ComplaintEvent", "Employee", "FollowupTask", "KpiTarget",
+    "AnalyticsChange", "AnalyticsState", "AuditLog", "Benchmark", "CheckResult", "CheckSample", "Company", "Complaint",
+    "ComplaintEvent", "Employee", "FollowupTask", "KpiTarget",
     "ListeningActivity", "Project", "SavedView", "Setting", "Supervisor", "SupervisionActivity",
     "SupervisorIssue", "SupervisorIssueRaiser", "SupervisorIssueUpdate", "SurveyResponse",
     "SurveyWave", "User",

@@ -197,6 +197,10 @@ def league(flt: KpiFilter, *, session: Session, reach: scope.Reach | None = None
     return _league(_by_company(flt, session), targets.lookup_table(session=session), minimum)
 
 
+# The call-back check KPIs (SPEC §14) each league row carries.
+CHECK_COLUMNS = ("check_coverage", "confirmed_resolution_rate", "handling_compliance_rate")
+
+
 def _league(data: dict, table: dict, minimum: dict[str, int] | None = None) -> pd.DataFrame:
     minimum = minimum or {}
     companies = sorted({c for per in data.values() for c in per if c is not None})
@@ -215,6 +219,8 @@ def _league(data: dict, table: dict, minimum: dict[str, int] | None = None) -> p
             row[f"{h.kpi}__colour"] = None if few else targets.colour(value, target)
             if value is not None and not few and target is not None and target.target > 0:
                 attainment.append(min(value / target.target, 1.2))
+        for kpi in CHECK_COLUMNS:  # SPEC §14: beside the headlines, not part of the composite
+            row[kpi] = data.get("checks", {}).get(company, {}).get(kpi)
         row["composite"] = None if not attainment else 100.0 * sum(attainment) / len(attainment)
         row["greens"] = sum(row[f"{h.kpi}__colour"] == "green" for h in targets.HEADLINES)
         row["reds"] = sum(row[f"{h.kpi}__colour"] == "red" for h in targets.HEADLINES)

@@ -23,12 +23,12 @@ from lib.services import overview, settings, targets
 
 FILL = {"green": "C6EFCE", "amber": "FFEB9C", "red": "FFC7CE"}
 STATUS = {"green": ("达标", "On target"), "amber": ("预警", "Amber"), "red": ("未达标", "Off target")}
-RATE_WORDS = ("rate", "share")
+RATE_WORDS = ("rate", "share", "coverage")  # followup_coverage, check_coverage are rates too
 AREA_SHEET = {"complaints": "投诉 Complaints", "surveys": "满意度 Surveys", "listening": "倾听 Listening",
-              "supervisors": "监督小组 Supervisors"}
+              "supervisors": "监督小组 Supervisors", "checks": "抽查回访 Checks"}
 # The KPI each area's company chart shows.
 CHART_KPI = {"complaints": "resolution_rate", "surveys": "satisfaction_score",
-             "listening": "participation_rate", "supervisors": "issue_closure_rate"}
+             "listening": "participation_rate", "supervisors": "issue_closure_rate", "checks": "check_coverage"}
 # Targets set for a whole year (the listening participation of the seed documents: 45% / 53.5% of the
 # year's staff): the report compares them with the year to date, never with one month (issue #23).
 ANNUAL = frozenset({"participation_rate", "participation_rate_staff", "participation_rate_management",

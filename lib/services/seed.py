@@ -107,6 +107,7 @@ def _bulk(session: Session, model, rows: list[dict]) -> None:
 # `fn(*, session, rng, today)` that is deterministic for its rng. One line per feature.
 DEMO_EXTRAS: tuple[str, ...] = (
     "lib.services.followup_demo:seed_demo",
+    "lib.services.checks:seed_demo",
 )
 
 

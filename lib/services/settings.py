@@ -30,6 +30,9 @@ DEFAULTS: dict[str, Any] = {
     # Issue #23: below this many cases (the KPI's sample, `overview.SAMPLE_OF`) a company's or a cell's
     # value is shown greyed as "too few" and is neither ranked nor tested for change. Display only: the
     # KPIs themselves (SPEC §7, the CLI) are unchanged.
+    # SPEC §14 call-back checks: each company's sample of a period's resolved complaints is
+    # max(minimum, ceil(share × resolved)), at most the company's resolved count.
+    "check_sample": {"share": 0.05, "minimum": 3},
     "min_sample": {
         "resolution_rate": 10, "resolution_on_time_rate": 10, "followup_satisfaction": 10,
         "satisfaction_score": 10, "satisfaction_rate": 10,
