@@ -1,5 +1,6 @@
 """Typed SQLAlchemy 2 models, one module per area; importing this registers every table."""
 from lib.models.analytics import AnalyticsChange, AnalyticsState
+from lib.models.cases import TypicalCase, TypicalCaseAction, TypicalCaseTag, UnitReport  # noqa: F401
 from lib.models.complaints import Complaint, ComplaintEvent
 from lib.models.listening import Employee, ListeningActivity
 from lib.models.notify import NotifyMark, NotifyOutbox, NotifySubscription, NotifyWebhook  # noqa: F401

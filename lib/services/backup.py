@@ -46,7 +46,7 @@ UNCHAINED_REVISION, CHAINED_REVISION = "0005", "0006"
 # Migrations after 0006 that only add tables or columns with a default (0007 app_user.scope 'group',
 # 0008 app_user.email and the notification tables): a backup from before them restores, the new tables
 # empty and the new columns at their defaults.
-ADDITIVE = ("0007", "0008")
+ADDITIVE = ("0007", "0008", "0010")  # 0010: typical cases and unit reports (#25)
 USERS = "app_user"
 BATCH = 5000
 
@@ -274,7 +274,8 @@ def _load_table(conn: Connection, zf: zipfile.ZipFile, table, manifest: dict[str
 
 def _added_since(revision: str | None) -> set[str]:
     """Tables that the additive migrations after `revision` created."""
-    created = {"0008": {t.name for t in _tables() if t.name.startswith("notify_")}}
+    created = {"0008": {t.name for t in _tables() if t.name.startswith("notify_")},
+               "0010": {"typical_case", "typical_case_tag", "typical_case_action", "unit_report"}}
     return set().union(*(tables for rev, tables in created.items() if revision is None or rev > revision))
 
 

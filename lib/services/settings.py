@@ -16,6 +16,7 @@ from lib.vocab import CATEGORIES, LISTENING_ACTIVITY_TYPES
 DEFAULTS: dict[str, Any] = {
     "sla": DEFAULT_SLA,
     "issue_due_days": 15,
+    "unit_report_due_day": 28,  # SPEC §14: a company's monthly report is due by this day of the next month
     "complaint_categories": list(CATEGORIES),
     "listening_activity_types": list(LISTENING_ACTIVITY_TYPES),
     "activity_type_labels": {},  # admin-added activity types: code → [zh, en]
