@@ -28,7 +28,7 @@ from lib.vocab import CATEGORIES
 SOURCE = "typical_case"
 MAX_TAGS, TAG_LENGTH, TEXT_LENGTH = 10, 40, 4000
 LIST_LIMIT = 500
-TC, TA, TT, I = TypicalCase, TypicalCaseAction, TypicalCaseTag, SupervisorIssue
+TC, TA, TT, I = TypicalCase, TypicalCaseAction, TypicalCaseTag, SupervisorIssue  # noqa: E741 - SQL-like aliases
 
 
 @dataclass
