@@ -24,6 +24,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("supervisors", "pages/3_Supervisors.py", "nav_supervisors", ":material/groups:", ALL_ROLES),
     PageSpec("issues", "pages/4_Issues.py", "nav_issues", ":material/task_alt:", ALL_ROLES),
     PageSpec("listening", "pages/5_Listening.py", "nav_listening", ":material/hearing:", ALL_ROLES),
+    PageSpec("cases", "pages/11_Cases.py", "case_nav", ":material/menu_book:", ALL_ROLES),
+    PageSpec("unit_reports", "pages/12_Unit_Reports.py", "urep_nav", ":material/assignment_turned_in:", ALL_ROLES),
     PageSpec("explore", "pages/7_Explore.py", "nav_explore", ":material/query_stats:", ALL_ROLES),
     PageSpec("inbox", "pages/8_Inbox.py", "nav_inbox", ":material/notifications:", ALL_ROLES),
     PageSpec("admin", "pages/9_Admin.py", "nav_admin", ":material/admin_panel_settings:",

@@ -60,7 +60,7 @@ def parse_tags(text: str | list[str] | None) -> list[str]:
 
 
 def _check_review(review: Review, *, need_actions: bool) -> list[str]:
-    problems = [name for name in ("what_happened", "root_cause", "lessons")
+    problems = [f"case_{name}" for name in ("what_happened", "root_cause", "lessons")
                 if not (getattr(review, name) or "").strip() or len(getattr(review, name)) > TEXT_LENGTH]
     tags = parse_tags(review.tags)
     if len(tags) > MAX_TAGS or any(len(t) > TAG_LENGTH for t in tags):

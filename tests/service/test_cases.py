@@ -144,7 +144,7 @@ def test_bad_input_writes_nothing(world):
             ("K1", _review(("x", "工程部")), "case_err_already", None),
             ("K2", _review(), "err_fields", "case_actions"),
             ("K2", _review(("x", " ")), "err_fields", "case_owner_department"),
-            ("K2", _review(("x", "工程部"), cause=" "), "err_fields", "root_cause")):
+            ("K2", _review(("x", "工程部"), cause=" "), "err_fields", "case_root_cause")):
         with session_scope(engine) as s:
             with pytest.raises(ValidationFailed) as err:
                 cases.mark_typical(ref, review, session=s, actor="hq")
