@@ -93,7 +93,8 @@ categories = ui.multi(c1, "cases", "case_col_category", list(CATEGORIES), "categ
 lines = ui.multi(c2, "cases", "case_col_business_line", list(BUSINESS_LINES), "business_line")
 companies = ui.multi(c3, "cases", "case_col_company", ui.org_options()["company"])
 tags = ui.cached(cases.tag_choices, reach=reach)
-tag = c4.selectbox(tr("case_tags"), ["", *tags], key="cases_tag", format_func=lambda v: v or tr("case_tag_any"))
+any_tag = tr("case_tag_any")  # captured now: the label is formatted again outside this run (tests, reruns)
+tag = c4.selectbox(tr("case_tags"), ["", *tags], key="cases_tag", format_func=lambda v: v or any_tag)
 search = c5.text_input(tr("case_search"), key="cases_search", placeholder=tr("case_search_hint"), max_chars=100)
 try:
     rows = ui.cached(cases.library, cases.LibraryQuery(categories=categories, business_lines=lines,
