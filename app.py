@@ -160,9 +160,7 @@ st.caption(tr("urep_due", due=unit.due_on.isoformat()))
 if unit.companies.empty:
     st.info(tr("urep_no_companies"))
 else:
-    unit_cols = st.columns(len(unit.counts))
-    for col, (state, n) in zip(unit_cols, unit.counts.items(), strict=True):
-        col.metric(tr(f"urep_state_{state}"), n)
+    st.markdown(" · ".join(f"{tr(f'urep_state_{state}')} **{n}**" for state, n in unit.counts.items()))
     st.dataframe(pd.DataFrame({tr("urep_col_company"): unit.companies["company"],
                                tr("urep_col_state"): [tr(f"urep_state_{s}") for s in unit.companies["state"]]}),
                  hide_index=True, key="overview_unit_reports")
