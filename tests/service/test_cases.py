@@ -89,6 +89,12 @@ def test_actions_are_tracker_issues_and_close_the_case(world):
         with session_scope(engine) as s:
             issues.transition(second, status, session=s, actor="staff_a", role="staff", version=None,
                               told="已告知" if status == "feedback_given" else None)
+        if status in ("resolved", "feedback_given"):  # done in the tracker's sense, not yet closed
+            with session_scope(engine) as s:
+                assert cases.detail("K1", session=s)[0]["closed"] is False
+                # 2 actions, 1 closed: the resolved one does not count as closed in the library either
+                row = cases.library(cases.LibraryQuery(tag="渗漏"), session=s)
+                assert int(row["actions_closed"].iloc[0]) == 1
     with session_scope(engine) as s:
         record, actions = cases.detail("K1", session=s, role="staff")
         assert record["closed"] is True
