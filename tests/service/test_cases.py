@@ -189,3 +189,28 @@ def test_update_add_and_monthly_report(world):
         scoped = load_workbook(io.BytesIO(reports.monthly_report(f"{TODAY:%Y-%m}", session=s, reach=reach_a)))
         values = [c.value for row in scoped["典型案例 Typical cases"].iter_rows() for c in row]
         assert "K1" in values and "K2" not in values
+
+
+def test_cli_cases_list(world, monkeypatch):
+    import json
+    from contextlib import redirect_stdout
+
+    from lib import cli, config
+    engine, _ = world
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    config.get_settings.cache_clear()
+    try:
+        out = io.StringIO()
+        with redirect_stdout(out):
+            assert cli.main(["cases", "list", "--tag", "交付", "--category", "housing_quality"]) == 0
+        printed = json.loads(out.getvalue())
+        assert cli.main(["cases", "list", "--as", "staff_a", "--company", "B公司"]) == 2  # outside the scope
+        out = io.StringIO()
+        with redirect_stdout(out):
+            assert cli.main(["cases", "list", "--as", "staff_a"]) == 0
+        scoped = json.loads(out.getvalue())
+    finally:
+        config.get_settings.cache_clear()
+    assert printed["count"] == 1 and printed["cases"][0]["complaint_ref"] == "K2"  # 交付 and housing_quality
+    assert printed["cases"][0]["tags"] == "交付" and printed["cases"][0]["actions"] == 1
+    assert [c["complaint_ref"] for c in scoped["cases"]] == ["K1"]
