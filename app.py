@@ -154,3 +154,16 @@ if prepared and prepared[0] == month:
                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           key="overview_report_dl", on_click=ui.audit_export,
                           args=(user.username, f"monthly_report_{month}", "xlsx", 0))
+
+# Issue #25: who has submitted last month's unit report (a company-scoped user sees its own company only)
+unit = ui.cached(overview.unit_report_status, reach=reach, today=local_now().date())
+st.subheader(tr("urep_overview", month=unit.month))
+st.caption(tr("urep_due", due=unit.due_on.isoformat()))
+if unit.companies.empty:
+    st.info(tr("urep_no_companies"))
+else:
+    st.markdown(" · ".join(f"{tr(f'urep_state_{state}')} **{n}**" for state, n in unit.counts.items()))
+    st.dataframe(pd.DataFrame({tr("urep_col_company"): unit.companies["company"],
+                               tr("urep_col_state"): [tr(f"urep_state_{s}") for s in unit.companies["state"]]}),
+                 hide_index=True, key="overview_unit_reports")
+st.page_link(ui.page_path("unit_reports"), label=tr("urep_open"), icon=":material/arrow_forward:")

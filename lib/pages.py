@@ -24,6 +24,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("supervisors", "pages/3_Supervisors.py", "nav_supervisors", ":material/groups:", ALL_ROLES),
     PageSpec("issues", "pages/4_Issues.py", "nav_issues", ":material/task_alt:", ALL_ROLES),
     PageSpec("listening", "pages/5_Listening.py", "nav_listening", ":material/hearing:", ALL_ROLES),
+    PageSpec("cases", "pages/11_Cases.py", "case_nav", ":material/menu_book:", ALL_ROLES),
+    PageSpec("unit_reports", "pages/12_Unit_Reports.py", "urep_nav", ":material/assignment_turned_in:", ALL_ROLES),
     PageSpec("explore", "pages/7_Explore.py", "nav_explore", ":material/query_stats:", ALL_ROLES),
     PageSpec("checks", "pages/10_Checks.py", "nav_checks", ":material/phone_callback:", ALL_ROLES),
     PageSpec("followups", "pages/13_Followups.py", "fu_nav", ":material/sentiment_dissatisfied:", ALL_ROLES),

@@ -12,7 +12,7 @@ from lib.errors import DomainError
 from lib.i18n import md_escape
 from lib.kpis.common import KpiFilter
 from lib.pages import WRITERS
-from lib.services import issues, supervision
+from lib.services import cases, issues, supervision
 from lib.vocab import CATEGORIES, ISSUE_STATUSES, ISSUE_TRANSITIONS, RESPONSIBLE_PARTIES, label
 
 user = ui.page_setup("issues")
@@ -151,6 +151,11 @@ cols = st.columns(4)
 for i, (name, value) in enumerate(facts.items()):
     cols[i % 4].text_input(name, value="—" if value is None else str(value), disabled=True, key=f"iss_fact_{i}_{stamp}")
 st.text_area(tr("iss_col_description"), value=record["description"], disabled=True, key=f"iss_fact_description_{stamp}")
+if record["source"] == "typical_case":  # a preventive action of a typical case (issue #25): back to its review
+    case_ref = ui.read(cases.case_of_issue, record["ref"])
+    if case_ref:
+        st.page_link(ui.page_path("cases"), label=tr("case_of_issue", ref=case_ref), icon=":material/menu_book:",
+                     query_params={"case": case_ref})
 if len(raisers):
     st.markdown(f"**{tr('iss_supervisors')}**")
     revealed = st.session_state.get("iss_revealed") == record["ref"] and user.role in privacy.SEES_PERSONAL_DATA

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy 2 models, one module per area; importing this registers every table."""
 from lib.models.analytics import AnalyticsChange, AnalyticsState
+from lib.models.cases import TypicalCase, TypicalCaseAction, TypicalCaseTag, UnitReport  # noqa: F401
 from lib.models.checks import CheckResult, CheckSample
 from lib.models.complaints import Complaint, ComplaintEvent
 from lib.models.followups import FollowupTask

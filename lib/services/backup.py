@@ -44,10 +44,10 @@ FORMAT = "crhq-backup/2"
 UNSIGNED_FORMAT = "crhq-backup/1"  # before signatures and the audit chain (schema 0005)
 UNCHAINED_REVISION, CHAINED_REVISION = "0005", "0006"
 # Migrations after 0006 that only add tables or columns with a default (0007 app_user.scope 'group',
-# 0008 app_user.email and the notification tables, 0009 the call-back check tables, 0011 survey_response.contact_phone /
-# vendor_case_id and followup_task): a backup from before them restores, the new tables empty and the new
-# columns at their defaults.
-ADDITIVE = ("0007", "0008", "0009", "0011")
+# 0008 app_user.email and the notification tables, 0009 the call-back check tables, 0010 typical cases and unit
+# reports, 0011 survey_response.contact_phone / vendor_case_id and followup_task): a backup from before them
+# restores, the new tables empty and the new columns at their defaults.
+ADDITIVE = ("0007", "0008", "0009", "0010", "0011")
 USERS = "app_user"
 BATCH = 5000
 
@@ -276,7 +276,9 @@ def _load_table(conn: Connection, zf: zipfile.ZipFile, table, manifest: dict[str
 def _added_since(revision: str | None) -> set[str]:
     """Tables that the additive migrations after `revision` created."""
     created = {"0008": {t.name for t in _tables() if t.name.startswith("notify_")},
-               "0009": {"check_sample", "check_result"}, "0011": {"followup_task"}}
+               "0009": {"check_sample", "check_result"},
+               "0010": {"typical_case", "typical_case_tag", "typical_case_action", "unit_report"},
+               "0011": {"followup_task"}}
     return set().union(*(tables for rev, tables in created.items() if revision is None or rev > revision))
 
 

@@ -36,6 +36,8 @@ from lib.vocab import CATEGORIES, ISSUE_DONE, ISSUE_TRANSITIONS, RESPONSIBLE_PAR
 
 I = SupervisorIssue  # noqa: E741 - the table alias reads like the SQL it builds
 OWNER_OVERRIDE = frozenset({"admin"})
+# JD… supervisor feedback, GS… listening improvement items, DX… typical-case preventive actions (lib.services.cases)
+REF_PREFIX = {"supervisor": "JD", "listening": "GS", "typical_case": "DX"}
 LIST_LIMIT = 500
 
 
@@ -96,7 +98,7 @@ def create(data: NewIssue, *, session: Session, actor: str, reach: scope.Reach |
             scope.require_project(reach, project)
         if data.first_responder:
             _check_responder(session, data.first_responder, project_id, data.extra.get("company_id"))
-    prefix = "JD" if data.source == "supervisor" else "GS"
+    prefix = REF_PREFIX.get(data.source, "GS")
     ref = (data.ref or "").strip()
     if ref and session.scalar(select(I.id).where(I.ref == ref)):
         raise ValidationFailed("err_ref_taken", ref=ref)

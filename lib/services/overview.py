@@ -338,3 +338,11 @@ def month_is_partial(month: str, *, start: date, end: date, today: date) -> bool
 def with_partial(df: pd.DataFrame, *, start: date, end: date, today: date) -> pd.DataFrame:
     """`df` (a `month` column) with `partial`: True for a month covered only in part (month_is_partial)."""
     return df.assign(partial=[month_is_partial(m, start=start, end=end, today=today) for m in df["month"]])
+
+
+def unit_report_status(*, session: Session, reach: scope.Reach | None = None, today: date | None = None):
+    """The previous month's unit reports per company in `reach` (issue #25): the overview's section."""
+    from lib.db import local_now
+    from lib.services import unit_reports
+    today = today or local_now().date()
+    return unit_reports.status(unit_reports.previous_month(today), session=session, reach=reach, today=today)

@@ -173,6 +173,29 @@ def _league_rows(ws, start_row: int, league) -> None:
         composite.number_format = "0.0%"
 
 
+def _cases_sheet(wb: Workbook, flt: KpiFilter, session: Session, reach: scope.Reach | None) -> None:
+    """The month's new typical cases (issue #25): marked in the month, in the reader's scope."""
+    from lib.services import cases
+    from lib.vocab import label
+    ws = wb.create_sheet("典型案例 Typical cases")
+    ws["A1"] = f"本月新增典型案例 New typical cases — {flt.start:%Y-%m}"
+    ws["A1"].font = Font(bold=True, size=14)
+    frame = cases.month_cases(flt.start, flt.end, session=session, reach=reach)
+    if frame.empty:
+        ws["A3"] = "无数据 No data"
+        return
+    _header(ws, 3, ["投诉编号 Complaint ref", "标记日期 Marked on", "公司 Company", "项目 Project",
+                    "业务线 Business line", "类别 Category", "标签 Tags", "根本原因 Root cause", "经验教训 Lessons",
+                    "措施数 Actions", "已关闭 Closed"])
+    for i, r in enumerate(frame.itertuples(), start=4):
+        values = [r.complaint_ref, r.marked_on, r.company, r.project,
+                  f"{label('business_line', r.business_line, 'zh')} {label('business_line', r.business_line, 'en')}",
+                  f"{label('category', r.category, 'zh')} {label('category', r.category, 'en')}", r.tags,
+                  r.root_cause, r.lessons, r.actions, r.actions_closed]
+        for col, v in enumerate(values, start=1):
+            ws.cell(row=i, column=col, value=neutralise(v) if isinstance(v, str) else v)
+
+
 def monthly_report(month: str, *, session: Session, reach: scope.Reach | None = None) -> bytes:
     """The month's workbook; for a scoped reach (SPEC §11) every figure, the company breakdowns and the
     league cover the scope only (the league's ranks are among all companies, without their names)."""
@@ -225,6 +248,7 @@ def monthly_report(month: str, *, session: Session, reach: scope.Reach | None = 
         ws.cell(row=header_row - 1, column=1, value="按公司 By company").font = Font(bold=True)
         first, last_row = _company_rows(ws, header_row, area, current.groups, minimum)
         _chart(ws, area, header_row, first, last_row, f"I{header_row}")
+    _cases_sheet(wb, flt, session, reach)
     for ws in wb.worksheets:
         ws.column_dimensions["A"].width = 34
         for col in range(2, 12):

@@ -108,6 +108,7 @@ def _bulk(session: Session, model, rows: list[dict]) -> None:
 DEMO_EXTRAS: tuple[str, ...] = (
     "lib.services.followup_demo:seed_demo",
     "lib.services.checks:seed_demo",
+    "lib.services.cases_demo:seed_demo",  # issue #25: typical cases, monthly unit reports
 )
 
 

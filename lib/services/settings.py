@@ -22,6 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "followup_overall_max": {"5": 2, "10": 2, "11": 1},
     "followup_recommend_max": 6,
     "followup_due_days": 7,
+    "unit_report_due_day": 28,  # SPEC §14: a company's monthly report is due by this day of the next month
     "complaint_categories": list(CATEGORIES),
     "listening_activity_types": list(LISTENING_ACTIVITY_TYPES),
     "activity_type_labels": {},  # admin-added activity types: code → [zh, en]
