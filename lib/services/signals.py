@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -140,6 +141,10 @@ class RepeatSignal:
     repeat_refs: tuple[str, ...]
     project_ids: tuple[int, ...]
     projects: tuple[str, ...]
+    where: tuple[tuple[str, int, str], ...] = ()  # (ref, project id, project) of each complaint of the chain
+
+    def project_of(self, ref: str) -> tuple[int, str]:
+        return next((pid, name) for r, pid, name in self.where if r == ref)
 
 
 @dataclass(frozen=True)
@@ -178,6 +183,24 @@ class Signals:
     def counts(self) -> dict[str, int]:
         return {"group_complaints": len(self.group_complaints), "repeat_complainants": len(self.repeat_complainants),
                 "exposure": len(self.exposure)}
+
+
+REF_PATTERN = re.compile(r"[A-Za-z0-9_\-]{1,64}")
+MAX_LINK_REFS = 200
+
+
+def refs_query(refs: Iterable[str], first_at: datetime, last_at: datetime, limit: int = 280) -> str:
+    """The register's address for these complaints: their period and their refs (`refs=A,B`, which the
+    register lists alone). Past `limit` characters (a stored link's size) the refs are left out."""
+    query = {"from": first_at.date().isoformat(), "to": last_at.date().isoformat(), "refs": ",".join(refs)}
+    text = urlencode(query)
+    return text if len(text) <= limit else urlencode({k: v for k, v in query.items() if k != "refs"})
+
+
+def parse_refs(value: str | None) -> tuple[str, ...]:
+    """`refs=` of a link, as the register takes it: well-formed references only, at most MAX_LINK_REFS."""
+    refs = [r.strip() for r in (value or "").split(",") if REF_PATTERN.fullmatch(r.strip())]
+    return tuple(dict.fromkeys(refs))[:MAX_LINK_REFS]
 
 
 # ---- the rising-term hook ------------------------------------------------------------------
@@ -332,7 +355,8 @@ def repeat_complainants(flt: KpiFilter, r: Rules, *, session: Session) -> list[R
     found.sort(key=lambda f: (f[0][0].received_at, f[0][0].ref))
     return [RepeatSignal(n, len(part), len(reps), part[0].received_at, part[-1].received_at,
                          tuple(m.ref for m in part), tuple(reps),
-                         tuple(dict.fromkeys(m.project_id for m in part)), tuple(dict.fromkeys(m.name for m in part)))
+                         tuple(dict.fromkeys(m.project_id for m in part)), tuple(dict.fromkeys(m.name for m in part)),
+                         tuple((m.ref, m.project_id, m.name) for m in part))
             for n, (part, reps) in enumerate(found, start=1)]
 
 
