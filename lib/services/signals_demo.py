@@ -1,4 +1,7 @@
-"""Demo records of the risk signals (issue #26): a group complaint, a repeat household, an exposure text."""
+"""Demo records of the risk signals (issue #26): a group complaint, a repeat household, an exposure text.
+
+`seed-demo --complaints N` gives N complaints, so these are made of the demo's own recent complaints
+(moved, re-described or given one phone), not added to them."""
 from __future__ import annotations
 
 import random
@@ -7,35 +10,46 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lib.models import Project
-from lib.services import complaints
-from lib.services.phone_hash import rehash
+from lib.models import Complaint, Project
+from lib.services import settings
+from lib.services.phone_hash import phone_hash, rehash
+from lib.sla import due_times
 
 GROUP_TEXTS = ("楼上卫生间渗水，天花板发霉", "外墙渗水，雨后客厅墙面起皮", "阳台渗水，地板泡坏", "窗边渗水，墙纸脱落",
                "地下车库顶板渗水滴到车上", "主卧墙角渗水，已多次报修")
+HOME_PHONE = "13900008888"
+EXPOSURE_TEXT = "交房延期三个月无人解释，业主群准备联系媒体曝光，并请律师起诉开发商"
 
 
 def seed_demo(*, session: Session, rng: random.Random, today: date) -> None:
-    """The core demo's complaints were written in bulk: their phone hashes first, then the signals'
-    own complaints through the complaint service (with their history and audit rows)."""
+    """The core demo's complaints were written in bulk: their phone hashes first, then the signals."""
+    session.flush()
     rehash(session=session, only_missing=True)
-    projects = session.scalars(select(Project).order_by(Project.id)).all()
-    if len(projects) < 3:
-        return
-    group_project, home_project, loud_project = rng.sample(list(projects[:12]), 3)
+    now = datetime.combine(today, time(0, 0))
+    recent = session.scalars(select(Complaint).where(Complaint.status != "void",
+                                                     Complaint.received_at < now - timedelta(days=5),
+                                                     Complaint.received_at >= now - timedelta(days=80))
+                             .order_by(Complaint.received_at, Complaint.id)).all()
+    if len(recent) < 10:
+        return  # a tiny demo: no signals
+    sla = settings.get("sla", session=session)
+    project = rng.choice(session.scalars(select(Project).order_by(Project.id).limit(12)).all())
     start = datetime.combine(today - timedelta(days=4), time(9, 0))
-    for i, text in enumerate(GROUP_TEXTS):  # six within 50 hours: one group complaint (≥ 5 within 72 h)
-        _log(session, group_project, start + timedelta(hours=10 * i), "housing_quality", text,
-             f"1390000{1000 + i}")
-    for days_ago in (70, 30, 2):  # the same household three times within 90 days
-        _log(session, home_project, datetime.combine(today - timedelta(days=days_ago), time(10, 30)),
-             "property_service", "楼下商铺油烟直排，影响生活", "13900008888")
-    _log(session, loud_project, datetime.combine(today - timedelta(days=1), time(15, 0)), "delivery",
-         "交房延期三个月无人解释，业主群准备联系媒体曝光，并请律师起诉开发商", "13900007777")
+    for i, (c, text) in enumerate(zip(recent[-6:], GROUP_TEXTS, strict=True)):  # six within 50 hours
+        c.project_id, c.business_line, c.category, c.description = (project.id, project.business_line,
+                                                                    "housing_quality", text)
+        _as_new(c, start + timedelta(hours=10 * i), sla)
+    for c in (recent[0], recent[len(recent) // 2], recent[-8]):  # one household three times within 80 days
+        c.complainant_phone, c.phone_hash = HOME_PHONE, phone_hash(HOME_PHONE)
+    loud = recent[-7]  # open, at its company: escalation to HQ is suggested
+    loud.description, loud.escalation_level = EXPOSURE_TEXT, 0
+    _as_new(loud, datetime.combine(today - timedelta(days=1), time(15, 0)), sla)
+    session.flush()
 
 
-def _log(session: Session, project: Project, at: datetime, category: str, text: str, phone: str) -> None:
-    complaints.create(complaints.NewComplaint(
-        received_at=at, channel="hotline", project_id=project.id, category=category, responsible=True,
-        severity="important", description=text, complainant_name="业主", complainant_phone=phone),
-        session=session, actor="demo")
+def _as_new(c: Complaint, at: datetime, sla: dict) -> None:
+    """A complaint received at `at` and not yet worked on (its due times computed again)."""
+    due = due_times(at, c.channel, c.severity, c.responsible, sla)
+    c.received_at, c.status, c.reopen_count = at, "received", 0
+    c.first_response_at = c.resolved_at = c.followup_at = c.followup_score = c.closed_at = None
+    c.first_response_due_at, c.resolution_due_at = due.first_response_due_at, due.resolution_due_at

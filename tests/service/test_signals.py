@@ -266,3 +266,107 @@ def test_cli_output_equals_hand_built(engine, monkeypatch, capsys):
         "exposure": [{"ref": "X1", "words": ["起诉", "律师"]}],  # in the default list's order
     }
     assert "李四" not in json.dumps(out, ensure_ascii=False) and "13800000001" not in json.dumps(out)
+
+
+def test_repeat_complainant_across_two_imports(session):
+    from lib.imports.complaints import import_complaints
+
+    header = "ref,received_at,channel,company,city,project,category,description,complainant_phone\n"
+    first = header + ("I1,2025-01-20 10:00,hotline,A公司,深圳,深圳花园,maintenance,电梯故障,13600000001\n"
+                      "I2,2025-01-21 10:00,hotline,A公司,深圳,深圳花园,maintenance,门禁坏了,13600000002\n")
+    # a month later, another file: the same owner again (written with a country code), another one new
+    second = header + ("J1,2025-03-02 10:00,wechat,A公司,深圳,深圳花园,property_service,电梯又坏了,+86 136 0000 0001\n"
+                       "J2,2025-03-03 10:00,wechat,A公司,深圳,深圳花园,property_service,噪音,13600000003\n")
+    import_complaints(first.encode(), "a.csv", session=session, actor="t")
+    assert signals.repeat_complainants(MARCH, RULES, session=session) == []
+    import_complaints(second.encode(), "b.csv", session=session, actor="t")
+    found = signals.repeat_complainants(MARCH, RULES, session=session)
+    # I1 (20 Jan) → J1 (2 Mar): 11 + 28 + 2 = 41 days ≤ 90; I2 and J2 are other households
+    assert [(f.refs, f.repeat_refs) for f in found] == [(("I1", "J1"), ("J1",))]
+    stored = session.execute(select(Complaint.phone_hash).where(Complaint.ref.in_(["I1", "J1"]))).scalars().all()
+    assert len(set(stored)) == 1 and "13600000001" not in stored[0]
+    # an import that changes the phone moves the hash with it
+    import_complaints((header + "J1,2025-03-02 10:00,wechat,A公司,深圳,深圳花园,property_service,电梯又坏了,"
+                                "13600000009\n").encode(), "c.csv", session=session, actor="t")
+    assert signals.repeat_complainants(MARCH, RULES, session=session) == []
+
+
+def test_a_backup_from_before_0013_restores_with_the_hashes_filled(engine, tmp_path):
+    """ADDITIVE 0013: a backup written at 0008 (no phone_hash column) restores here, hashes computed."""
+    import hashlib
+    import zipfile
+
+    from lib.db import make_engine, session_scope
+    from lib.schema import init_db
+    from lib.services import backup
+
+    source = make_engine(f"sqlite:///{tmp_path / 'source.db'}")
+    init_db(source)
+    with session_scope(source) as s:
+        p1, _ = org(s)
+        _repeat(s, p1, "H1", T0, "13800000001")
+    path, old = tmp_path / "new.backup", tmp_path / "old.backup"
+    backup.backup(source, path)
+    with zipfile.ZipFile(path) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        files = {n: zf.read(n) for n in zf.namelist() if n.endswith(".jsonl")}
+    info = manifest["tables"]["complaint"]
+    drop = info["columns"].index("phone_hash")
+    lines = [json.loads(line) for line in files["complaint.jsonl"].splitlines()]
+    body = b"".join((json.dumps([v for i, v in enumerate(row) if i != drop], ensure_ascii=False,
+                                separators=(",", ":")) + "\n").encode()
+                    for row in lines)
+    files["complaint.jsonl"] = body
+    info["columns"].pop(drop)
+    info["sha256"] = hashlib.sha256(body).hexdigest()
+    manifest["revision"] = "0008"
+    head = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
+    with zipfile.ZipFile(old, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+        zf.writestr("manifest.json", head)
+        zf.writestr("manifest.sig", json.dumps(backup._signature(head, None)))
+    init_db(engine)
+    backup.restore(engine, old)
+    with session_scope(engine) as s:
+        assert s.execute(select(Complaint.phone_hash)).scalar_one() == phone_hash.phone_hash("13800000001")
+    source.dispose()
+
+
+# ---- notifications -------------------------------------------------------------------------
+
+def test_risk_signal_notified_once_to_hq_and_the_scope(engine):
+    from lib.db import session_scope
+    from lib.models import NotifyOutbox, User
+    from lib.notify import engine as notify_engine
+    from lib.notify.subscriptions import set_subscription
+    from lib.scope import parse
+
+    now = datetime(2025, 3, 6, 12, 0)
+    with session_scope(engine) as s:
+        p1, p2 = org(s)
+        for username, role, scope in (("hq", "staff", "group"), ("wang", "staff", "company:A公司"),
+                                      ("zhao", "staff", "company:B公司"), ("boss", "executive", "group"),
+                                      ("quiet", "staff", "group")):
+            s.add(User(username=username, name=username, role=role, password_hash="-", active=True, language="zh",
+                       scope=parse(scope).as_text()))
+        s.flush()
+        set_subscription("quiet", "risk_signal", "inbox", False, session=s, actor="t")
+        _five(s, p1, timedelta(hours=5))  # a group complaint at 深圳花园 (A公司), G1..G5 on 3 March
+        complaint(s, p1, "X1", datetime(2025, 3, 5, 10), "hotline", "ordinary", True, "received",
+                  description="我要找记者曝光", complainant_name="王五", complainant_phone="13800000005",
+                  assignee="wang")
+    notify_engine.run_once(engine, now=now)
+    notify_engine.run_once(engine, now=now + timedelta(hours=1))  # found again: nothing new
+
+    with session_scope(engine, readonly=True) as s:
+        rows = s.scalars(select(NotifyOutbox).where(NotifyOutbox.event == "risk_signal",
+                                                    NotifyOutbox.channel == "inbox")).all()
+        got = sorted((r.record_key, r.recipient) for r in rows)
+        text_of = " ".join(r.subject + r.body for r in rows)
+    p1_id = 1  # the first project org() writes
+    # HQ staff (group scope) and A公司's staff; not B公司's, not the executive, not the one who unsubscribed
+    assert got == [("exposure:X1", "hq"), ("exposure:X1", "wang"),
+                   (f"group:{p1_id}:maintenance:G1", "hq"), (f"group:{p1_id}:maintenance:G1", "wang")]
+    assert "王五" not in text_of and "13800000005" not in text_of and "记者曝光" not in text_of
+    assert "曝光" in text_of and "G1, G2, G3, G4, G5" in text_of
