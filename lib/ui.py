@@ -869,10 +869,7 @@ def signals_panel(flt: KpiFilter, user: auth.CurrentUser, prefix: str) -> None:
     r = found.rules
     st.subheader(tr("sig_title"))
     st.caption(tr("sig_caption", n=r.group_min, hours=f"{r.window_hours:g}", days=r.repeat_days))
-    counts = found.counts()
-    for col, (name, field) in zip(st.columns(3), (("group", "group_complaints"), ("repeat", "repeat_complainants"),
-                                                  ("exposure", "exposure")), strict=True):
-        col.metric(tr(f"sig_{name}"), f"{counts[field]:,}")
+    # The counts head each list (not st.metric: the pages' own cards keep their number and layout).
     language = lang()
 
     def when(value) -> str:
