@@ -99,6 +99,17 @@ def test_group_fired_before_the_period_is_not_in_it(session):
                                     session=session)[0].count == 5
 
 
+def test_of_two_waves_only_the_one_firing_in_the_period(session):
+    p1, _ = org(session)
+    _five(session, p1, timedelta(hours=4))  # first wave: 3 March 09:00–13:00
+    for i in range(5):  # second wave: 20 March 09:00–13:00
+        complaint(session, p1, f"W{i}", datetime(2025, 3, 20, 9) + timedelta(hours=i), "hotline", "ordinary", True,
+                  "received")
+    session.flush()
+    found = signals.group_complaints(KpiFilter(date(2025, 3, 4), date(2025, 3, 31)), RULES, session=session)
+    assert [g.refs for g in found] == [("W0", "W1", "W2", "W3", "W4")]
+
+
 def test_group_respects_the_scope(session):
     p1, p2 = org(session)
     _five(session, p1, timedelta(hours=4))
@@ -243,6 +254,8 @@ def test_rules_validated_whole(session):
 def test_cli_output_equals_hand_built(engine, monkeypatch, capsys):
     from lib import cli, config
     from lib.db import session_scope
+    from lib.scope import parse
+    from lib.services import users
 
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     config.get_settings.cache_clear()
@@ -256,6 +269,15 @@ def test_cli_output_equals_hand_built(engine, monkeypatch, capsys):
                       description="要找律师起诉", complainant_name="李四")
         assert cli.main(["signals", "--from", "2025-03-01", "--to", "2025-03-31"]) == 0
         out = json.loads(capsys.readouterr().out)
+        with session_scope(engine) as session:
+            users.add_user(session=session, username="bstaff", role="staff", name="B", password="b-pass-123456",
+                           scope=parse("company:B公司"))
+        # B公司's staff: the repeat (H1, H2) and X1 are at 广州华府 (B公司), the group at 深圳花园 (A公司)
+        assert cli.main(["signals", "--from", "2025-03-01", "--to", "2025-03-31", "--as", "bstaff"]) == 0
+        scoped = json.loads(capsys.readouterr().out)
+        assert cli.main(["signals", "--from", "2025-03-01", "--to", "2025-03-31", "--as", "bstaff",
+                         "--company", "A公司"]) == 2  # a filter outside the scope is refused
+        assert "A公司" in capsys.readouterr().err
     finally:
         config.get_settings.cache_clear()
     assert out == {
@@ -266,6 +288,7 @@ def test_cli_output_equals_hand_built(engine, monkeypatch, capsys):
         "exposure": [{"ref": "X1", "words": ["起诉", "律师"]}],  # in the default list's order
     }
     assert "李四" not in json.dumps(out, ensure_ascii=False) and "13800000001" not in json.dumps(out)
+    assert scoped == {"group_complaints": [], "repeat_complainants": 1, "exposure": [{"ref": "X1", "words": ["起诉", "律师"]}]}
 
 
 def test_repeat_complainant_across_two_imports(session):
