@@ -129,6 +129,8 @@ else:
         st.page_link(ui.page_path(overview.AREA_PAGE[move["area"]]), label=tr("open_mover"),
                      icon=":material/arrow_forward:", query_params={**period_query, "company": move["company"]})
 
+ui.signals_panel(flt, user, "overview")  # issue #26: group complaints, repeat households, exposure words
+
 st.subheader(tr("chart_complaints_trend"))
 trend = board.trend
 if trend.empty:

@@ -9,7 +9,7 @@ import sys
 import time
 from datetime import date
 
-from lib import analytics, cli_calendar, cli_cases, cli_checks, cli_notify, scope
+from lib import analytics, cli_calendar, cli_cases, cli_checks, cli_notify, cli_signals, scope
 from lib.config import get_settings, open_private
 from lib.db import local_now, make_engine, session_scope
 from lib.errors import DomainError
@@ -373,6 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_notify.add_parsers(sub)  # notify run/serve/subscribe/unsubscribe/webhook (SPEC §12)
     cli_checks.add_parsers(sub)  # checks draw (SPEC §14 call-back checks)
     cli_cases.add_parsers(sub)  # unit-reports status, cases list (SPEC §14, issue #25)
+    cli_signals.add_parsers(sub)  # signals, signals-rehash (SPEC §15, issue #26)
     return parser
 
 

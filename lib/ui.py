@@ -497,12 +497,14 @@ def project_choices() -> dict[int, str]:
 @st.cache_data(ttl=60, show_spinner=False)
 def _complaint_list(url: str, flt: KpiFilter, search: str, statuses: tuple[str, ...], overdue: bool,
                     include_void: bool, search_names: bool, queue: int | None = None,
-                    limit: int = complaint_service.LIST_LIMIT):
+                    limit: int = complaint_service.LIST_LIMIT, refs: tuple[str, ...] = ()):
+    extra = [] if queue is None else complaint_service.queue_conditions(queue)
+    if refs:  # a risk signal's complaints (issue #26), still within the filter and the scope
+        extra.append(complaint_service.Complaint.ref.in_(refs))
     with session_scope(get_engine(), readonly=True) as session:
         return complaint_service.list_frame(flt, session=session, search=search, statuses=statuses,
                                             overdue_only=overdue, include_void=include_void,
-                                            search_names=search_names, limit=limit,
-                                            extra=None if queue is None else complaint_service.queue_conditions(queue))
+                                            search_names=search_names, limit=limit, extra=extra or None)
 
 
 def complaint_list(flt: KpiFilter, search: str = "", statuses: tuple[str, ...] = (), overdue: bool = False,
@@ -517,12 +519,14 @@ PAGE_ROWS = complaint_service.LIST_LIMIT  # rows per page of a list
 
 
 def complaint_page(flt: KpiFilter, search: str, statuses: tuple[str, ...], overdue: bool, include_void: bool,
-                   *, role: str | None, queue: int | None, page: int) -> tuple[pd.DataFrame, bool]:
+                   *, role: str | None, queue: int | None, page: int,
+                   refs: tuple[str, ...] = ()) -> tuple[pd.DataFrame, bool]:
     """One page (PAGE_ROWS rows, newest first) of the register's rows, and whether a next page exists:
-    the rows up to the end of the page and one more are read, so the lists go past 500 rows."""
+    the rows up to the end of the page and one more are read, so the lists go past 500 rows. `refs`:
+    only those complaints (a risk signal's drill-down)."""
     page = max(1, int(page))
     rows = _complaint_list(get_settings().database_url, scoped(flt), search, statuses, overdue, include_void,
-                           role in privacy.SEES_PERSONAL_DATA, queue, page * PAGE_ROWS + 1)
+                           role in privacy.SEES_PERSONAL_DATA, queue, page * PAGE_ROWS + 1, tuple(refs))
     start = (page - 1) * PAGE_ROWS
     return rows.iloc[start:start + PAGE_ROWS].reset_index(drop=True), len(rows) > page * PAGE_ROWS
 
@@ -836,3 +840,82 @@ def chart(builder, data: pd.DataFrame, *, where=st, key: str | None = None, on_s
                              digest_size=16).hexdigest()
     spec = _chart_spec(builder.__name__, digest, tuple(sorted(options.items())), data)
     return where.vega_lite_chart(spec, width="stretch", key=key, on_select=on_select)
+
+
+# ---- risk signals (issue #26) --------------------------------------------------------------
+def _signal_link(where, query: str, label_key: str) -> None:
+    from urllib.parse import parse_qsl
+    where.page_link(page_path("register"), label=tr(label_key), icon=":material/arrow_forward:",
+                    query_params=dict(parse_qsl(query)))
+
+
+def _escalate_signal(ref: str, version: int, words: str, actor: str) -> None:
+    try:
+        write(complaint_service.escalate, ref, 1, actor=actor, version=version,
+              note=tr("sig_escalate_note", words=words), reach=current_reach())
+    except DomainError as exc:
+        flash("error", error_text(exc))
+        return
+    flash("success", tr("sig_escalated", ref=ref))
+
+
+def signals_panel(flt: KpiFilter, user: auth.CurrentUser, prefix: str) -> None:
+    """The risk signals of a (scoped) filter: three counts and their lists; a picked row opens its
+    complaints in the register (`refs=`). Refs, projects, counts and masked excerpts only: no name, phone
+    or hash reaches the page, whatever the role. Writers get the suggested escalation to HQ."""
+    from lib.services import signals as sig
+
+    found = cached(sig.compute, scoped(flt))
+    r = found.rules
+    st.subheader(tr("sig_title"))
+    st.caption(tr("sig_caption", n=r.group_min, hours=f"{r.window_hours:g}", days=r.repeat_days))
+    # The counts head each list (not st.metric: the pages' own cards keep their number and layout).
+    language = lang()
+
+    def when(value) -> str:
+        return value.strftime("%Y-%m-%d %H:%M")
+
+    def table(rows: list[dict], key: str):
+        if not rows:
+            st.caption(tr("sig_none"))
+            return None
+        picked = st.dataframe(pd.DataFrame(rows), hide_index=True, key=key, on_select="rerun",
+                              selection_mode="single-row")
+        chosen = picked.selection.rows if picked and picked.selection else []
+        if not chosen:
+            st.caption(tr("sig_pick_hint"))
+        return chosen[0] if chosen else None
+
+    with st.expander(f"{tr('sig_group')} · {len(found.group_complaints)}"):
+        groups = found.group_complaints
+        i = table([{tr("sig_col_company"): g.company, tr("sig_col_project"): g.project,
+                    tr("sig_col_category"): label("category", g.category, language) if g.category else g.term,
+                    tr("sig_col_count"): g.count, tr("sig_col_first"): when(g.first_at),
+                    tr("sig_col_last"): when(g.last_at), tr("sig_col_refs"): "、".join(g.refs)} for g in groups],
+                  f"{prefix}_sig_group")
+        if i is not None:
+            _signal_link(st, sig.refs_query(groups[i].refs, groups[i].first_at, groups[i].last_at), "sig_open_register")
+    with st.expander(f"{tr('sig_repeat')} · {len(found.repeat_complainants)}"):
+        homes = found.repeat_complainants
+        i = table([{tr("sig_col_household"): tr("sig_household_n", n=h.household),
+                    tr("sig_col_project"): "、".join(h.projects), tr("sig_col_count"): h.count,
+                    tr("sig_col_repeats"): h.repeats, tr("sig_col_first"): when(h.first_at),
+                    tr("sig_col_last"): when(h.last_at), tr("sig_col_refs"): "、".join(h.refs)} for h in homes],
+                  f"{prefix}_sig_repeat")
+        if i is not None:
+            _signal_link(st, sig.refs_query(homes[i].refs, homes[i].first_at, homes[i].last_at), "sig_open_register")
+    with st.expander(f"{tr('sig_exposure')} · {len(found.exposure)}"):
+        hits = found.exposure
+        i = table([{tr("sig_col_refs"): e.ref, tr("sig_col_company"): e.company, tr("sig_col_project"): e.project,
+                    tr("sig_col_received"): when(e.received_at), tr("sig_col_words"): "、".join(e.words),
+                    tr("sig_col_quote"): e.quote,
+                    tr("sig_col_level"): label("escalation_level", str(e.escalation_level), language)} for e in hits],
+                  f"{prefix}_sig_exposure")
+        if i is not None:
+            e = hits[i]
+            _signal_link(st, sig.refs_query((e.ref,), e.received_at, e.received_at), "sig_open_complaint")
+            if user.role in WRITERS and e.escalation_suggested:
+                st.button(tr("sig_escalate"), key=f"{prefix}_sig_escalate_{e.ref}", icon=":material/upload:",
+                          on_click=_escalate_signal, args=(e.ref, e.version, "、".join(e.words), user.username))
+            elif user.role in WRITERS:
+                st.caption(tr("sig_already_escalated"))

@@ -102,6 +102,8 @@ st.caption(tr("overdue_list", n=len(overdue)))
 st.dataframe(ui.present_complaints(overdue.sort_values("resolution_due_at"), user.role), hide_index=True,
              key="complaints_overdue", height=260)
 
+ui.signals_panel(flt, user, "complaints")  # issue #26: group complaints, repeat households, exposure words
+
 st.subheader(tr("escalation_funnel"))
 funnel = board.funnel.assign(label=lambda f: [label("escalation_level", v, lang) for v in f["level"]])
 ui.chart(charts.count_rows, funnel[["label", "count"]], count_title=tr("count"))

@@ -12,6 +12,7 @@ from lib.errors import DomainError
 from lib.i18n import md_escape
 from lib.pages import WRITERS
 from lib.services import complaints as svc
+from lib.services import signals
 from lib.vocab import CHANNELS, COMPLAINT_STATUSES, COMPLAINT_TRANSITIONS, SEVERITIES, label
 
 user = ui.page_setup("register")
@@ -77,8 +78,12 @@ statuses = tuple(c2.multiselect(tr("col_status"), list(COMPLAINT_STATUSES), plac
                                 format_func=lambda c: label("complaint_status", c, lang), key="register_statuses", select_all=False))
 overdue = c3.checkbox(tr("overdue_only"), key="register_overdue")
 page = int(st.number_input(tr("list_page"), min_value=1, step=1, key="register_page"))
+signal_refs = signals.parse_refs(st.query_params.get("refs"))  # a risk signal's drill-down (issue #26)
+if signal_refs:
+    st.info(tr("sig_register_refs", n=len(signal_refs)))
+    st.button(tr("sig_register_all"), key="register_refs_clear", on_click=lambda: st.query_params.pop("refs", None))
 rows, more = ui.complaint_page(flt, search, statuses, overdue, "void" in statuses, role=user.role,
-                               queue=None if queue in (None, "all") else int(queue), page=page)
+                               queue=None if queue in (None, "all") else int(queue), page=page, refs=signal_refs)
 table = st.dataframe(ui.present_complaints(rows, user.role), hide_index=True, key="register_table",
                      on_select="rerun", selection_mode="single-row", height=360)
 first = (page - 1) * ui.PAGE_ROWS

@@ -19,6 +19,7 @@ from lib.services import (
     listening,
     org,
     settings,
+    signals,
     survey_views,
     targets,
     users,
@@ -167,6 +168,29 @@ with tab_sla:
                  key="admin_cal_holidays_table")
     c2.dataframe(pd.DataFrame({tr("cal_shown_workdays"): shown_cal["workdays"]}), hide_index=True,
                  key="admin_cal_workdays_table")
+
+    st.subheader(tr("sig_admin_title"))  # issue #26: risk signal thresholds and the exposure word list
+    with session_scope(engine, readonly=True) as session:
+        sig_rules = signals.rules(session=session)
+    with st.form("admin_sig_form"):
+        c1, c2, c3 = st.columns(3)
+        sig_n = c1.number_input(tr("sig_group_min"), min_value=2, max_value=1000, step=1, value=sig_rules.group_min,
+                                key="admin_sig_group_min")
+        sig_hours = c2.number_input(tr("sig_window_hours"), min_value=1.0, max_value=744.0, step=1.0,
+                                    value=float(sig_rules.window_hours), key="admin_sig_window_hours")
+        sig_days = c3.number_input(tr("sig_repeat_days"), min_value=1, max_value=730, step=1,
+                                   value=sig_rules.repeat_days, key="admin_sig_repeat_days")
+        sig_words = st.text_area(tr("sig_words"), value="\n".join(sig_rules.words), key="admin_sig_words",
+                                 max_chars=4000)
+        if st.form_submit_button(tr("sig_save")):
+            try:
+                with session_scope(engine) as session:
+                    signals.save_rules(session=session, actor=user.username, group_min=sig_n, window_hours=sig_hours,
+                                       repeat_days=sig_days, words=signals.parse_words(sig_words))
+                ui.clear_caches()
+                st.success(tr("sig_saved"))
+            except ValidationFailed as exc:
+                st.error(tr("sig_err_settings", fields="、".join(tr(f) for f in exc.params["fields"].split(", "))))
 
 with tab_types:
     st.caption(tr("activity_types_explain"))

@@ -193,7 +193,7 @@ def _write(importer: Importer, batch: Batch, filename: str, session: Session, ac
 
 
 KEY_FIELDS = ("ref", "supervisor_no", "employee_no", "issue_no", "username")
-NOT_SHOWN = frozenset({"id", "created_at", "updated_at", "version"})
+NOT_SHOWN = frozenset({"id", "created_at", "updated_at", "version", "phone_hash"})  # phone_hash: never shown (#26)
 
 
 class _ChangeNotes:

@@ -27,6 +27,7 @@ from lib.imports.core import (
 from lib.models import Company, Complaint, ComplaintEvent, Project
 from lib.services import settings
 from lib.services.org import ProjectResolver
+from lib.services.phone_hash import hashes, phone_hash
 from lib.sla import due_times_many
 from lib.vocab import COMPLAINT_TRANSITIONS, label
 
@@ -188,6 +189,7 @@ def _values(batch: Batch, resolver: ProjectResolver, sla: dict[str, float]) -> d
         "category": [v or "other" for v in batch["category"]], "severity": severity, "responsible": responsible,
         "status": [v or "received" for v in batch["status"]], "description": batch["description"],
         "complainant_name": batch["complainant_name"], "complainant_phone": batch["complainant_phone"],
+        "phone_hash": hashes(batch["complainant_phone"]),
         "first_response_at": batch["first_response_at"], "resolved_at": batch["resolved_at"],
         "followup_at": batch["followup_at"], "followup_score": batch["followup_score"],
         "closed_at": batch["closed_at"], "escalation_level": [v or 0 for v in batch["escalation_level"]],
@@ -230,6 +232,8 @@ def _update(session: Session, line: int, row: dict[str, Any], current: Complaint
         return []
     for key, value in values.items():
         setattr(current, key, value)
+    if "complainant_phone" in values:  # the hash follows the phone (issue #26), outside the shown changes
+        current.phone_hash = phone_hash(current.complainant_phone)
     session.add(ComplaintEvent(complaint_id=current.id, actor=ctx.actor, action="reopen" if move == "reopen" else "import_update",
                                changes=json.dumps(changes, ensure_ascii=False)))
     ctx.result.updated += 1

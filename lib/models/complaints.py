@@ -15,6 +15,7 @@ class Complaint(Base):
         Index("ix_complaint_received_project", "received_at", "project_id"),
         Index("ix_complaint_project_received", "project_id", "received_at"),
         Index("ix_complaint_status_due", "status", "resolution_due_at"),
+        Index("ix_complaint_phone_hash_received", "phone_hash", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -30,6 +31,8 @@ class Complaint(Base):
     description: Mapped[str | None] = mapped_column(Text)
     complainant_name: Mapped[str | None] = mapped_column(String(100))
     complainant_phone: Mapped[str | None] = mapped_column(String(40))
+    # Issue #26: keyed hash of the phone (lib.services.phone_hash), to find repeat complainants; never shown.
+    phone_hash: Mapped[str | None] = mapped_column(String(64))
     first_response_at: Mapped[datetime | None] = mapped_column(DateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
     followup_at: Mapped[datetime | None] = mapped_column(DateTime)

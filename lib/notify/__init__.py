@@ -8,6 +8,6 @@ personal data, outbox.py stores and claims it exactly once, channels.py sends it
 from __future__ import annotations
 
 EVENTS = ("sla_due_soon", "sla_breached", "escalated", "issue_due", "kpi_red", "kpi_drop", "monthly_report",
-          "daily_digest")
+          "daily_digest", "risk_signal")
 CHANNELS = ("email", "inbox", "wecom", "dingtalk", "feishu")
 WEBHOOK_KINDS = ("wecom", "dingtalk", "feishu")

@@ -271,8 +271,42 @@ def digest_events(now: datetime, cfg: Config, d: Directory, *, session: Session)
     return items
 
 
+SIGNAL_LOOKBACK_DAYS = 7  # a signal found again within a week is the same outbox key: harmless
+
+
+def signal_events(now: datetime, cfg: Config, d: Directory, *, session: Session) -> list[Item]:
+    """risk_signal (issue #26): each group complaint, repeat complaint and exposure complaint of the last
+    week, once (keyed by the group's first complaint, or the complaint), to HQ staff, the staff of its
+    project's scope and the complaint's owner — as an escalated complaint's are."""
+    from lib.services import signals
+
+    flt = KpiFilter((now - timedelta(days=SIGNAL_LOOKBACK_DAYS)).date(), now.date())
+    found = signals.compute(flt, session=session)
+    r = found.rules
+    items = [Item("risk_signal", g.key, d.for_record(project_id=g.project_id, owner=None, level=1),
+                  {"signal": "group", "project": g.project, "company": g.company, "category": g.category,
+                   "term": g.term, "count": g.count, "hours": r.window_hours, "refs": list(g.refs)},
+                  f"register?{signals.refs_query(g.refs, g.first_at, g.last_at)}", g.company_id)
+             for g in found.group_complaints if g.last_at <= now]
+    for h in found.repeat_complainants:
+        for ref in h.repeat_refs:
+            project_id, project = h.project_of(ref)
+            items.append(Item("risk_signal", f"repeat:{ref}",
+                              d.for_record(project_id=project_id, owner=None, level=1),
+                              {"signal": "repeat", "ref": ref, "project": project, "count": h.count,
+                               "days": r.repeat_days, "refs": list(h.refs)},
+                              f"register?{signals.refs_query(h.refs, h.first_at, h.last_at)}"))
+    items += [Item("risk_signal", f"exposure:{e.ref}",
+                   d.for_record(project_id=e.project_id, owner=e.assignee, level=1),
+                   {"signal": "exposure", "ref": e.ref, "project": e.project, "company": e.company,
+                    "words": list(e.words), "refs": [e.ref]}, f"register?ref={e.ref}", e.company_id)
+              for e in found.exposure]
+    return items
+
+
 def evaluate(now: datetime, cfg: Config, *, session: Session) -> list[Item]:
     d = Directory(session=session)
     return (sla_events(now, cfg, d, session=session) + escalation_events(now, cfg, d, session=session)
             + issue_events(now, cfg, d, session=session) + kpi_events(now, cfg, d, session=session)
-            + report_events(now, cfg, d, session=session) + digest_events(now, cfg, d, session=session))
+            + report_events(now, cfg, d, session=session) + digest_events(now, cfg, d, session=session)
+            + signal_events(now, cfg, d, session=session))

@@ -107,9 +107,23 @@ def render(event: str, p: dict[str, Any], lang: str) -> tuple[str, str]:
             else:
                 lines.append("· " + t("nt_digest_issue", lang, ref=item["ref"], project=item["project"],
                                       due=item["due"]))
+    elif event == "risk_signal":  # issue #26: refs, project, category and the admin's words; never a text
+        subject, lines = _signal_text(p, lang)
     else:
         raise ValueError(f"unknown event {event}")
     return subject, "\n".join(lines)
+
+
+def _signal_text(p: dict[str, Any], lang: str) -> tuple[str, list[str]]:
+    what = label("category", p["category"], lang) if p.get("category") else p.get("term") or ""
+    subject = t(f"sig_nt_subj_{p['signal']}", lang, ref=p.get("ref", ""), project=p.get("project") or "—",
+                what=what, count=p.get("count", 0), hours=f"{p.get('hours', 0):g}", days=p.get("days", 0),
+                words="、".join(p.get("words", ())))
+    lines = _record_lines({k: v for k, v in p.items() if k in ("project", "company", "category") and v}, lang)
+    lines.append(f"{t('sig_nt_refs', lang)}: {', '.join(p.get('refs', ()))}")
+    if p["signal"] == "exposure":
+        lines.append(t("sig_nt_suggest_escalation", lang))
+    return subject, lines
 
 
 def storm(subjects: list[str], lang: str) -> tuple[str, str]:

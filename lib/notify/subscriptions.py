@@ -19,9 +19,10 @@ DEFAULTS_KEY = "notify_defaults"
 # A fresh install: staff hear of their records, executives of KPIs and the report; the inbox carries all.
 BUILTIN_DEFAULTS: dict[str, dict[str, list[str]]] = {
     "staff": {"sla_due_soon": ["inbox", "email"], "sla_breached": ["inbox", "email"],
-              "escalated": ["inbox", "email"], "issue_due": ["inbox", "email"], "daily_digest": ["inbox", "email"]},
+              "escalated": ["inbox", "email"], "issue_due": ["inbox", "email"], "daily_digest": ["inbox", "email"],
+              "risk_signal": ["inbox", "email"]},
     "admin": {"sla_due_soon": ["inbox"], "sla_breached": ["inbox"], "escalated": ["inbox"],
-              "issue_due": ["inbox"], "daily_digest": ["inbox"], "kpi_red": ["inbox"]},
+              "issue_due": ["inbox"], "daily_digest": ["inbox"], "kpi_red": ["inbox"], "risk_signal": ["inbox"]},
     "executive": {"escalated": ["inbox"], "kpi_red": ["inbox", "email"], "kpi_drop": ["inbox", "email"],
                   "monthly_report": ["inbox", "email"]},
 }

@@ -45,9 +45,10 @@ UNSIGNED_FORMAT = "crhq-backup/1"  # before signatures and the audit chain (sche
 UNCHAINED_REVISION, CHAINED_REVISION = "0005", "0006"
 # Migrations after 0006 that only add tables or columns with a default (0007 app_user.scope 'group',
 # 0008 app_user.email and the notification tables, 0009 the call-back check tables, 0010 typical cases and unit
-# reports, 0011 survey_response.contact_phone / vendor_case_id and followup_task): a backup from before them
-# restores, the new tables empty and the new columns at their defaults.
-ADDITIVE = ("0007", "0008", "0009", "0010", "0011")
+# reports, 0011 survey_response.contact_phone / vendor_case_id and followup_task, 0013 complaint.phone_hash,
+# filled in after the restore by _rehash_phones): a backup from before them restores, the new tables empty
+# and the new columns at their defaults.
+ADDITIVE = ("0007", "0008", "0009", "0010", "0011", "0013")
 USERS = "app_user"
 BATCH = 5000
 
@@ -169,6 +170,7 @@ def _load(engine: Engine, zf: zipfile.ZipFile, path: str | Path, manifest: dict[
             if conn.scalar(select(func.count()).select_from(table)):
                 raise BackupError(f"the database is not empty (table {table.name}); restore needs an empty one")
         counts = {table.name: _load_table(conn, zf, table, manifest, key) for table in tables}
+        _rehash_phones(conn, manifest, signature)
         chain = audit.verify(conn, key=key)
         if not chain.intact and not trust_unsigned:
             raise BackupError(f"the backup's audit log does not verify with this key: {chain.reason}")
@@ -271,6 +273,21 @@ def _load_table(conn: Connection, zf: zipfile.ZipFile, table, manifest: dict[str
     if (n, rows, raw.hexdigest(), digest) != (info["rows"], info["rows"], info["sha256"], info["sha256"]):
         raise BackupError(f"table {table.name} does not match its checksum: the file is damaged")
     return rows
+
+
+def _rehash_phones(conn: Connection, manifest: dict[str, Any], signature: str) -> None:
+    """Complaints' keyed phone hashes (issue #26) hold only under the key they were made with: a backup
+    from before 0013 has none, and one not verified with this installation's key may have another's.
+    Recomputed here with this installation's key, after the checksums were verified."""
+    from lib.services.phone_hash import rehash
+
+    columns = manifest["tables"].get("complaint", {}).get("columns", [])
+    if "phone_hash" in columns and signature == "verified":
+        return
+    session = Session(bind=conn)
+    rehash(session=session, only_missing="phone_hash" not in columns)
+    session.flush()
+    session.close()
 
 
 def _added_since(revision: str | None) -> set[str]:

@@ -23,6 +23,7 @@ from lib.kpis import complaints as kpis
 from lib.kpis.common import KpiFilter, hours_between
 from lib.models import Company, Complaint, ComplaintEvent, Project
 from lib.services import audit, settings
+from lib.services.phone_hash import phone_hash
 from lib.sla import DEFAULT_SLA, due_times, estimated
 from lib.vocab import CHANNELS, COMPLAINT_TRANSITIONS, SEVERITIES
 
@@ -98,6 +99,7 @@ def create(data: NewComplaint, *, session: Session, actor: str, reach: scope.Rea
         responsible=data.responsible, status="received", description=data.description.strip(),
         complainant_name=(data.complainant_name or "").strip() or None,
         complainant_phone=(data.complainant_phone or "").strip() or None, assignee=data.assignee,
+        phone_hash=phone_hash(data.complainant_phone),
         escalation_level=0, reopen_count=0,
         first_response_due_at=due.first_response_due_at, resolution_due_at=due.resolution_due_at,
     )
@@ -247,6 +249,8 @@ def update(ref: str, values: dict[str, Any], *, session: Session, actor: str, ve
                         values.get("responsible", complaint.responsible), settings.get("sla", session=session))
         values |= {"first_response_due_at": due.first_response_due_at, "resolution_due_at": due.resolution_due_at}
     changes = _apply(complaint, values)
+    if "complainant_phone" in changes:  # the hash follows the phone; not a change shown in the history
+        complaint.phone_hash = phone_hash(complaint.complainant_phone)
     if changes:
         _log(session, complaint, actor, "edit", changes)
     return complaint
@@ -343,7 +347,7 @@ def detail(ref: str, *, session: Session, reach: scope.Reach | None = None) -> t
     complaint = _load(session, ref, None, reach)
     project = session.get(Project, complaint.project_id)
     company = session.get(Company, project.company_id)
-    record = {c.name: getattr(complaint, c.name) for c in Complaint.__table__.columns}
+    record = {c.name: getattr(complaint, c.name) for c in Complaint.__table__.columns if c.name != "phone_hash"}
     record |= {"project": project.name, "company": company.name, "city": project.city}
     settings.sync_calendar(session=session)
     record["first_response_due_estimated"], record["resolution_due_estimated"] = estimated(

@@ -109,6 +109,7 @@ DEMO_EXTRAS: tuple[str, ...] = (
     "lib.services.followup_demo:seed_demo",
     "lib.services.checks:seed_demo",
     "lib.services.cases_demo:seed_demo",  # issue #25: typical cases, monthly unit reports
+    "lib.services.signals_demo:seed_demo",
 )
 
 

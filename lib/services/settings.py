@@ -40,6 +40,13 @@ DEFAULTS: dict[str, Any] = {
         "participation_rate_staff": 5, "participation_rate_management": 5,
         "issue_closure_rate": 5, "on_time_closure_rate": 5,
     },
+    # Issue #26 risk signals (SPEC §15), lib.services.signals: a group complaint is ≥ N complaints of one
+    # project and category within the window; a repeat complainant the same phone again within the days.
+    "signal_group_min": 5,
+    "signal_group_window_hours": 72,
+    "signal_repeat_days": 90,
+    "signal_exposure_words": ["媒体", "曝光", "维权", "12345", "起诉", "律师", "投诉到政府", "记者", "网上", "微博",
+                              "抖音", "报警", "法院", "消协", "住建局", "拉横幅"],
 }
 
 

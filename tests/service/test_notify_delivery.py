@@ -168,11 +168,12 @@ def test_a_storm_of_breaches_is_one_digest_per_recipient(engine, smtp):
     result = notify_engine.run_once(engine, now=EVE)
     assert result.failed == 0
     to_wang = [m for to, m in smtp.parsed() if to == ["wang@example.com"]]
-    # wang (A公司 staff) hears of 300 breaches, B1's, H1's due soon, E1's escalation and the supervisor issue I1
-    # due tomorrow: 304 items, one mail listing 50 of them.
+    # wang (A公司 staff) hears of 300 breaches, B1's, H1's due soon, E1's escalation, the supervisor issue I1
+    # due tomorrow, and (issue #26) the group complaint the 300 make (one project and category within 72 h):
+    # 305 items, one mail listing 50 of them.
     assert len(to_wang) == 1
-    assert to_wang[0]["Subject"] == "【通知汇总】304 条通知"
-    assert "……另有 254 条" in to_wang[0].get_body(("plain",)).get_content()
+    assert to_wang[0]["Subject"] == "【通知汇总】305 条通知"
+    assert "……另有 255 条" in to_wang[0].get_body(("plain",)).get_content()
     inbox = [r for r in outbox(engine, recipient="wang", channel="inbox")]
     heads = [r for r in inbox if r.digest_id is None]
     assert len(heads) == 1 and all(r.status == "sent" for r in inbox)
