@@ -9,7 +9,7 @@ import sys
 import time
 from datetime import date
 
-from lib import analytics, cli_calendar, cli_notify, scope
+from lib import analytics, cli_calendar, cli_notify, cli_text, scope
 from lib.config import get_settings, open_private
 from lib.db import local_now, make_engine, session_scope
 from lib.errors import DomainError
@@ -371,6 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
     cli_calendar.add_parsers(sub)  # calendar set/show, sla due (SPEC §13)
     cli_notify.add_parsers(sub)  # notify run/serve/subscribe/unsubscribe/webhook (SPEC §12)
+    cli_text.add_parsers(sub)  # text reindex/top/suggest-eval (SPEC §15)
     return parser
 
 

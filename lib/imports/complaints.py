@@ -28,6 +28,9 @@ from lib.models import Company, Complaint, ComplaintEvent, Project
 from lib.services import settings
 from lib.services.org import ProjectResolver
 from lib.sla import due_times_many
+from lib.text import index as text_index
+from lib.text import suggest
+from lib.text.segment import lexicon
 from lib.vocab import COMPLAINT_TRANSITIONS, label
 
 COLUMNS = [
@@ -145,18 +148,60 @@ def write(batch: Batch, ctx: WriteContext) -> None:
                 errors += _update(session, line, row, existing[ref], ctx, sla)
         if errors:  # changed since the file was checked: the whole import is refused
             raise WriteRefused(errors)
+        retext = ctx.cache.pop("text_reindex", [])
+        if retext and TOKENISE:
+            text_index.index("complaint", retext, session=session, lex=_lexicon(ctx), insert=ctx.insert,
+                             removing=ctx.journal.removing)
     if not new:
         return
     if len(new) < len(refs):
         batch = Batch([batch.lines[i] for i in new], {k: [v[i] for i in new] for k, v in batch.columns.items()})
     values = _values(batch, ctx.resolver, sla)
+    suggested = _suggest_categories(batch, values, ctx)
     # New complaints at the driver's speed (the ORM's one flush per row, then Core's
     # insertmanyvalues, were the import's bottleneck); ids taken first.
     ids = ctx.insert(Complaint.__table__, {"ref": batch["ref"], **values})
     ctx.insert(ComplaintEvent.__table__, {
         "complaint_id": ids, "actor": [ctx.actor] * len(ids), "action": ["import"] * len(ids),
-        "changes": [_created(status) for status in values["status"]]})
+        "changes": [_created(status) if not s else _created_suggested(status, category)
+                    for status, category, s in zip(values["status"], values["category"], suggested, strict=True)],
+        "note": [SUGGESTED_NOTE if s else None for s in suggested]})
+    if TOKENISE:  # SPEC §15: the new complaints' terms, from the values just written
+        text_index.write_rows("complaint", [
+            {"record_id": i, "on_date": values["received_at"][k], "project_id": values["project_id"][k],
+             "category": values["category"][k], "channel": values["channel"][k],
+             "business_line": values["business_line"][k], "description": values["description"][k],
+             "status": values["status"][k]} for k, i in enumerate(ids)],
+            session=session, lex=_lexicon(ctx), insert=ctx.insert)
     ctx.result.inserted += len(new)
+
+
+# Tokenising on import (issue #26); lib.bench turns it off to measure what it costs per row.
+TOKENISE = True
+# A blank category is filled with the suggestion from the text (not "other"), and says so in the
+# complaint's history: the import event shows the category set and this note.
+SUGGESTED_NOTE = "类别按投诉内容自动建议 / category suggested from the description"
+
+
+def _lexicon(ctx: WriteContext):
+    return ctx.cache.setdefault("lexicon", lexicon(session=ctx.session))
+
+
+def _suggest_categories(batch: Batch, values: dict[str, list[Any]], ctx: WriteContext) -> list[bool]:
+    """New complaints with a blank category and a description get the suggested category (when the model
+    has enough data); the rest keep "other", as before. Returns which rows were suggested."""
+    blank = [k for k, v in enumerate(batch["category"]) if v is None and (batch["description"][k] or "").strip()]
+    marks = [False] * len(batch)
+    if not blank:
+        return marks
+    allowed = ctx.cache.setdefault("categories", settings.get("complaint_categories", session=ctx.session))
+    guesses = suggest.suggest_many([batch["description"][k] for k in blank], session=ctx.session,
+                                   lex=_lexicon(ctx), allowed=allowed)
+    for k, guess in zip(blank, guesses, strict=True):
+        if guess is not None:
+            values["category"][k] = guess.category
+            marks[k] = True
+    return marks
 
 
 IMPORTER = Importer("complaints", "complaint", COLUMNS, write, key=("ref",), check=check, resolve=resolve,
@@ -171,6 +216,11 @@ def import_complaints(data: bytes, filename: str, *, session: Session, actor: st
 @functools.lru_cache(maxsize=32)
 def _created(status: str) -> str:
     return json.dumps({"status": [None, status]})
+
+
+@functools.lru_cache(maxsize=256)
+def _created_suggested(status: str, category: str) -> str:
+    return json.dumps({"status": [None, status], "category": [None, category]})
 
 
 def _values(batch: Batch, resolver: ProjectResolver, sla: dict[str, float]) -> dict[str, list[Any]]:
@@ -230,6 +280,8 @@ def _update(session: Session, line: int, row: dict[str, Any], current: Complaint
         return []
     for key, value in values.items():
         setattr(current, key, value)
+    if _RETEXT & set(changes):
+        ctx.cache.setdefault("text_reindex", []).append(current.id)
     session.add(ComplaintEvent(complaint_id=current.id, actor=ctx.actor, action="reopen" if move == "reopen" else "import_update",
                                changes=json.dumps(changes, ensure_ascii=False)))
     ctx.result.updated += 1
@@ -237,3 +289,5 @@ def _update(session: Session, line: int, row: dict[str, Any], current: Complaint
 
 
 COLUMN_NAMES = frozenset(c.name for c in COLUMNS)
+# What the term store copies from a complaint: a change to any of them re-indexes it.
+_RETEXT = frozenset({"description", "category", "channel", "received_at", "project_id", "business_line", "status"})

@@ -24,6 +24,7 @@ from lib.kpis.common import KpiFilter, hours_between
 from lib.models import Company, Complaint, ComplaintEvent, Project
 from lib.services import audit, settings
 from lib.sla import DEFAULT_SLA, due_times, estimated
+from lib.text import index as text_index
 from lib.vocab import CHANNELS, COMPLAINT_TRANSITIONS, SEVERITIES
 
 EDITABLE = ("category", "severity", "responsible", "description", "complainant_name", "complainant_phone",
@@ -104,6 +105,7 @@ def create(data: NewComplaint, *, session: Session, actor: str, reach: scope.Rea
     flush_with_ref(session, complaint, lambda attempt: next_ref(session, data.received_at, attempt),
                    explicit=bool(ref))
     _log(session, complaint, actor, "create", {"status": [None, "received"]})
+    text_index.index("complaint", [complaint.id], session=session)  # SPEC §15: terms at write time
     return complaint
 
 
@@ -171,6 +173,8 @@ def transition(ref: str, to_status: str, *, session: Session, actor: str, versio
         values["closed_at"] = at
     changes = _apply(complaint, values)
     _log(session, complaint, actor, action, changes, note or reason)
+    if to_status == "void":  # a void complaint leaves every count, topics included
+        text_index.index("complaint", [complaint.id], session=session)
     return complaint
 
 
@@ -249,6 +253,8 @@ def update(ref: str, values: dict[str, Any], *, session: Session, actor: str, ve
     changes = _apply(complaint, values)
     if changes:
         _log(session, complaint, actor, "edit", changes)
+    if {"description", "category"} & set(changes):
+        text_index.index("complaint", [complaint.id], session=session)
     return complaint
 
 

@@ -106,6 +106,7 @@ def _bulk(session: Session, model, rows: list[dict]) -> None:
 # Later features' demo records, added after the core data: "module:function" of a
 # `fn(*, session, rng, today)` that is deterministic for its rng. One line per feature.
 DEMO_EXTRAS: tuple[str, ...] = (
+    "lib.text.demo:seed_demo",
 )
 
 
