@@ -25,6 +25,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("issues", "pages/4_Issues.py", "nav_issues", ":material/task_alt:", ALL_ROLES),
     PageSpec("listening", "pages/5_Listening.py", "nav_listening", ":material/hearing:", ALL_ROLES),
     PageSpec("explore", "pages/7_Explore.py", "nav_explore", ":material/query_stats:", ALL_ROLES),
+    PageSpec("topics", "pages/14_Topics.py", "txt_nav", ":material/forum:", ALL_ROLES),
     PageSpec("inbox", "pages/8_Inbox.py", "nav_inbox", ":material/notifications:", ALL_ROLES),
     PageSpec("admin", "pages/9_Admin.py", "nav_admin", ":material/admin_panel_settings:",
              frozenset({"admin"})),

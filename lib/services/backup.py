@@ -46,7 +46,7 @@ UNCHAINED_REVISION, CHAINED_REVISION = "0005", "0006"
 # Migrations after 0006 that only add tables or columns with a default (0007 app_user.scope 'group',
 # 0008 app_user.email and the notification tables): a backup from before them restores, the new tables
 # empty and the new columns at their defaults.
-ADDITIVE = ("0007", "0008")
+ADDITIVE = ("0007", "0008", "0012")  # 0012: text_term (SPEC §15), rebuilt from the records
 USERS = "app_user"
 BATCH = 5000
 
@@ -172,6 +172,9 @@ def _load(engine: Engine, zf: zipfile.ZipFile, path: str | Path, manifest: dict[
         if not chain.intact and not trust_unsigned:
             raise BackupError(f"the backup's audit log does not verify with this key: {chain.reason}")
         reset_sequences(conn)
+        if "text_term" in _added_since(manifest.get("revision")):  # a backup from before the term store
+            from lib.text import index
+            index.reindex(session=Session(bind=conn), missing_only=True)
         restored = Restored(counts, signature, _file_sha256(path), chain, without_users)
         if audit_as:
             _record(conn, restored, manifest, audit_as, audit_detail or {}, key)
@@ -274,7 +277,7 @@ def _load_table(conn: Connection, zf: zipfile.ZipFile, table, manifest: dict[str
 
 def _added_since(revision: str | None) -> set[str]:
     """Tables that the additive migrations after `revision` created."""
-    created = {"0008": {t.name for t in _tables() if t.name.startswith("notify_")}}
+    created = {"0008": {t.name for t in _tables() if t.name.startswith("notify_")}, "0012": {"text_term"}}
     return set().union(*(tables for rev, tables in created.items() if revision is None or rev > revision))
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lib.models import TextTerm
+from lib.models import Complaint, TextTerm
 from lib.text.segment import Lexicon, lexicon
 
 TRAIN_LIMIT = 20_000  # the latest records: enough for ~10 categories, trained in well under a second
@@ -129,3 +129,11 @@ def evaluate(*, session: Session, every: int = 5, limit: int = TRAIN_LIMIT) -> d
     guesses = predict(fitted, [docs[k] for k in held])
     correct = sum(1 for k, g in zip(held, guesses, strict=True) if g is not None and g.category == labels[k])
     return {"trained_on": len(kept), "held_back": len(held), "correct": correct, "accuracy": correct / len(held)}
+
+
+def for_complaint(ref: str, *, session: Session) -> Suggestion | None:
+    """The suggestion for a stored complaint's description, among the configured categories."""
+    from lib.services import settings
+
+    description = session.scalar(select(Complaint.description).where(Complaint.ref == ref))
+    return suggest(description, session=session, allowed=settings.get("complaint_categories", session=session))

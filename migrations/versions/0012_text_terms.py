@@ -3,8 +3,8 @@
 Revision ID: 0012
 Revises: 0008
 
-Existing complaints and supervisor issues are indexed by `python -m lib.cli text reindex` (init-db runs it
-when the table is new and records exist), not here: segmentation needs the admin's word lists.
+Existing complaints and supervisor issues are indexed here, in the upgrade's transaction, with the shipped
+word lists (`python -m lib.cli text reindex` rebuilds the store later, e.g. after the admin's lists change).
 """
 from __future__ import annotations
 
@@ -34,6 +34,21 @@ def upgrade() -> None:
     op.create_index("ix_text_term_record", "text_term", ["kind", "record_id"])
     op.create_index("ix_text_term_kind_n_date", "text_term", ["kind", "n", "on_date", "term"])
     op.create_index("ix_text_term_term_date", "text_term", ["term", "kind", "on_date"])
+    _backfill()
+
+
+def _backfill() -> None:
+    from sqlalchemy.orm import Session
+
+    from lib.text import index
+
+    bind = op.get_bind()
+    if bind.execute(sa.text("SELECT 1 FROM complaint LIMIT 1")).first() is None and bind.execute(
+            sa.text("SELECT 1 FROM supervisor_issue LIMIT 1")).first() is None:
+        return  # a fresh install: nothing to index, and jieba is not even loaded
+    session = Session(bind=bind)
+    index.reindex(session=session, missing_only=True)
+    session.flush()
 
 
 def downgrade() -> None:
