@@ -171,7 +171,8 @@ def write(batch: Batch, ctx: WriteContext) -> None:
             {"record_id": i, "on_date": values["received_at"][k], "project_id": values["project_id"][k],
              "category": values["category"][k], "channel": values["channel"][k],
              "business_line": values["business_line"][k], "description": values["description"][k],
-             "status": values["status"][k]} for k, i in enumerate(ids)],
+             "status": values["status"][k], "complainant_name": values["complainant_name"][k]}
+            for k, i in enumerate(ids)],
             session=session, lex=_lexicon(ctx), insert=ctx.insert)
     ctx.result.inserted += len(new)
 

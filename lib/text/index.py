@@ -36,7 +36,8 @@ def rows_for(kind: str, records: Iterable[dict[str, Any]], lex: Lexicon) -> dict
     for record in records:
         if record.get("status") == "void":
             continue
-        words, pairs = lex.terms(record.get("description"))
+        # a name in the text is personal data, never a topic (jieba finds names)
+        words, pairs = lex.terms(record.get("description"), record.get("complainant_name"))
         terms = [(0, "")] + [(1, w) for w in words] + [(2, p) for p in pairs]
         shared = (kind, record["record_id"], _day(record["on_date"]), record.get("project_id"),
                   record.get("category"), record.get("channel"), record.get("business_line"))
@@ -57,7 +58,7 @@ def _select(kind: str):
     if kind == "complaint":
         c = Complaint
         return select(c.id.label("record_id"), c.received_at.label("on_date"), c.project_id, c.category, c.channel,
-                      c.business_line, c.description, c.status), c.id
+                      c.business_line, c.description, c.status, c.complainant_name), c.id
     i = SupervisorIssue
     return select(i.id.label("record_id"), i.raised_on.label("on_date"), i.project_id, i.category,
                   null().label("channel"), null().label("business_line"), i.description,

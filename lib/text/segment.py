@@ -19,6 +19,7 @@ MAX_TERM = 40  # the term column's width: a longer "word" is noise (a URL, a ser
 # A term worth counting: at least two characters, with a Chinese character or a letter in it, or a
 # number the user dictionary names (12345, the government hotline).
 _CJK_OR_LETTER = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+_DIGITS = re.compile(r"\d+")
 
 
 def _read_list(name: str) -> tuple[str, ...]:
@@ -81,11 +82,14 @@ class Lexicon:
     def _numbers(self) -> frozenset[str]:
         return frozenset(w for w, _ in map(_word, self.userdict) if not _CJK_OR_LETTER.search(w))
 
-    def tokens(self, text: str | None) -> list[str]:
-        """The kept words of `text` in order: stop words, punctuation, single characters and bare
-        numbers (other than dictionary ones) left out."""
+    def tokens(self, text: str | None, name: str | None = None) -> list[str]:
+        """The kept words of `text` in order: stop words, punctuation, single characters and numbers
+        left out. A number is kept only when it is a dictionary word standing alone (12345), never a
+        part of a longer one (a phone number); words of `name` (the complainant's) are personal data."""
         if not text:
             return []
+        text = _DIGITS.sub(lambda m: m.group() if m.group() in self._numbers else " ", text)
+        name = (name or "").strip()
         words = _tokenizer(self.userdict).lcut(text, HMM=True)
         kept = []
         for word in words:
@@ -93,13 +97,15 @@ class Lexicon:
             if (len(word) < 2 or len(word) > MAX_TERM or word in self._stop
                     or not (_CJK_OR_LETTER.search(word) or word in self._numbers)):
                 continue
+            if len(name) >= 2 and (word in name or name in word):
+                continue
             kept.append(word.lower())
         return kept
 
-    def terms(self, text: str | None) -> tuple[list[str], list[str]]:
+    def terms(self, text: str | None, name: str | None = None) -> tuple[list[str], list[str]]:
         """(distinct words, distinct adjacent pairs) of `text`, each once, in order of appearance.
         A pair is two kept words next to each other once stop words are out (外墙 渗水 → 外墙渗水)."""
-        words = self.tokens(text)
+        words = self.tokens(text, name)
         pairs = [a + b for a, b in zip(words, words[1:], strict=False) if a != b and len(a + b) <= MAX_TERM]
         return list(dict.fromkeys(words)), list(dict.fromkeys(pairs))
 
