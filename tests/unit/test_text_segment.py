@@ -50,6 +50,8 @@ def test_numbers_names_and_phones_are_never_terms(shipped):
     assert not any("1381" in w or "5678" in w for w in words + pairs)   # no piece of the phone number
     assert not any("张三丰" in w for w in words + pairs)
     assert shipped.tokens("报修电话87654321") == ["报修", "电话"]
+    # jieba would cut 138|12345|678 out of a phone number (12345 is a dictionary word): never a term
+    assert shipped.tokens("联系13812345678") == ["联系"]
 
 
 def test_admin_list_text_is_cleaned():
