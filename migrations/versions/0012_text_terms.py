@@ -33,7 +33,6 @@ def upgrade() -> None:
     )
     op.create_index("ix_text_term_record", "text_term", ["kind", "record_id"])
     op.create_index("ix_text_term_kind_n_date", "text_term", ["kind", "n", "on_date", "term"])
-    op.create_index("ix_text_term_term_date", "text_term", ["term", "kind", "on_date"])
     _backfill()
 
 
