@@ -185,19 +185,23 @@ SUGGESTED_NOTE = "类别按投诉内容自动建议 / category suggested from th
 
 
 def _lexicon(ctx: WriteContext):
-    return ctx.cache.setdefault("lexicon", lexicon(session=ctx.session))
+    if "lexicon" not in ctx.cache:  # once per import, not per chunk
+        ctx.cache["lexicon"] = lexicon(session=ctx.session)
+    return ctx.cache["lexicon"]
 
 
 def _suggest_categories(batch: Batch, values: dict[str, list[Any]], ctx: WriteContext) -> list[bool]:
     """New complaints with a blank category and a description get the suggested category (when the model
     has enough data); the rest keep "other", as before. Returns which rows were suggested."""
-    blank = [k for k, v in enumerate(batch["category"]) if v is None and (batch["description"][k] or "").strip()]
+    descriptions = batch["description"]
+    blank = [k for k, (v, d) in enumerate(zip(batch["category"], descriptions, strict=True)) if v is None and d and d.strip()]
     marks = [False] * len(batch)
     if not blank:
         return marks
-    allowed = ctx.cache.setdefault("categories", settings.get("complaint_categories", session=ctx.session))
-    guesses = suggest.suggest_many([batch["description"][k] for k in blank], session=ctx.session,
-                                   lex=_lexicon(ctx), allowed=allowed)
+    if "categories" not in ctx.cache:
+        ctx.cache["categories"] = settings.get("complaint_categories", session=ctx.session)
+    guesses = suggest.suggest_many([descriptions[k] for k in blank], session=ctx.session,
+                                   lex=_lexicon(ctx), allowed=ctx.cache["categories"])
     for k, guess in zip(blank, guesses, strict=True):
         if guess is not None:
             values["category"][k] = guess.category

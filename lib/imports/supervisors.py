@@ -266,7 +266,8 @@ def write_issues(batch: Batch, ctx: WriteContext) -> None:
         raise WriteRefused(refused)
     # SPEC §15: the terms of the new and changed issues, taken back with the rest if the import fails
     text_index.index("supervisor_issue", retext, session=session, insert=ctx.insert, removing=ctx.journal.removing,
-                     lex=ctx.cache.setdefault("lexicon", lexicon(session=session)))
+                     lex=ctx.cache["lexicon"] if "lexicon" in ctx.cache else ctx.cache.setdefault(
+                         "lexicon", lexicon(session=session)))
 
 
 def _set_raisers(ctx: WriteContext, issue_id: int, raisers: list[Supervisor], new: bool = False) -> None:

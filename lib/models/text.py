@@ -11,7 +11,7 @@ from lib.db import Base
 
 class TextTerm(Base):
     """One (record, term) pair; `n` 1 a word, 2 an adjacent pair of words, 0 the record itself (term "")
-    so that a filter's record count is a count of n=0 rows. What the topic filters need (date, project,
+    so that a filter's record count (of records with a description) is a count of n=0 rows. What the topic filters need (date, project,
     category, channel, business line) is copied from the record, so counting never joins the record
     tables; a record is re-indexed whenever one of those or its description changes. Two indexes only:
     a third on (term, kind, on_date) doubled the cost of an import's term rows, and the date-led one

@@ -34,7 +34,9 @@ def rows_for(kind: str, records: Iterable[dict[str, Any]], lex: Lexicon) -> dict
                                  ("kind", "record_id", "n", "term", "on_date", "project_id", "category", "channel",
                                   "business_line")}
     for record in records:
-        if record.get("status") == "void":
+        # A void complaint leaves every count; a record without text is not one of "what customers say"
+        # (the shares are of the records that have a description), and writes nothing.
+        if record.get("status") == "void" or not (record.get("description") or "").strip():
             continue
         # a name in the text is personal data, never a topic (jieba finds names)
         words, pairs = lex.terms(record.get("description"), record.get("complainant_name"))
@@ -128,11 +130,12 @@ def reindex(*, session: Session, kinds: tuple[str, ...] = KINDS, progress: Calla
 
 
 def unindexed(*, session: Session) -> int:
-    """Records (non-void complaints and issues) that have no rows in the store: 0 once it is complete."""
+    """Records with a description (complaints not void) that have no rows in the store: 0 once complete."""
     total = 0
     for kind in KINDS:
         stmt, key = _select(kind)
         have = select(_T.c.record_id).where(_T.c.kind == kind, _T.c.n == 0)
-        source = Complaint.status != "void" if kind == "complaint" else True
+        source = (Complaint.status != "void") & (func.trim(Complaint.description) != "") if kind == "complaint" \
+            else func.trim(SupervisorIssue.description) != ""
         total += session.scalar(select(func.count()).select_from(stmt.where(key.not_in(have), source).subquery()))
     return total
