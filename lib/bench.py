@@ -471,12 +471,31 @@ def report(results: dict, args) -> str:
             lines.append(f"| {path} | {_fmt(group['cold']['median'])} | {_fmt(group['warm']['median'])} "
                          f"| {_fmt(mine['cold']['median'])} | {_fmt(mine['warm']['median'])} |")
         lines.append("")
+    if "topics" in results:  # issue #26
+        lines += _topics_report(results["topics"])
     if "memory" in results:
         memory = results["memory"]
         lines += ["## Streamlit process", ""]
         lines.append(f"Peak RSS while Chromium opened every page as admin: {memory['peak_mb']:,.0f} MB "
                      f"(at the end {memory['now_mb']:,.0f} MB)." if memory else "Not measured: no Chromium here.")
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _topics_stage(url: str, today: date, runs: int, rows: int) -> dict:
+    from lib.text import bench as text_bench
+    return {"reads": text_bench.read_timings(url, today, runs), "imports": text_bench.import_cost(url, rows)}
+
+
+def _topics_report(topics: dict) -> list[str]:
+    lines = ["## Topics (客户之声, issue #26)", "", "| Read | Median | Min | Max |", "|---|---|---|---|"]
+    for name, s in topics["reads"].items():
+        if name != "pages":
+            lines.append(f"| {name} | {_fmt(s['median'])} | {_fmt(s['min'])} | {_fmt(s['max'])} |")
+    for path, s in topics["reads"]["pages"].items():
+        lines.append(f"| {path}: cold / warm | {_fmt(s['cold']['median'])} / {_fmt(s['warm']['median'])} | | |")
+    lines += ["", "| Import (≈40-character descriptions) | Result |", "|---|---|"]
+    lines += [f"| {name} | {_fmt(s['seconds'])}, {s['rows_per_second']:,.0f} rows/s |" for name, s in topics["imports"].items()]
+    return lines + [""]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -490,7 +509,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="--database already holds a bench database: skip building")
     parser.add_argument("--only", help="comma-separated stages to run (kpi, naive, pages, memory, services, imports, "
-                                       "scoped)")
+                                       "scoped, topics)")
     args = parser.parse_args(argv)
     today = date.today()
     workdir = Path(tempfile.mkdtemp(prefix="crhq-bench-"))
@@ -513,7 +532,8 @@ def main(argv: list[str] | None = None) -> int:
               ("memory", lambda: None if args.skip_browser else streamlit_peak_memory(url)),
               ("services", lambda: service_timings(url, 500)),
               ("scoped", lambda: scoped_timings(url, today, args.runs)),
-              ("imports", lambda: import_timings(url, args.import_rows)))
+              ("imports", lambda: import_timings(url, args.import_rows)),
+              ("topics", lambda: _topics_stage(url, today, args.runs, args.import_rows)))
     wanted = set(args.only.split(",")) if args.only else {name for name, _ in stages}
     results["speed"] = {"start": machine_speed()}
     for name, stage in stages:

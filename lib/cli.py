@@ -9,7 +9,7 @@ import sys
 import time
 from datetime import date
 
-from lib import analytics, cli_calendar, cli_cases, cli_checks, cli_notify, cli_signals, scope
+from lib import analytics, cli_calendar, cli_cases, cli_checks, cli_notify, cli_signals, cli_text, scope
 from lib.config import get_settings, open_private
 from lib.db import local_now, make_engine, session_scope
 from lib.errors import DomainError
@@ -374,6 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_checks.add_parsers(sub)  # checks draw (SPEC §14 call-back checks)
     cli_cases.add_parsers(sub)  # unit-reports status, cases list (SPEC §14, issue #25)
     cli_signals.add_parsers(sub)  # signals, signals-rehash (SPEC §15, issue #26)
+    cli_text.add_parsers(sub)  # text reindex/top/suggest-eval (SPEC §15)
     return parser
 
 

@@ -13,6 +13,7 @@ from lib.i18n import md_escape
 from lib.pages import WRITERS
 from lib.services import complaints as svc
 from lib.services import signals
+from lib.text import suggest
 from lib.vocab import CHANNELS, COMPLAINT_STATUSES, COMPLAINT_TRANSITIONS, SEVERITIES, label
 
 user = ui.page_setup("register")
@@ -153,6 +154,25 @@ st.dataframe(ui.present_events(events, revealed=revealed), hide_index=True, key=
 
 if not writer:
     st.stop()
+
+
+def _take_suggestion(ref: str, version: int, category: str) -> None:
+    """Issue #26: the user takes the category the text suggests (an edit like any other, in the history)."""
+    try:
+        ui.write(svc.update, ref, {"category": category}, actor=user.username, version=version,
+                 reach=ui.current_reach())
+    except DomainError as exc:
+        ui.flash("error", ui.error_text(exc))
+        return
+    ui.flash("success", tr("txt_suggestion_applied", category=label("category", category, lang)))
+
+
+hint = ui.cached(suggest.for_complaint, ref) if record["status"] not in ("closed", "void") else None
+if hint is not None and hint.category != record["category"]:
+    h1, h2 = st.columns([3, 1])
+    h1.info(tr("txt_suggested", category=label("category", hint.category, lang), p=f"{hint.probability:.0%}"))
+    h2.button(tr("txt_apply_suggestion"), key="reg_take_suggestion", on_click=_take_suggestion,
+              args=(ref, record["version"], hint.category))
 
 
 def _act(ref: str, version: int, action: str) -> None:

@@ -29,6 +29,9 @@ from lib.services import settings
 from lib.services.org import ProjectResolver
 from lib.services.phone_hash import hashes, phone_hash
 from lib.sla import due_times_many
+from lib.text import index as text_index
+from lib.text import suggest
+from lib.text.segment import lexicon
 from lib.vocab import COMPLAINT_TRANSITIONS, label
 
 COLUMNS = [
@@ -146,18 +149,65 @@ def write(batch: Batch, ctx: WriteContext) -> None:
                 errors += _update(session, line, row, existing[ref], ctx, sla)
         if errors:  # changed since the file was checked: the whole import is refused
             raise WriteRefused(errors)
+        retext = ctx.cache.pop("text_reindex", [])
+        if retext and TOKENISE:
+            text_index.index("complaint", retext, session=session, lex=_lexicon(ctx), insert=ctx.insert,
+                             removing=ctx.journal.removing)
     if not new:
         return
     if len(new) < len(refs):
         batch = Batch([batch.lines[i] for i in new], {k: [v[i] for i in new] for k, v in batch.columns.items()})
     values = _values(batch, ctx.resolver, sla)
+    suggested = _suggest_categories(batch, values, ctx)
     # New complaints at the driver's speed (the ORM's one flush per row, then Core's
     # insertmanyvalues, were the import's bottleneck); ids taken first.
     ids = ctx.insert(Complaint.__table__, {"ref": batch["ref"], **values})
     ctx.insert(ComplaintEvent.__table__, {
         "complaint_id": ids, "actor": [ctx.actor] * len(ids), "action": ["import"] * len(ids),
-        "changes": [_created(status) for status in values["status"]]})
+        "changes": [_created(status) if not s else _created_suggested(status, category)
+                    for status, category, s in zip(values["status"], values["category"], suggested, strict=True)],
+        "note": [SUGGESTED_NOTE if s else None for s in suggested]})
+    if TOKENISE:  # SPEC §15: the new complaints' terms, from the values just written
+        text_index.write_rows("complaint", [
+            {"record_id": i, "on_date": values["received_at"][k], "project_id": values["project_id"][k],
+             "category": values["category"][k], "channel": values["channel"][k],
+             "business_line": values["business_line"][k], "description": values["description"][k],
+             "status": values["status"][k], "complainant_name": values["complainant_name"][k]}
+            for k, i in enumerate(ids)],
+            session=session, lex=_lexicon(ctx), insert=ctx.insert)
     ctx.result.inserted += len(new)
+
+
+# Tokenising on import (issue #26); lib.bench turns it off to measure what it costs per row.
+TOKENISE = True
+# A blank category is filled with the suggestion from the text (not "other"), and says so in the
+# complaint's history: the import event shows the category set and this note.
+SUGGESTED_NOTE = "类别按投诉内容自动建议 / category suggested from the description"
+
+
+def _lexicon(ctx: WriteContext):
+    if "lexicon" not in ctx.cache:  # once per import, not per chunk
+        ctx.cache["lexicon"] = lexicon(session=ctx.session)
+    return ctx.cache["lexicon"]
+
+
+def _suggest_categories(batch: Batch, values: dict[str, list[Any]], ctx: WriteContext) -> list[bool]:
+    """New complaints with a blank category and a description get the suggested category (when the model
+    has enough data); the rest keep "other", as before. Returns which rows were suggested."""
+    descriptions = batch["description"]
+    blank = [k for k, (v, d) in enumerate(zip(batch["category"], descriptions, strict=True)) if v is None and d and d.strip()]
+    marks = [False] * len(batch)
+    if not blank:
+        return marks
+    if "categories" not in ctx.cache:
+        ctx.cache["categories"] = settings.get("complaint_categories", session=ctx.session)
+    guesses = suggest.suggest_many([descriptions[k] for k in blank], session=ctx.session,
+                                   lex=_lexicon(ctx), allowed=ctx.cache["categories"])
+    for k, guess in zip(blank, guesses, strict=True):
+        if guess is not None:
+            values["category"][k] = guess.category
+            marks[k] = True
+    return marks
 
 
 IMPORTER = Importer("complaints", "complaint", COLUMNS, write, key=("ref",), check=check, resolve=resolve,
@@ -172,6 +222,11 @@ def import_complaints(data: bytes, filename: str, *, session: Session, actor: st
 @functools.lru_cache(maxsize=32)
 def _created(status: str) -> str:
     return json.dumps({"status": [None, status]})
+
+
+@functools.lru_cache(maxsize=256)
+def _created_suggested(status: str, category: str) -> str:
+    return json.dumps({"status": [None, status], "category": [None, category]})
 
 
 def _values(batch: Batch, resolver: ProjectResolver, sla: dict[str, float]) -> dict[str, list[Any]]:
@@ -234,6 +289,8 @@ def _update(session: Session, line: int, row: dict[str, Any], current: Complaint
         setattr(current, key, value)
     if "complainant_phone" in values:  # the hash follows the phone (issue #26), outside the shown changes
         current.phone_hash = phone_hash(current.complainant_phone)
+    if _RETEXT & set(changes):
+        ctx.cache.setdefault("text_reindex", []).append(current.id)
     session.add(ComplaintEvent(complaint_id=current.id, actor=ctx.actor, action="reopen" if move == "reopen" else "import_update",
                                changes=json.dumps(changes, ensure_ascii=False)))
     ctx.result.updated += 1
@@ -241,3 +298,5 @@ def _update(session: Session, line: int, row: dict[str, Any], current: Complaint
 
 
 COLUMN_NAMES = frozenset(c.name for c in COLUMNS)
+# What the term store copies from a complaint: a change to any of them re-indexes it.
+_RETEXT = frozenset({"description", "category", "channel", "received_at", "project_id", "business_line", "status"})

@@ -32,6 +32,8 @@ from lib.models import (
     SupervisorIssueUpdate,
 )
 from lib.services import settings
+from lib.text import index as text_index
+from lib.text.segment import lexicon
 from lib.vocab import ISSUE_TRANSITIONS, label
 
 
@@ -213,7 +215,7 @@ def write_issues(batch: Batch, ctx: WriteContext) -> None:
         Supervisor.supervisor_no.in_({n for _, r in rows for n in r["supervisor_no"]})))}
     existing = {i.ref: i for i in session.scalars(
         select(SupervisorIssue).where(SupervisorIssue.ref.in_([r["ref"] for _, r in rows])))}
-    refused = []
+    refused, retext = [], []
     for line, r in rows:
         raisers = [supervisors[n] for n in r["supervisor_no"]]
         values = {
@@ -233,6 +235,7 @@ def write_issues(batch: Batch, ctx: WriteContext) -> None:
             session.add(SupervisorIssueUpdate(issue_id=current.id, actor=ctx.actor, action="import",
                                               changes=json.dumps({"status": [None, values["status"]]})))
             ctx.result.inserted += 1
+            retext.append(current.id)
             continue
         refused += _move_error(line, current.status, r.get("status"))
         # a column the file leaves out, or a blank status or due date, keeps the stored value
@@ -253,12 +256,18 @@ def write_issues(batch: Batch, ctx: WriteContext) -> None:
             continue
         for name, value in values.items():
             setattr(current, name, value)
+        if {"description", "category", "raised_on", "project_id", "status"} & set(changes):
+            retext.append(current.id)
         session.add(SupervisorIssueUpdate(issue_id=current.id, actor=ctx.actor,
                                           action="reopen" if move == "reopen" else "import_update",
                                           changes=json.dumps(changes, ensure_ascii=False)))
         ctx.result.updated += 1
     if refused:  # changed since the file was checked: the whole import is refused
         raise WriteRefused(refused)
+    # SPEC §15: the terms of the new and changed issues, taken back with the rest if the import fails
+    text_index.index("supervisor_issue", retext, session=session, insert=ctx.insert, removing=ctx.journal.removing,
+                     lex=ctx.cache["lexicon"] if "lexicon" in ctx.cache else ctx.cache.setdefault(
+                         "lexicon", lexicon(session=session)))
 
 
 def _set_raisers(ctx: WriteContext, issue_id: int, raisers: list[Supervisor], new: bool = False) -> None:

@@ -16,6 +16,7 @@ from lib.models.supervisors import (
     SupervisorIssueUpdate,
 )
 from lib.models.surveys import Benchmark, SurveyResponse, SurveyWave
+from lib.models.text import TextTerm  # noqa: F401
 from lib.models.users_audit import AuditLog, User
 
 __all__ = [

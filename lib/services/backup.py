@@ -45,10 +45,10 @@ UNSIGNED_FORMAT = "crhq-backup/1"  # before signatures and the audit chain (sche
 UNCHAINED_REVISION, CHAINED_REVISION = "0005", "0006"
 # Migrations after 0006 that only add tables or columns with a default (0007 app_user.scope 'group',
 # 0008 app_user.email and the notification tables, 0009 the call-back check tables, 0010 typical cases and unit
-# reports, 0011 survey_response.contact_phone / vendor_case_id and followup_task, 0013 complaint.phone_hash,
-# filled in after the restore by _rehash_phones): a backup from before them restores, the new tables empty
-# and the new columns at their defaults.
-ADDITIVE = ("0007", "0008", "0009", "0010", "0011", "0013")
+# reports, 0011 survey_response.contact_phone / vendor_case_id and followup_task, 0012 text_term (SPEC §15),
+# rebuilt from the records, 0013 complaint.phone_hash, filled in after the restore by _rehash_phones): a
+# backup from before them restores, the new tables empty and the new columns at their defaults.
+ADDITIVE = ("0007", "0008", "0009", "0010", "0011", "0012", "0013")
 USERS = "app_user"
 BATCH = 5000
 
@@ -175,6 +175,9 @@ def _load(engine: Engine, zf: zipfile.ZipFile, path: str | Path, manifest: dict[
         if not chain.intact and not trust_unsigned:
             raise BackupError(f"the backup's audit log does not verify with this key: {chain.reason}")
         reset_sequences(conn)
+        if "text_term" in _added_since(manifest.get("revision")):  # a backup from before the term store
+            from lib.text import index
+            index.reindex(session=Session(bind=conn), missing_only=True)
         restored = Restored(counts, signature, _file_sha256(path), chain, without_users)
         if audit_as:
             _record(conn, restored, manifest, audit_as, audit_detail or {}, key)
@@ -295,7 +298,7 @@ def _added_since(revision: str | None) -> set[str]:
     created = {"0008": {t.name for t in _tables() if t.name.startswith("notify_")},
                "0009": {"check_sample", "check_result"},
                "0010": {"typical_case", "typical_case_tag", "typical_case_action", "unit_report"},
-               "0011": {"followup_task"}}
+               "0011": {"followup_task"}, "0012": {"text_term"}}
     return set().union(*(tables for rev, tables in created.items() if revision is None or rev > revision))
 
 

@@ -25,6 +25,7 @@ from lib.models import Company, Complaint, ComplaintEvent, Project
 from lib.services import audit, settings
 from lib.services.phone_hash import phone_hash
 from lib.sla import DEFAULT_SLA, due_times, estimated
+from lib.text import index as text_index
 from lib.vocab import CHANNELS, COMPLAINT_TRANSITIONS, SEVERITIES
 
 EDITABLE = ("category", "severity", "responsible", "description", "complainant_name", "complainant_phone",
@@ -106,6 +107,7 @@ def create(data: NewComplaint, *, session: Session, actor: str, reach: scope.Rea
     flush_with_ref(session, complaint, lambda attempt: next_ref(session, data.received_at, attempt),
                    explicit=bool(ref))
     _log(session, complaint, actor, "create", {"status": [None, "received"]})
+    text_index.index("complaint", [complaint.id], session=session)  # SPEC §15: terms at write time
     return complaint
 
 
@@ -173,6 +175,8 @@ def transition(ref: str, to_status: str, *, session: Session, actor: str, versio
         values["closed_at"] = at
     changes = _apply(complaint, values)
     _log(session, complaint, actor, action, changes, note or reason)
+    if to_status == "void":  # a void complaint leaves every count, topics included
+        text_index.index("complaint", [complaint.id], session=session)
     return complaint
 
 
@@ -253,6 +257,8 @@ def update(ref: str, values: dict[str, Any], *, session: Session, actor: str, ve
         complaint.phone_hash = phone_hash(complaint.complainant_phone)
     if changes:
         _log(session, complaint, actor, "edit", changes)
+    if {"description", "category"} & set(changes):
+        text_index.index("complaint", [complaint.id], session=session)
     return complaint
 
 

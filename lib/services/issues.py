@@ -32,6 +32,7 @@ from lib.models import (
     SupervisorIssueUpdate,
 )
 from lib.services import audit, settings, users
+from lib.text import index as text_index
 from lib.vocab import CATEGORIES, ISSUE_DONE, ISSUE_TRANSITIONS, RESPONSIBLE_PARTIES
 
 I = SupervisorIssue  # noqa: E741 - the table alias reads like the SQL it builds
@@ -115,6 +116,8 @@ def create(data: NewIssue, *, session: Session, actor: str, reach: scope.Reach |
     session.add_all(SupervisorIssueRaiser(issue_id=issue.id, supervisor_id=s.id, position=i)
                     for i, s in enumerate(raisers))
     _log(session, issue, actor, "create", {"status": [None, "open"], "first_responder": [None, issue.first_responder]})
+    if issue.source == "supervisor":
+        text_index.index("supervisor_issue", [issue.id], session=session)  # SPEC §15: terms at write time
     return issue
 
 

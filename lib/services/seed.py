@@ -110,6 +110,7 @@ DEMO_EXTRAS: tuple[str, ...] = (
     "lib.services.checks:seed_demo",
     "lib.services.cases_demo:seed_demo",  # issue #25: typical cases, monthly unit reports
     "lib.services.signals_demo:seed_demo",
+    "lib.text.demo:seed_demo",
 )
 
 

@@ -28,6 +28,9 @@ DEFAULTS: dict[str, Any] = {
     "activity_type_labels": {},  # admin-added activity types: code → [zh, en]
     # SPEC §13: years entered from the State Council notice, "2027" → {"holidays": [ISO…], "workdays": [ISO…]}
     "statutory_calendar": {},
+    # SPEC §15: the admin's user dictionary / stop words (lists of entries); None = the shipped files
+    "text_userdict": None,
+    "text_stopwords": None,
     # Issue #23: below this many cases (the KPI's sample, `overview.SAMPLE_OF`) a company's or a cell's
     # value is shown greyed as "too few" and is neither ranked nor tested for change. Display only: the
     # KPIs themselves (SPEC §7, the CLI) are unchanged.
