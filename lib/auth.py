@@ -109,17 +109,36 @@ def _clear_session() -> None:
         st.session_state[key] = None
 
 
+RUN_COUNTER = "crhq_script_runs"  # script runs of this browser session (issue #27: one per navigation)
+LIBRARY_KEYS = ("name", "username", "authentication_status", "email", "roles", "logout")
+
+
+def _signed_in_from_cookie(engine: Engine) -> None:
+    """A browser session not signed in yet: restore it from the login cookie, if it has one that is
+    neither revoked nor forged. The library is constructed only here (and at login and logout): its
+    cookie manager is a component that, once drawn on a page, sends the browser's cookies back and so
+    reruns the script. Drawn on every run, every navigation ran the page twice (issue #27). Reading
+    the cookie needs no component: the library reads it from the request (st.context.cookies)."""
+    for key in LIBRARY_KEYS:  # what the library would set up, also when it is not constructed
+        st.session_state.setdefault(key, None)
+    if not _raw_cookie():
+        return  # nothing to restore: the login form, without the component
+    authenticator = _authenticator(engine)
+    st.session_state["crhq_authenticator"] = authenticator  # this run's: login_form/logout reuse it
+    if _cookie_is_revoked(engine):
+        st.session_state["logout"] = True  # makes the library ignore the stale cookie
+    try:
+        authenticator.login(location="unrendered")
+    except LoginError:
+        _clear_session()
+
+
 def current_user(engine: Engine) -> CurrentUser | None:
     """The signed-in user, re-checked against the database on every run (server-side)."""
-    authenticator = _authenticator(engine)
-    st.session_state["crhq_authenticator"] = authenticator
+    st.session_state[RUN_COUNTER] = st.session_state.get(RUN_COUNTER, 0) + 1
+    st.session_state["crhq_authenticator"] = None  # constructed in this run only when needed
     if not st.session_state.get("authentication_status"):
-        if _cookie_is_revoked(engine):
-            st.session_state["logout"] = True  # makes the library ignore the stale cookie
-        try:
-            authenticator.login(location="unrendered")
-        except LoginError:
-            _clear_session()
+        _signed_in_from_cookie(engine)
     if not st.session_state.get("authentication_status"):
         return None
     with session_scope(engine, readonly=True) as session:

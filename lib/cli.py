@@ -1,27 +1,65 @@
-"""Command line of SPEC §10: python -m lib.cli COMMAND …"""
+"""Command line of SPEC §10: python -m lib.cli COMMAND …
+
+Each command imports what it needs when it runs (issue #27): `kpi` as a whole process must not pay for
+Alembic, the importers, the demo generator or the notification code, and building the parser imports
+none of them. Modules adding commands (`cli_<feature>.add_parsers(sub)`) keep their heavy imports
+inside their command functions too; tests/unit/test_cli_lazy.py holds that."""
 from __future__ import annotations
 
 import argparse
-import getpass
-import hmac
 import json
 import sys
 import time
 from datetime import date
 
-from lib import analytics, cli_calendar, cli_cases, cli_checks, cli_notify, cli_signals, cli_text, scope
+from lib import cli_calendar, cli_cases, cli_checks, cli_notify, cli_signals, cli_text
 from lib.config import get_settings, open_private
-from lib.db import local_now, make_engine, session_scope
 from lib.errors import DomainError
-from lib.i18n import t
-from lib.imports.registry import IMPORTERS as IMPORT_KINDS
-from lib.kpis import areas, common
-from lib.schema import SchemaTooNew, init_db
-from lib.services import seed, users
+
+# lib.kpis.areas.CLI_AREAS, written out so that building the parser imports no KPI code
+# (tests/unit/test_cli_lazy.py checks the two agree).
+KPI_AREAS = ("complaints", "surveys", "listening", "supervisors", "checks", "followups")
 
 
 def _engine():
+    from lib.db import make_engine
     return make_engine(get_settings().database_url)
+
+
+def init_db(engine):
+    from lib.schema import init_db as migrate
+    return migrate(engine)
+
+
+def session_scope(engine, **kwargs):
+    from lib.db import session_scope as scope_of
+    return scope_of(engine, **kwargs)
+
+
+def t(key: str, lang: str, **params) -> str:
+    from lib.i18n import t as translate
+    return translate(key, lang, **params)
+
+
+class _ImportKinds:
+    """The import kinds as argparse choices, read from the importers' registry only when the `import`
+    command's argument is checked or its help shown (the registry imports every importer)."""
+
+    def _kinds(self):
+        from lib.imports.registry import IMPORTERS
+        return list(IMPORTERS)
+
+    def __contains__(self, kind) -> bool:
+        return kind in self._kinds()
+
+    def __iter__(self):
+        return iter(self._kinds())
+
+    def __len__(self) -> int:
+        return len(self._kinds())
+
+
+IMPORT_KINDS = _ImportKinds()
 
 
 def cmd_init_db(args) -> int:
@@ -30,6 +68,8 @@ def cmd_init_db(args) -> int:
 
 
 def cmd_seed_demo(args) -> int:
+    from lib.services import seed
+
     engine = _engine()
     init_db(engine)
     started = time.perf_counter()
@@ -43,6 +83,8 @@ def cmd_seed_demo(args) -> int:
 
 
 def _read_password(args) -> str:
+    import getpass
+
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
     first = getpass.getpass("Password: ")
@@ -52,6 +94,9 @@ def _read_password(args) -> str:
 
 
 def cmd_user(args) -> int:
+    from lib import scope
+    from lib.services import users
+
     engine = _engine()
     init_db(engine)
     with session_scope(engine) as session:
@@ -80,7 +125,9 @@ def cmd_user(args) -> int:
     return 0
 
 
-def _filter(args) -> common.KpiFilter:
+def _filter(args):
+    from lib.kpis import common
+
     def many(value):
         return tuple(v.strip() for v in value.split(",") if v.strip()) if value else ()
     return common.KpiFilter(
@@ -91,24 +138,34 @@ def _filter(args) -> common.KpiFilter:
     )
 
 
-def _as_user(session, username: str | None) -> users.UserInfo | None:
-    """--as USERNAME: the active account whose view (scope, role) a command computes (SPEC §11)."""
+def _as_user(session, username: str | None):
+    """--as USERNAME: the active account (users.UserInfo) whose view (scope, role) a command computes
+    (SPEC §11), or None."""
     if username is None:
         return None
+    from lib.services import users
+
     info = users.get_user(session=session, username=username)
     if info is None or not info.active:
         raise DomainError("err_as_user", user=username)
     return info
 
 
-def _scoped(flt: common.KpiFilter, info: users.UserInfo | None, session) -> common.KpiFilter:
+def _scoped(flt, info, session):
     """The filter as that user's pages apply it: limited to the scope, refused if it names anything outside."""
-    return flt if info is None else scope.apply(flt, info.scope, session=session)
+    if info is None:
+        return flt
+    from lib import scope
+    return scope.apply(flt, info.scope, session=session)
 
 
 def cmd_kpi(args) -> int:
+    from lib.kpis import areas
+
     flt = _filter(args)
-    with session_scope(_engine()) as session:
+    # Read-only: never takes SQLite's write lock, and the analytic mirror keeps the delta it read
+    # between the area's statements (a writing session makes it re-read the delta at every one).
+    with session_scope(_engine(), readonly=True) as session:
         info = _as_user(session, args.as_user)
         result = areas.compute(args.area, _scoped(flt, info, session), session=session, by=args.by)
     out = result.as_json()
@@ -119,6 +176,8 @@ def cmd_kpi(args) -> int:
 
 
 def cmd_analytics(args) -> int:
+    from lib import analytics
+
     engine = _engine()
     init_db(engine)
     print(json.dumps(analytics.build(engine, force=True)))
@@ -126,6 +185,7 @@ def cmd_analytics(args) -> int:
 
 
 def cmd_import(args) -> int:
+    from lib import analytics
     from lib.imports.core import error_report
     from lib.imports.reader import ImportRejected
     from lib.imports.registry import import_file
@@ -150,6 +210,7 @@ def cmd_import(args) -> int:
 
 
 def cmd_report(args) -> int:
+    from lib import scope
     from lib.exports import record_export
     from lib.services import reports
 
@@ -173,10 +234,13 @@ def cmd_export(args) -> int:
     survey respondent keys left out, the export audited."""
     from pathlib import Path
 
+    from lib.db import local_now
     from lib.exports import record_export, rows_for_download, to_bytes
+    from lib.kpis import common
     from lib.services import audit, complaints, issues, supervision, survey_views
 
-    flt = common.KpiFilter(date.fromisoformat(args.date_from), date.fromisoformat(args.date_to))
+    date_to = args.date_to or local_now().date().isoformat()
+    flt = common.KpiFilter(date.fromisoformat(args.date_from), date.fromisoformat(date_to))
     fmt = "xlsx" if Path(args.file).suffix.lower() == ".xlsx" else "csv"
     with session_scope(_engine()) as session:
         info = _as_user(session, args.as_user)
@@ -216,6 +280,8 @@ def cmd_backup(args) -> int:
 
 
 def cmd_restore(args) -> int:
+    import getpass
+
     from lib.services import backup
 
     engine = _engine()
@@ -241,6 +307,8 @@ def cmd_restore(args) -> int:
 def _adopt_key_file(key_file: str | None) -> None:
     """restore --key-file: the key another installation signed with becomes this one's (written to
     data/.backup_key if it has none), since the restored audit chain goes on with it here."""
+    import hmac
+
     from lib import config
     from lib.services import backup
 
@@ -317,7 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_user)
 
     p = sub.add_parser("import", help="import a CSV/.xlsx file (all or nothing)")
-    p.add_argument("kind", choices=list(IMPORT_KINDS))
+    p.add_argument("kind", choices=IMPORT_KINDS, metavar="KIND", help="what the file holds: %(choices)s")
     p.add_argument("file")
     p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
     p.set_defaults(func=cmd_import)
@@ -327,7 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_analytics)
 
     p = sub.add_parser("kpi", help="print the KPIs of an area as JSON")
-    p.add_argument("area", choices=list(areas.CLI_AREAS))
+    p.add_argument("area", choices=KPI_AREAS)
     p.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD")
     for flag in ("company", "city", "project", "business-line", "channel", "touchpoint", "category"):
@@ -341,7 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("kind", choices=EXPORT_KINDS)
     p.add_argument("file")
     p.add_argument("--from", dest="date_from", default="2000-01-01", metavar="YYYY-MM-DD")
-    p.add_argument("--to", dest="date_to", default=local_now().date().isoformat(), metavar="YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="default: today (business time)")
     p.add_argument("--as", dest="as_user", metavar="USERNAME", help="compute what this user would see (their scope)")
     p.set_defaults(func=cmd_export)
 
@@ -385,9 +453,17 @@ def main(argv: list[str] | None = None) -> int:
     except DomainError as exc:
         print(f"{t(exc.key, 'zh', **exc.params)} / {t(exc.key, 'en', **exc.params)}", file=sys.stderr)
         return 2
-    except (common.FilterError, SchemaTooNew, ValueError) as exc:
+    except (ValueError, *_loaded_errors()) as exc:  # FilterError is a ValueError
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _loaded_errors() -> tuple[type[BaseException], ...]:
+    """The refusals a command may raise from the modules it imported (SchemaTooNew from lib.schema):
+    a module never imported cannot have raised its error, and importing it just to catch would cost
+    every command Alembic's import."""
+    schema = sys.modules.get("lib.schema")
+    return (schema.SchemaTooNew,) if schema is not None else ()
 
 
 if __name__ == "__main__":

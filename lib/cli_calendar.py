@@ -1,4 +1,7 @@
-"""CLI commands of SPEC §13: `calendar set/show` and `sla due` (registered by lib.cli)."""
+"""CLI commands of SPEC §13: `calendar set/show` and `sla due` (registered by lib.cli).
+
+The calendar, SLA and database modules are imported by the commands that use them: registering the
+parsers costs every other command nothing (issue #27)."""
 from __future__ import annotations
 
 import argparse
@@ -7,14 +10,17 @@ import sys
 from datetime import datetime
 
 from lib.config import get_settings
-from lib.db import make_engine, session_scope
-from lib.schema import init_db
-from lib.services import calendar, settings
-from lib.sla import due_times, estimated
 from lib.vocab import CHANNELS
 
 
+def session_scope(engine, **kwargs):
+    from lib.db import session_scope as scope_of
+    return scope_of(engine, **kwargs)
+
+
 def cmd_calendar_set(args) -> int:
+    from lib.services import calendar
+
     try:
         entry = calendar.parse_text("\n".join(args.holidays.split(",")), "\n".join(args.workdays.split(",")))
         with session_scope(_engine()) as session:
@@ -29,18 +35,26 @@ def cmd_calendar_set(args) -> int:
 
 
 def _engine():
+    from lib.db import make_engine
+    from lib.schema import init_db
+
     engine = make_engine(get_settings().database_url)
     init_db(engine)
     return engine
 
 
 def cmd_calendar_show(args) -> int:
+    from lib.services import calendar
+
     with session_scope(_engine(), readonly=True) as session:
         print(json.dumps(calendar.show(args.year, session=session), ensure_ascii=False))
     return 0
 
 
 def cmd_sla_due(args) -> int:
+    from lib.services import settings
+    from lib.sla import due_times, estimated
+
     received = datetime.strptime(args.received, "%Y-%m-%d %H:%M")
     severity = None if args.non_responsible else args.severity
     with session_scope(_engine(), readonly=True) as session:

@@ -11,8 +11,12 @@ from lib.config import get_settings
 from lib.db import make_engine, session_scope
 from lib.errors import DomainError
 from lib.i18n import t
-from lib.schema import init_db
 
+
+def init_db(engine):
+    """Alembic is imported only when a command runs (issue #27: building the parser stays light)."""
+    from lib.schema import init_db as migrate
+    return migrate(engine)
 
 def _engine():
     engine = make_engine(get_settings().database_url)

@@ -13,8 +13,12 @@ from datetime import date, timedelta
 
 from lib.config import get_settings
 from lib.db import local_now, make_engine, session_scope
-from lib.schema import init_db
 
+
+def init_db(engine):
+    """Alembic is imported only when a command runs (issue #27: building the parser stays light)."""
+    from lib.schema import init_db as migrate
+    return migrate(engine)
 
 def previous_working_day(today: date) -> date:
     from lib.services import settings

@@ -9,12 +9,18 @@ import time
 from datetime import datetime
 
 from lib.config import get_settings
-from lib.db import make_engine, session_scope
 from lib.notify import CHANNELS, EVENTS, WEBHOOK_KINDS
-from lib.schema import init_db
+
+
+def session_scope(engine, **kwargs):
+    from lib.db import session_scope as scope_of
+    return scope_of(engine, **kwargs)
 
 
 def _engine():
+    from lib.db import make_engine
+    from lib.schema import init_db
+
     engine = make_engine(get_settings().database_url)
     init_db(engine)
     return engine

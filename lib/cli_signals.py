@@ -8,8 +8,12 @@ from datetime import date
 from lib.config import get_settings
 from lib.db import make_engine, session_scope
 from lib.kpis.common import KpiFilter
-from lib.schema import init_db
 
+
+def init_db(engine):
+    """Alembic is imported only when a command runs (issue #27: building the parser stays light)."""
+    from lib.schema import init_db as migrate
+    return migrate(engine)
 
 def _engine():
     engine = make_engine(get_settings().database_url)

@@ -295,9 +295,30 @@ def _keep_in_query(prefix: str, choice: str, start: date, end: date) -> None:
     state["crhq_query_applied"] = (prefix, tuple(sorted((k, tuple(v)) for k, v in {**kept, **wanted}.items())))
 
 
-# ---- cached readers (keyed by database URL; cleared after writes) --------------------------
+# ---- cached readers (keyed by database URL and data version; cleared after writes) ---------
+DATA_VERSION = "crhq_data_version"  # (script run, version) of this browser session
+
+
 def clear_caches() -> None:
     st.cache_data.clear()
+    st.session_state.pop(DATA_VERSION, None)
+
+
+def data_key() -> tuple:
+    """What every cached read is keyed by: the database URL and its data version (lib.freshness), read
+    once per script run. A write from any process (a page, a CLI import, a notify run) changes the
+    version, so the next view reads afresh instead of serving the old figure until the TTL (issue #27)."""
+    from lib.freshness import data_version
+
+    run = st.session_state.get(auth.RUN_COUNTER)
+    memo = st.session_state.get(DATA_VERSION)
+    if run is not None and memo is not None and memo[0] == run:
+        return get_settings().database_url, memo[1]
+    with session_scope(get_engine(), readonly=True) as session:
+        version = data_version(session)
+    if run is not None:
+        st.session_state[DATA_VERSION] = (run, version)
+    return get_settings().database_url, version
 
 
 # ---- organisation scope (SPEC §11) ---------------------------------------------------------
@@ -311,14 +332,14 @@ def current_scope() -> scope.Scope:
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def _reach(url: str, scope_text: str) -> scope.Reach:
+def _reach(data: tuple, scope_text: str) -> scope.Reach:
     with session_scope(get_engine(), readonly=True) as session:
         return scope.reach(scope.parse(scope_text), session=session)
 
 
 def current_reach() -> scope.Reach:
     """What the signed-in user's scope covers: project and company ids, and the names they may filter on."""
-    return _reach(get_settings().database_url, current_scope().as_text())
+    return _reach(data_key(), current_scope().as_text())
 
 
 def scope_text(value: scope.Scope) -> str:
@@ -375,14 +396,14 @@ def delta_rate(current, previous) -> str | None:
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def _org_options(url: str, scope_text: str) -> dict:
+def _org_options(data: tuple, scope_text: str) -> dict:
     with session_scope(get_engine(), readonly=True) as session:
         return org.options(session=session, reach=scope.reach(scope.parse(scope_text), session=session))
 
 
 def org_options() -> dict:
     """Filter choices: the companies, cities and projects inside the signed-in user's scope."""
-    return _org_options(get_settings().database_url, current_scope().as_text())
+    return _org_options(data_key(), current_scope().as_text())
 
 
 def import_file(kind: str, data: bytes, filename: str, actor: str, progress, reach: scope.Reach | None = None,
@@ -482,7 +503,7 @@ def show_flash() -> None:
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def _project_choices(url: str, scope_text: str) -> dict[int, str]:
+def _project_choices(data: tuple, scope_text: str) -> dict[int, str]:
     with session_scope(get_engine(), readonly=True) as session:
         choices = org.project_choices(session=session)
         r = scope.reach(scope.parse(scope_text), session=session)
@@ -491,11 +512,11 @@ def _project_choices(url: str, scope_text: str) -> dict[int, str]:
 
 def project_choices() -> dict[int, str]:
     """Projects a form may write to: those inside the signed-in user's scope (SPEC §11)."""
-    return _project_choices(get_settings().database_url, current_scope().as_text())
+    return _project_choices(data_key(), current_scope().as_text())
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def _complaint_list(url: str, flt: KpiFilter, search: str, statuses: tuple[str, ...], overdue: bool,
+def _complaint_list(data: tuple, flt: KpiFilter, search: str, statuses: tuple[str, ...], overdue: bool,
                     include_void: bool, search_names: bool, queue: int | None = None,
                     limit: int = complaint_service.LIST_LIMIT, refs: tuple[str, ...] = ()):
     extra = [] if queue is None else complaint_service.queue_conditions(queue)
@@ -511,7 +532,7 @@ def complaint_list(flt: KpiFilter, search: str = "", statuses: tuple[str, ...] =
                    include_void: bool = False, *, role: str | None = None, queue: int | None = None):
     """The register's rows (of one escalation queue if `queue`); only a role that may see personal
     data searches names and phones. The filter is scoped here too (a no-op on a scoped one)."""
-    return _complaint_list(get_settings().database_url, scoped(flt), search, statuses, overdue, include_void,
+    return _complaint_list(data_key(), scoped(flt), search, statuses, overdue, include_void,
                            role in privacy.SEES_PERSONAL_DATA, queue)
 
 
@@ -525,7 +546,7 @@ def complaint_page(flt: KpiFilter, search: str, statuses: tuple[str, ...], overd
     the rows up to the end of the page and one more are read, so the lists go past 500 rows. `refs`:
     only those complaints (a risk signal's drill-down)."""
     page = max(1, int(page))
-    rows = _complaint_list(get_settings().database_url, scoped(flt), search, statuses, overdue, include_void,
+    rows = _complaint_list(data_key(), scoped(flt), search, statuses, overdue, include_void,
                            role in privacy.SEES_PERSONAL_DATA, queue, page * PAGE_ROWS + 1, tuple(refs))
     start = (page - 1) * PAGE_ROWS
     return rows.iloc[start:start + PAGE_ROWS].reset_index(drop=True), len(rows) > page * PAGE_ROWS
@@ -758,13 +779,13 @@ def read(fn, *args, **kwargs):
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def _settings_value(url: str, key: str):
+def _settings_value(data: tuple, key: str):
     with session_scope(get_engine(), readonly=True) as session:
         return app_settings.get(key, session=session)
 
 
 def complaint_categories() -> list[str]:
-    return _settings_value(get_settings().database_url, "complaint_categories")
+    return _settings_value(data_key(), "complaint_categories")
 
 
 def present_events(events, vocabulary: str = "complaint", *, revealed: bool = False):
@@ -798,8 +819,8 @@ def import_columns_text(kind: str) -> str:
     return tr("import_columns", required=names(True), optional=names(False) or "—")
 
 
-@st.cache_data(ttl=300, show_spinner=False)
-def _cached(url: str, target: str, *args, **kwargs):
+@st.cache_data(ttl=300, max_entries=2000, show_spinner=False)
+def _cached(data: tuple, target: str, *args, **kwargs):
     module, name = target.split(":")
     fn = getattr(importlib.import_module(module), name)
     with session_scope(get_engine(), readonly=True) as session:
@@ -807,8 +828,9 @@ def _cached(url: str, target: str, *args, **kwargs):
 
 
 def cached(fn, *args, **kwargs):
-    """A cached read-only service call, keyed by database URL and arguments; cleared after every write."""
-    return _cached(get_settings().database_url, f"{fn.__module__}:{fn.__qualname__}", *args, **kwargs)
+    """A cached read-only service call, keyed by database URL, data version and arguments; cleared after
+    every write here, and read afresh after a write anywhere (`data_key`)."""
+    return _cached(data_key(), f"{fn.__module__}:{fn.__qualname__}", *args, **kwargs)
 
 
 @st.cache_data(max_entries=500, show_spinner=False)

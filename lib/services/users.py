@@ -206,8 +206,10 @@ def failure_delay_seconds(failed_attempts: int) -> float:
 
 
 # A hash of the same cost as real ones: an unknown username costs the same bcrypt check as a known
-# one, so the answer's time does not tell whether the account exists.
-_DUMMY_HASH = bcrypt.hashpw(b"no such user", bcrypt.gensalt(rounds=12)).decode("ascii")
+# one, so the answer's time does not tell whether the account exists. Written out, not computed at
+# import (that cost every process importing this module 0.25-0.4 s, issue #27); of a random
+# password nobody knows, so it matches nothing.
+_DUMMY_HASH = "$2b$12$gyDZ5nUOIdZA2R4UrLijmuOznY1IFG80ucWC7AZ0.cRiJPJoySTB2"
 
 
 def _login_name(username: str | None) -> str:

@@ -150,10 +150,10 @@ def test_executive_journey(server):
 
 
 def _login(page, username: str, password: str) -> None:
-    # The cookie component mounts and reruns the script once on a fresh load; a login typed before
-    # that rerun is lost (a person is never that fast), so wait for it to settle.
-    page.locator("iframe").first.wait_for(state="attached", timeout=30_000)
-    page.wait_for_timeout(1500)
+    # The plain login form draws no cookie component any more (issue #27), so nothing reruns the script
+    # under a login being typed; a short pause still lets the first run's last deltas arrive.
+    page.get_by_label("用户名").wait_for(state="visible", timeout=30_000)
+    page.wait_for_timeout(500)
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
