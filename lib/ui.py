@@ -486,6 +486,8 @@ def show_flash() -> None:
         st.success(message)
     elif kind == "error":
         st.error(message)
+    elif kind == "info":
+        st.info(message)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
