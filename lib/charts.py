@@ -243,7 +243,7 @@ def importance_performance(df: pd.DataFrame, *, x_title: str, y_title: str) -> a
 
 
 def pivot(df: pd.DataFrame, *, kind: str, by: str, by2: str | None, by_title: str, by2_title: str | None,
-          value_title: str, fmt: str) -> alt.Chart:
+          value_title: str, fmt: str, few_label: str = "—") -> alt.Chart:
     """Explore's chart of `value` by `by` (and `by2`): bars side by side, lines, or a heat map."""
     x = alt.X(f"{by}:N", title=by_title, sort=None)
     # a rate's axis and legend in % (0.9615 read as 96.2%), as its tooltip
@@ -254,11 +254,9 @@ def pivot(df: pd.DataFrame, *, kind: str, by: str, by2: str | None, by_title: st
         tooltip.insert(1, alt.Tooltip(f"{by2}:N", title=by2_title))
     base = _chart(df.dropna(subset=["value"]), height=380)
     if kind == "heatmap":
-        y_dim, y_title = (by2, by2_title) if by2 else (by, by_title)
-        drawn = base.mark_rect().encode(x=x, y=alt.Y(f"{y_dim}:N", title=y_title, sort=None),
-                                        color=alt.Color("value:Q", title=value_title,
-                                                        legend=alt.Legend(format="%") if "%" in fmt else alt.Undefined),
-                                        tooltip=tooltip)
+        return _pivot_heatmap(df.dropna(subset=["value"]), x=x, by=by, by2=by2, by_title=by_title,
+                              by2_title=by2_title, value_title=value_title, fmt=fmt, tooltip=tooltip,
+                              few_label=few_label)
     elif kind == "line":
         drawn = base.mark_line(point=True).encode(x=x, y=alt.Y("value:Q", title=value_title, axis=axis), color=color,
                                                   tooltip=tooltip)
@@ -267,3 +265,28 @@ def pivot(df: pd.DataFrame, *, kind: str, by: str, by2: str | None, by_title: st
                                        tooltip=tooltip,
                                        xOffset=alt.XOffset(f"{by2}:N") if by2 else alt.Undefined)
     return drawn
+
+
+def _pivot_heatmap(df: pd.DataFrame, *, x: alt.X, by: str, by2: str | None, by_title: str, by2_title: str | None,
+                   value_title: str, fmt: str, tooltip: list, few_label: str) -> alt.LayerChart:
+    """Explore's heat map. A cell flagged `few` (fewer cases than the minimum sample, issue #23) is grey,
+    reads `few_label` and takes no part in the colour scale; its value and n stay in the tooltip."""
+    y_dim, y_title = (by2, by2_title) if by2 else (by, by_title)
+    legend = alt.Legend(format="%") if "%" in fmt else alt.Undefined
+    if "few" not in df:  # no minimum applies (a count, a mean): the cells alone
+        return _chart(df, height=380).mark_rect().encode(
+            x=x, y=alt.Y(f"{y_dim}:N", title=y_title, sort=None),
+            color=alt.Color("value:Q", title=value_title, legend=legend), tooltip=tooltip)
+    few = df["few"].fillna(False).astype(bool)
+    df = df.assign(few=few, coloured=[None if f else v for f, v in zip(few, df["value"], strict=True)],
+                   few_text=[few_label if f else "" for f in few])
+    if "n" in df:
+        tooltip = [*tooltip, alt.Tooltip("n:Q", title="n")]
+    base = _chart().encode(x=x, y=alt.Y(f"{y_dim}:N", title=y_title, sort=None))
+    cells = base.mark_rect().encode(
+        color=alt.condition("datum.few", alt.value("#e6e6e6"),
+                            alt.Color("coloured:Q", title=value_title,
+                                      legend=alt.Legend(format="%") if "%" in fmt else alt.Undefined)),
+        tooltip=tooltip)
+    text = base.mark_text(fontSize=11, color="#888888").encode(text=alt.Text("few_text:N"), tooltip=tooltip)
+    return _layer(df, cells, text, height=380)
