@@ -59,20 +59,31 @@ def _partial_flags(df: pd.DataFrame, series: str | None = None) -> pd.DataFrame:
     return df.assign(dash=(order["partial"] | nxt.fillna(False).astype(bool)).reindex(df.index))
 
 
-def _partial_layers(base: alt.Chart, y: alt.Y, *, color: Any = alt.Undefined, tooltip: list, label: str | None,
+def _partial_layers(base: alt.Chart, y: alt.Y, *, color: Any = alt.Undefined, tooltip: list,
                     point: Any = True, params: tuple = ()) -> list[alt.Chart]:
-    """A line solid over whole months, dashed and lighter into a partial one, and the partial point
-    labelled (`label`)."""
+    """A line solid over whole months, dashed and lighter into a partial one (labelled on the axis)."""
     solid = base.mark_line(point=point).encode(y=y, color=color, tooltip=tooltip).transform_filter("!datum.partial")
     if params:
         solid = solid.add_params(*params)
     dashed = base.mark_line(point=point, strokeDash=[5, 4], opacity=0.55).encode(
         y=y, color=color, tooltip=tooltip).transform_filter("datum.dash")
-    out = [solid, dashed]
-    if label:
-        out.append(base.mark_text(dy=-14, fontSize=11, color="#888888").encode(
-            y=y, text=alt.value(label)).transform_filter("datum.partial"))
-    return out
+    # The label is not drawn at the partial points any more: with several series (listening tiers, seven
+    # touchpoints) it was written once per series, over itself and the points (#23). The month's axis label
+    # carries it instead (_month_axis).
+    return [solid, dashed]
+
+
+def _month_axis(df: pd.DataFrame, label: str | None) -> Any:
+    """The month axis; each partial month's tick reads the month and, under it, `label` (issue #23): once
+    per month whatever the number of series, clear of the lines and bars."""
+    if not label or "partial" not in df:
+        return alt.Undefined
+    months = sorted({str(m) for m, p in zip(df["month"], df["partial"], strict=True) if p is True or p == 1})
+    if not months:
+        return alt.Undefined
+    test = " || ".join(f"datum.value === {json.dumps(m)}" for m in months)
+    return alt.Axis(labelExpr=f"({test}) ? [datum.value, {json.dumps('(' + label + ')', ensure_ascii=False)}]"
+                              " : datum.value", labelAngle=0)
 
 
 def volume_and_rate(df: pd.DataFrame, *, x_title: str, bar_title: str, line_title: str,
@@ -82,7 +93,7 @@ def volume_and_rate(df: pd.DataFrame, *, x_title: str, bar_title: str, line_titl
     labelled `partial_label`."""
     df = _partial_flags(df)
     pick = alt.selection_point(name="pick", fields=["month"])
-    base = _chart().encode(x=alt.X("month:N", title=x_title))
+    base = _chart().encode(x=alt.X("month:N", title=x_title, axis=_month_axis(df, partial_label)))
     bars = base.mark_bar(color="#5B8FF9", cursor="pointer").add_params(pick).encode(
         y=alt.Y("complaints:Q", title=bar_title),
         opacity=alt.condition("datum.partial", alt.value(0.3), alt.value(0.8)),
@@ -91,7 +102,7 @@ def volume_and_rate(df: pd.DataFrame, *, x_title: str, bar_title: str, line_titl
     y = alt.Y("resolution_rate:Q", title=line_title, axis=alt.Axis(format="%"), scale=alt.Scale(zero=False))
     tooltip = [alt.Tooltip("month:N", title=x_title), alt.Tooltip("resolution_rate:Q", title=line_title, format=".1%"),
                alt.Tooltip("complaints:Q", title="n")]
-    lines = _partial_layers(base.encode(color=alt.value("#E8684A")), y, tooltip=tooltip, label=partial_label)
+    lines = _partial_layers(base.encode(color=alt.value("#E8684A")), y, tooltip=tooltip)
     rate = alt.LayerChart(layer=lines)
     return _layer(df, bars, rate, height=320).resolve_scale(y="independent")
 
@@ -138,13 +149,13 @@ def rate_lines(df: pd.DataFrame, *, x_title: str, y_title: str, partial_label: s
     """One line per `series` of a rate by month. Expects month, series, rate (and `n`, `partial`
     optionally: the sample in the tooltip; the unfinished month dashed and labelled)."""
     df = _partial_flags(df, "series")
-    base = _chart().encode(x=alt.X("month:N", title=x_title))
+    base = _chart().encode(x=alt.X("month:N", title=x_title, axis=_month_axis(df, partial_label)))
     tooltip = [alt.Tooltip("month:N", title=x_title), alt.Tooltip("series:N", title=" "),
                alt.Tooltip("rate:Q", title=y_title, format=".1%"),
                *([alt.Tooltip("n:Q", title="n")] if "n" in df else [])]
     lines = _partial_layers(base, alt.Y("rate:Q", title=y_title, axis=alt.Axis(format="%")),
                             color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom")),
-                            tooltip=tooltip, label=partial_label)
+                            tooltip=tooltip)
     return _layer(df, *lines, height=300)
 
 
@@ -173,7 +184,7 @@ def trend_with_bands(df: pd.DataFrame, *, x_title: str, y_title: str, fmt: str,
     pick = alt.selection_point(name="pick", fields=["month", "touchpoint"])
     shown = alt.selection_point(name="series_pick", fields=["series"], bind="legend")
     base = _chart().encode(
-        x=alt.X("month:N", title=x_title),
+        x=alt.X("month:N", title=x_title, axis=_month_axis(df, partial_label)),
         color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom", columns=4)))
     band = base.mark_area().add_params(shown).encode(
         y=alt.Y("low:Q", title=y_title, scale=alt.Scale(zero=False)), y2=alt.Y2("high:Q"),
@@ -183,7 +194,7 @@ def trend_with_bands(df: pd.DataFrame, *, x_title: str, y_title: str, fmt: str,
                alt.Tooltip("low:Q", title="95% ↓", format=fmt), alt.Tooltip("high:Q", title="95% ↑", format=fmt)]
     faded = alt.condition(shown, alt.value(1.0), alt.value(0.08))
     lines = _partial_layers(base.encode(opacity=faded), alt.Y("value:Q", title=y_title), tooltip=tooltip,
-                            label=partial_label, point=alt.OverlayMarkDef(size=60, cursor="pointer"), params=(pick,))
+                            point=alt.OverlayMarkDef(size=60, cursor="pointer"), params=(pick,))
     return _layer(df, band, *lines, height=340)
 
 
@@ -243,7 +254,7 @@ def importance_performance(df: pd.DataFrame, *, x_title: str, y_title: str) -> a
 
 
 def pivot(df: pd.DataFrame, *, kind: str, by: str, by2: str | None, by_title: str, by2_title: str | None,
-          value_title: str, fmt: str) -> alt.Chart:
+          value_title: str, fmt: str, few_label: str = "—") -> alt.Chart:
     """Explore's chart of `value` by `by` (and `by2`): bars side by side, lines, or a heat map."""
     x = alt.X(f"{by}:N", title=by_title, sort=None)
     # a rate's axis and legend in % (0.9615 read as 96.2%), as its tooltip
@@ -254,11 +265,9 @@ def pivot(df: pd.DataFrame, *, kind: str, by: str, by2: str | None, by_title: st
         tooltip.insert(1, alt.Tooltip(f"{by2}:N", title=by2_title))
     base = _chart(df.dropna(subset=["value"]), height=380)
     if kind == "heatmap":
-        y_dim, y_title = (by2, by2_title) if by2 else (by, by_title)
-        drawn = base.mark_rect().encode(x=x, y=alt.Y(f"{y_dim}:N", title=y_title, sort=None),
-                                        color=alt.Color("value:Q", title=value_title,
-                                                        legend=alt.Legend(format="%") if "%" in fmt else alt.Undefined),
-                                        tooltip=tooltip)
+        return _pivot_heatmap(df.dropna(subset=["value"]), x=x, by=by, by2=by2, by_title=by_title,
+                              by2_title=by2_title, value_title=value_title, fmt=fmt, tooltip=tooltip,
+                              few_label=few_label)
     elif kind == "line":
         drawn = base.mark_line(point=True).encode(x=x, y=alt.Y("value:Q", title=value_title, axis=axis), color=color,
                                                   tooltip=tooltip)
@@ -267,3 +276,28 @@ def pivot(df: pd.DataFrame, *, kind: str, by: str, by2: str | None, by_title: st
                                        tooltip=tooltip,
                                        xOffset=alt.XOffset(f"{by2}:N") if by2 else alt.Undefined)
     return drawn
+
+
+def _pivot_heatmap(df: pd.DataFrame, *, x: alt.X, by: str, by2: str | None, by_title: str, by2_title: str | None,
+                   value_title: str, fmt: str, tooltip: list, few_label: str) -> alt.LayerChart:
+    """Explore's heat map. A cell flagged `few` (fewer cases than the minimum sample, issue #23) is grey,
+    reads `few_label` and takes no part in the colour scale; its value and n stay in the tooltip."""
+    y_dim, y_title = (by2, by2_title) if by2 else (by, by_title)
+    legend = alt.Legend(format="%") if "%" in fmt else alt.Undefined
+    if "few" not in df:  # no minimum applies (a count, a mean): the cells alone
+        return _chart(df, height=380).mark_rect().encode(
+            x=x, y=alt.Y(f"{y_dim}:N", title=y_title, sort=None),
+            color=alt.Color("value:Q", title=value_title, legend=legend), tooltip=tooltip)
+    few = df["few"].fillna(False).astype(bool)
+    df = df.assign(few=few, coloured=[None if f else v for f, v in zip(few, df["value"], strict=True)],
+                   few_text=[few_label if f else "" for f in few])
+    if "n" in df:
+        tooltip = [*tooltip, alt.Tooltip("n:Q", title="n")]
+    base = _chart().encode(x=x, y=alt.Y(f"{y_dim}:N", title=y_title, sort=None))
+    cells = base.mark_rect().encode(
+        color=alt.condition("datum.few", alt.value("#e6e6e6"),
+                            alt.Color("coloured:Q", title=value_title,
+                                      legend=alt.Legend(format="%") if "%" in fmt else alt.Undefined)),
+        tooltip=tooltip)
+    text = base.mark_text(fontSize=11, color="#888888").encode(text=alt.Text("few_text:N"), tooltip=tooltip)
+    return _layer(df, cells, text, height=380)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import os
 import threading
 from dataclasses import replace
 from datetime import date, timedelta
@@ -14,7 +15,7 @@ import pyarrow as pa
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from lib import analytics, auth, charts, exports, privacy, scope, sla
+from lib import analytics, auth, charts, exports, privacy, scope, sla, warm
 from lib.config import get_settings, is_loopback
 from lib.db import local_now, make_engine, session_scope
 from lib.errors import DomainError
@@ -41,6 +42,10 @@ def engine_for(url: str, demo_mode: bool) -> Engine:
     # A large database whose analytic mirror is missing or of an older format (an upgrade) rebuilds it
     # now, off any request, rather than when the first reader asks (4 minutes at 5M rows).
     analytics.refresh_in_background(engine)
+    # Issue #23 item 14: the overview of every active user's scope is computed now, off any request, and
+    # the reads pages make are computed again before they go stale (lib.warm).
+    if os.environ.get("CRHQ_WARM_CACHES", "1") != "0":  # off in the page tests (one process, many databases)
+        _warmer(url).start(partial(_warm_overviews, url, engine))
     return engine
 
 
@@ -301,6 +306,8 @@ DATA_VERSION = "crhq_data_version"  # (script run, version) of this browser sess
 
 def clear_caches() -> None:
     st.cache_data.clear()
+    for warmer in _WARMERS.values():
+        warmer.forget_warmed()
     st.session_state.pop(DATA_VERSION, None)
 
 
@@ -500,6 +507,8 @@ def show_flash() -> None:
         st.success(message)
     elif kind == "error":
         st.error(message)
+    elif kind == "info":
+        st.info(message)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -819,18 +828,59 @@ def import_columns_text(kind: str) -> str:
     return tr("import_columns", required=names(True), optional=names(False) or "—")
 
 
-@st.cache_data(ttl=300, max_entries=2000, show_spinner=False)
-def _cached(data: tuple, target: str, *args, **kwargs):
+@st.cache_data(ttl=2 * warm.STEP, max_entries=2000, show_spinner=False)
+def _cached(data: tuple, target: str, generation: int, *args, **kwargs):
     module, name = target.split(":")
     fn = getattr(importlib.import_module(module), name)
-    with session_scope(get_engine(), readonly=True) as session:
+    with session_scope(engine_for(data[0], get_settings().demo_mode), readonly=True) as session:
         return fn(*args, session=session, **kwargs)
 
 
 def cached(fn, *args, **kwargs):
-    """A cached read-only service call, keyed by database URL, data version and arguments; cleared after
-    every write here, and read afresh after a write anywhere (`data_key`)."""
-    return _cached(data_key(), f"{fn.__module__}:{fn.__qualname__}", *args, **kwargs)
+    """A cached read-only service call, keyed by database URL, data version, the clock's generation and
+    arguments; cleared after every write here, and read afresh after a write anywhere (`data_key`, issue
+    #27). The read is remembered and computed again on a background thread before the next generation
+    starts (lib.warm, issue #23), so a page's reads stay warm while it is used."""
+    data, target = data_key(), f"{fn.__module__}:{fn.__qualname__}"
+    _warmer(data[0]).used(repr((target, args, sorted(kwargs.items()))), target, args, kwargs)
+    return _cached(data, target, warm.generation(), *args, **kwargs)
+
+
+def _version_key(url: str) -> tuple:
+    """`data_key` off any request (the warming thread): the URL and the data version as it is now."""
+    from lib.freshness import data_version
+
+    with session_scope(engine_for(url, get_settings().demo_mode), readonly=True) as session:
+        return url, data_version(session)
+
+
+_WARMERS: dict[str, warm.Warmer] = {}
+_WARMERS_LOCK = threading.Lock()
+
+
+def _warmer(url: str) -> warm.Warmer:
+    with _WARMERS_LOCK:
+        if url not in _WARMERS:
+            _WARMERS[url] = warm.Warmer(
+                lambda gen, target, args, kwargs: _cached(_version_key(url), target, gen, *args, **kwargs))
+        return _WARMERS[url]
+
+
+def _warm_overviews(url: str, engine: Engine) -> None:
+    """At server start: the overview as each active user's scope first sees it (the default period, the
+    same arguments app.py passes), into the current generation's cache and the warmer's list."""
+    from lib.services import overview  # the overview's own module (heavy imports, needed only here)
+
+    with session_scope(engine, readonly=True) as session:
+        scopes = users.active_scopes(session=session)
+    start, end = period_bounds("period_ytd", local_now().date())
+    target = f"{overview.board.__module__}:{overview.board.__qualname__}"
+    data = _version_key(url)
+    for text in scopes[:warm.START_SCOPES]:
+        reach = _reach(url, text)
+        flt = scope.limited(KpiFilter(start=start, end=end), reach)
+        _warmer(url).used(repr((target, (flt,), [("reach", reach)])), target, (flt,), {"reach": reach})
+        _cached(data, target, warm.generation(), flt, reach=reach)
 
 
 @st.cache_data(max_entries=500, show_spinner=False)

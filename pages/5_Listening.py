@@ -10,7 +10,7 @@ from lib.errors import DomainError
 from lib.i18n import format_number, format_rate, kpi_label
 from lib.kpis import listening as kpis
 from lib.pages import WRITERS
-from lib.services import issues, overview
+from lib.services import few, issues, overview, settings
 from lib.services import listening as svc
 from lib.vocab import CATEGORIES, RESPONSIBLE_PARTIES, label
 
@@ -64,20 +64,27 @@ if not trend.empty:
         st.caption(tr("partial_note", day=min(flt.end, today).isoformat()))
 
 st.subheader(tr("lis_league"))
+minimum = ui.cached(settings.min_sample)  # #23: too few people → greyed "too few", not ranked
+st.caption(tr("ux_few_note", rule=" · ".join(f"{kpi_label(r, lang)} n ≥ {minimum[r]}" for r in
+                                             ("participation_rate_staff", "participation_rate_management")
+                                             if r in minimum)))
 tabs = st.tabs([tr("by_company"), tr("by_department")])
 for tab, by in zip(tabs, ("company", "department"), strict=True):
-    groups = ui.cached(kpis.compute, flt, activity_types=types, by=by).groups
-    league = pd.DataFrame([{tr(by): g["key"], **{kpi_label(n, lang): g["kpis"][n] for n in (
-        "headcount", "participants", "participation_rate", "participation_rate_management",
-        "participation_rate_staff", "six_ones_completion_rate", "findings")}} for g in groups])
-    if league.empty:
+    rows = few.listening_rows(ui.cached(kpis.compute, flt, activity_types=types, by=by).groups, minimum)
+    if rows.empty:
         tab.info(tr("no_data"))
         continue
-    league = league.sort_values(kpi_label("participation_rate", lang), ascending=False, na_position="last")
-    for name in ("participation_rate", "participation_rate_management", "participation_rate_staff",
-                 "six_ones_completion_rate"):
-        league[kpi_label(name, lang)] = league[kpi_label(name, lang)].map(format_rate)
-    tab.dataframe(league, hide_index=True, key=f"lis_league_{by}", height=320)
+    league = pd.DataFrame({tr(by): rows["key"], **{kpi_label(n, lang): rows[n] for n in ("headcount", "participants")}})
+    for name in few.LISTENING:
+        league[kpi_label(name, lang)] = [tr("too_few") if f else format_rate(v if v == v else None)
+                                         for v, f in zip(rows[name], rows[f"{name}__few"], strict=True)]
+    league[kpi_label("findings", lang)] = rows["findings"]
+    grey = pd.DataFrame("", index=league.index, columns=league.columns)
+    for name in few.LISTENING:
+        grey[kpi_label(name, lang)] = ["color: #999999; background-color: #f2f2f2" if f else ""
+                                       for f in rows[f"{name}__few"]]
+    tab.dataframe(league.style.apply(lambda _, g=grey: g, axis=None), hide_index=True, key=f"lis_league_{by}",
+                  height=320)
 
 st.subheader(tr("lis_coverage"))
 coverage = ui.cached(svc.type_coverage, flt)

@@ -12,7 +12,7 @@ from lib.errors import DomainError
 from lib.i18n import kpi_label
 from lib.kpis.common import FilterError
 from lib.pages import WRITERS
-from lib.services import explore
+from lib.services import explore, few, settings
 from lib.vocab import VOCABULARIES, label
 
 user = ui.page_setup("explore")
@@ -99,7 +99,7 @@ chart = c4.segmented_control(tr("chart_type"), CHARTS, format_func=lambda c: tr(
                              **({} if "exp_chart" in state else {"default": "bar"})) or "bar"
 
 try:
-    data = ui.cached(explore.pivot, dataset_name, flt, measure, by, by2)
+    data = ui.cached(explore.pivot, dataset_name, flt, measure, by, by2, with_n=True)
 except FilterError:
     st.warning(tr("err_filter_area"))
     st.stop()
@@ -120,6 +120,11 @@ def labelled(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 shown = labelled(data)
+# #23: a KPI cell on fewer cases than the admin's minimum is grey "too few" on the heat map, as in the overview
+minimum = ui.cached(settings.min_sample)
+kpi_name = measure[4:] if measure.startswith("kpi:") else None
+if kpi_name:
+    shown["few"] = few.cells(shown, kpi_name, minimum)
 title = measure_label(measure)
 is_rate = measure.startswith("kpi:") and ("rate" in measure or "share" in measure)
 fmt = ".1%" if is_rate else ",.1f"
@@ -138,7 +143,9 @@ if chart == "table":
     st.dataframe(wide, key="exp_table", column_config=shown_columns)
 else:
     ui.chart(charts.pivot, shown, kind=chart, by=by, by2=by2, by_title=tr(by), by2_title=tr(by2) if by2 else None,
-             value_title=title, fmt=fmt)
+             value_title=title, fmt=fmt, few_label=tr("too_few"))
+    if chart == "heatmap" and kpi_name and shown["few"].any():
+        st.caption(tr("ux_few_note", rule=f"{kpi_label(kpi_name, lang)} n ≥ {minimum[kpi_name]}"))
     st.dataframe(wide, key="exp_table", column_config=shown_columns)
 
 table = wide.reset_index()

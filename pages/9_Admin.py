@@ -21,6 +21,7 @@ from lib.services import (
     settings,
     signals,
     survey_views,
+    target_editor,
     targets,
     users,
 )
@@ -33,11 +34,67 @@ lang = ui.lang()
 engine = ui.get_engine()
 
 st.title(tr("admin_title"))
+ui.show_flash()
+state = st.session_state
+PENDING = "admin_pending"  # an action asked for, shown for confirmation before it is applied (#23)
+
+
+def _apply(pending: dict) -> str:
+    """Carry out a confirmed action; returns the success message. Services re-check everything (your own
+    account included), so a forged or stale request is refused there."""
+    action, target = pending["action"], pending["user"]
+    with session_scope(engine) as session:
+        if action in ("disable", "enable"):
+            users.set_active(session=session, username=target, active=action == "enable", actor=user.username)
+        elif action == "set_role":
+            users.set_role(session=session, username=target, role=pending["role"], actor=user.username)
+        elif action == "reset_password":
+            users.reset_password(session=session, username=target, password=pending["password"],
+                                 actor=user.username)
+        elif action == "scope":
+            users.set_scope(session=session, username=target, scope=scope.parse(pending["scope"]),
+                            actor=user.username)
+        else:
+            n = target_editor.save_edited(pending["rows"], session=session, actor=user.username)
+    ui.clear_caches()
+    if action == "scope":
+        return tr("scope_saved", user=target)
+    if action == "targets":
+        return tr("saved_n", n=n)
+    return tr(f"ux_done_{action}", user=target, role=label("role", pending.get("role") or "", lang))
+
+
+def confirm_box(actions: set[str]) -> None:
+    """The pending action, if it is one of `actions`: what will happen, Confirm / Cancel."""
+    pending = state.get(PENDING)
+    if not pending or pending["action"] not in actions:
+        return
+    action = pending["action"]
+    question = tr(f"ux_confirm_{action}", user=pending["user"], role=label("role", pending.get("role") or "", lang),
+                  scope=ui.scope_text(scope.parse(pending.get("scope") or "group")), removed=pending.get("removed", 0))
+    box = st.container(border=True)
+    box.warning(question, icon=":material/help:")
+    yes, no, _ = box.columns([1, 1, 6])
+    if yes.button(tr("ux_confirm_yes"), type="primary", key="admin_confirm_yes"):
+        state.pop(PENDING, None)
+        try:
+            ui.flash("success", _apply(pending))
+        except target_editor.TargetRowsRejected as exc:
+            ui.flash("error", "\n".join(f"- {m}" for m in target_editor.messages(exc, tr)))
+        except DomainError as exc:
+            ui.flash("error", ui.error_text(exc))
+        st.rerun()
+    if no.button(tr("ux_confirm_no"), key="admin_confirm_no"):
+        state.pop(PENDING, None)
+        ui.flash("info", tr("ux_cancelled"))
+        st.rerun()
+
 tab_users, tab_sla, tab_targets, tab_types, tab_bench, tab_audit = st.tabs([
     tr("admin_users"), tr("admin_sla"), tr("admin_targets"), tr("admin_activity_types"), tr("admin_benchmarks"),
     tr("admin_audit")])
 
 with tab_users:
+    confirm_box({"disable", "enable", "set_role", "reset_password", "scope"})
     with session_scope(engine, readonly=True) as session:
         table = admin_views.users_table(session=session)
     st.dataframe(admin_views.present_users(table, lang, ui.scope_text), hide_index=True, width="stretch",
@@ -47,8 +104,9 @@ with tab_users:
 
     def scope_inputs(prefix: str) -> scope.Scope | None:
         """Group, or regions / companies / projects picked from existing values; None: nothing picked."""
-        kind = st.radio(tr("scope_kind"), ["group", "entries"], horizontal=True, key=f"{prefix}_scope_kind",
-                        format_func=lambda k: tr("scope_group") if k == "group" else tr("scope_kind_entries"))
+        kinds = {"group": tr("scope_group"), "entries": tr("scope_kind_entries")}  # labels made now, in this run
+        kind = st.radio(tr("scope_kind"), list(kinds), horizontal=True, key=f"{prefix}_scope_kind",
+                        format_func=kinds.get)
         picked = [f"{name}:{value}" for name in ("region", "company", "project")
                   for value in st.multiselect(tr(f"scope_{name}"), scope_options[name], key=f"{prefix}_scope_{name}",
                                               placeholder=tr("choose"), select_all=False)]
@@ -77,31 +135,28 @@ with tab_users:
             except DomainError as exc:
                 st.error(tr(exc.key, **exc.params))
 
-    with right.form("admin_edit_form"):
+    with right:  # the user is picked first: your own account offers no disable / role change (#23)
         st.subheader(tr("admin_edit_user"))
         target = st.selectbox(tr("user"), list(table.username), key="admin_edit_target")
-        action = st.radio(tr("action"), ["disable", "enable", "set_role", "reset_password"],
-                          format_func=tr, horizontal=True, key="admin_edit_action")
-        role = st.selectbox(tr("role"), list(ROLES), format_func=lambda r: label("role", r, lang),
-                            key="admin_edit_role")
-        password = st.text_input(tr("new_password"), type="password", key="admin_edit_password")
-        if st.form_submit_button(tr("save")):
-            try:
-                if target == user.username and action in ("disable", "set_role"):
-                    raise ValidationFailed("err_cannot_disable_self")
-                with session_scope(engine) as session:
-                    if action in ("disable", "enable"):
-                        users.set_active(session=session, username=target, active=action == "enable",
-                                         actor=user.username)
-                    elif action == "set_role":
-                        users.set_role(session=session, username=target, role=role, actor=user.username)
-                    else:
-                        users.reset_password(session=session, username=target, password=password,
-                                             actor=user.username)
-                st.success(tr("saved"))
-                st.rerun()
-            except DomainError as exc:
-                st.error(tr(exc.key, **exc.params))
+        own = target == user.username
+        if own:
+            st.caption(tr("ux_self_note"))
+        with st.form("admin_edit_form"):
+            actions = {a: tr(a) for a in (["reset_password"] if own else
+                                          ["set_role", "reset_password", "enable", "disable"])}
+            action = st.radio(tr("action"), list(actions), format_func=actions.get, horizontal=True,
+                              key="admin_edit_action_own" if own else "admin_edit_action")
+            role = st.selectbox(tr("role"), list(ROLES), format_func=lambda r: label("role", r, lang),
+                                key="admin_edit_role")
+            password = st.text_input(tr("new_password"), type="password", key="admin_edit_password")
+            if st.form_submit_button(tr("save")):
+                if own and action in ("disable", "set_role"):
+                    st.error(tr("err_cannot_disable_self"))
+                elif action == "reset_password" and len(password) < users.MIN_PASSWORD_LENGTH:
+                    st.error(tr("err_password_short", n=users.MIN_PASSWORD_LENGTH))
+                else:  # asked once more below before anything changes
+                    state[PENDING] = {"action": action, "user": target, "role": role, "password": password}
+                    st.rerun()
 
     with st.form("admin_scope_form"):  # SPEC §11: audited, and the user's sessions end
         st.subheader(tr("scope_edit"))
@@ -111,10 +166,10 @@ with tab_users:
             try:
                 if chosen_scope is None:
                     raise ValidationFailed("scope_empty")
-                with session_scope(engine) as session:
-                    users.set_scope(session=session, username=scope_target, scope=chosen_scope, actor=user.username)
-                ui.clear_caches()
-                st.success(tr("scope_saved", user=scope_target))
+                with session_scope(engine, readonly=True) as session:
+                    scope.validate(chosen_scope, session=session)
+                state[PENDING] = {"action": "scope", "user": scope_target, "scope": chosen_scope.as_text()}
+                st.rerun()
             except DomainError as exc:
                 st.error(ui.error_text(exc))
 
@@ -230,9 +285,11 @@ with tab_targets:
                 settings.put("min_sample", new_minimum, session=session, actor=user.username)
             ui.clear_caches()
             st.success(tr("min_sample_saved"))
-    st.caption(tr("targets_explain"))
+    st.caption(tr("ux_targets_explain"))  # rates edited as % and stored as fractions (#23)
+    confirm_box({"targets"})
     with session_scope(engine, readonly=True) as session:
-        current_targets = targets.table(session=session).drop(columns=["direction"])
+        current_targets = target_editor.editor_table(session=session)
+    current_targets.insert(3, "unit", [tr(f"ux_unit_{targets.KIND_OF.get(k, 'rate')}") for k in current_targets["kpi"]])
     company_names = ui.org_options()["company"]
     edited_targets = st.data_editor(
         current_targets, num_rows="dynamic", hide_index=True, key="admin_targets_editor", column_config={
@@ -241,14 +298,24 @@ with tab_targets:
             "business_line": st.column_config.SelectboxColumn(tr("business_line"), options=list(BUSINESS_LINES),
                                                               format_func=lambda c: label("business_line", c, lang)),
             "company": st.column_config.SelectboxColumn(tr("company"), options=company_names),
-            "target": st.column_config.NumberColumn(tr("target"), min_value=0.0, max_value=100.0, required=True),
-            "amber": st.column_config.NumberColumn(tr("amber"), min_value=0.0, max_value=100.0)})
+            "unit": st.column_config.TextColumn(tr("ux_unit"), disabled=True),
+            "target": st.column_config.NumberColumn(tr("ux_target_col"), min_value=0.0, max_value=100.0, step=0.1,
+                                                    format="%.1f", required=True),
+            "amber": st.column_config.NumberColumn(tr("ux_amber_col"), min_value=0.0, max_value=100.0, step=0.1,
+                                                   format="%.1f")})
     if st.button(tr("save"), key="admin_targets_save"):
+        rows = edited_targets.drop(columns=["unit"]).to_dict("records")
+        removed = len((state.get("admin_targets_editor") or {}).get("deleted_rows") or [])
+        if removed:  # rows deleted in the table: asked once more
+            state[PENDING] = {"action": "targets", "user": "", "rows": rows, "removed": removed}
+            st.rerun()
         try:
             with session_scope(engine) as session:
-                kept = targets.save(edited_targets.to_dict("records"), session=session, actor=user.username)
+                kept = target_editor.save_edited(rows, session=session, actor=user.username)
             ui.clear_caches()
             st.success(tr("saved_n", n=kept))
+        except target_editor.TargetRowsRejected as exc:
+            st.error("\n".join(f"- {m}" for m in target_editor.messages(exc, tr)))
         except DomainError as exc:
             st.error(ui.error_text(exc))
 
@@ -280,8 +347,9 @@ with tab_audit:
         known_actions = audit.actions(session=session)
     c1, c2, c3, c4 = st.columns(4)
     actor = c1.text_input(tr("actor"), key="admin_audit_actor")
+    every = tr("all")  # made now: a format_func may also be called outside the run (AppTest)
     action_filter = c2.selectbox(tr("action"), ["", *known_actions],
-                                 format_func=lambda a: audit.action_label(a, lang) if a else tr("all"),
+                                 format_func=lambda a: audit.action_label(a, lang) if a else every,
                                  key="admin_audit_action")
     business_today = local_now().date()  # the dates are business days (Asia/Shanghai), as the log shows them
     start = c3.date_input(tr("date_from"), value=business_today - timedelta(days=30), min_value=date(2000, 1, 1),

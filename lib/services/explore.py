@@ -19,7 +19,7 @@ from lib.kpis import surveys as survey_kpis
 from lib.kpis.common import FilterError, KpiFilter, hours_between
 from lib.kpis.listening import months
 from lib.models import Complaint, SavedView, SurveyResponse
-from lib.services import audit
+from lib.services import audit, overview
 
 # A group-by dimension → the filter field that narrows to one of its values (for the second dimension).
 NARROW = {"company": "companies", "city": "cities", "project": "projects", "business_line": "business_lines",
@@ -88,16 +88,18 @@ def _narrowed(flt: KpiFilter, dimension: str, value: Any) -> KpiFilter:
     return replace(flt, **{NARROW[dimension]: (value,)})
 
 
-def _kpi_groups(area: str, flt: KpiFilter, kpi: str, by: str, session: Session) -> list[tuple[Any, Any]]:
+def _kpi_groups(area: str, flt: KpiFilter, kpi: str, by: str, session: Session) -> list[tuple[Any, dict]]:
+    """(group key, the group's KPI set) by `by`."""
     result = areas.compute(area, flt, session=session, by=by, with_percentiles=kpi in areas.PERCENTILE_KPIS)
-    return [(g["key"], g["kpis"].get(kpi)) for g in result.groups]
+    return [(g["key"], g["kpis"]) for g in result.groups]
 
 
 def pivot(dataset: str, flt: KpiFilter, measure: str, by: str, by2: str | None = None, *,
-          session: Session) -> pd.DataFrame:
+          session: Session, with_n: bool = False) -> pd.DataFrame:
     """Long table [by, (by2,) value], at most SECOND_LIMIT values of by2. KPI measures go through the KPI
     modules (complaints and surveys: one GROUP BY of both dimensions; listening and supervisors: one
-    query per value of the second); column measures are a single GROUP BY."""
+    query per value of the second); column measures are a single GROUP BY. `with_n` adds each cell's
+    sample `n` (the count the minimum-sample rule reads, `overview.SAMPLE_OF`; None where none applies)."""
     ds = DATASETS[dataset]
     if by not in ds.dimensions or (by2 is not None and (by2 not in ds.dimensions or by2 == by)):
         raise ValidationFailed("err_explore_dimension")
@@ -106,10 +108,16 @@ def pivot(dataset: str, flt: KpiFilter, measure: str, by: str, by2: str | None =
     if by2 is not None and by2 != "month" and by2 not in NARROW:
         raise ValidationFailed("err_explore_dimension")
     if measure.startswith("kpi:") and by2 is not None and ds.area in MIRRORED_AREAS:
-        return _kpi_grid(ds, flt, measure[4:], by, by2, session)
-    if measure.startswith("kpi:"):
-        return _kpi_pivot(ds, flt, measure[4:], by, by2, session)
-    return _column_pivot(ds, flt, measure, by, by2, session)
+        frame = _kpi_grid(ds, flt, measure[4:], by, by2, session)
+    elif measure.startswith("kpi:"):
+        frame = _kpi_pivot(ds, flt, measure[4:], by, by2, session)
+    else:
+        frame = _column_pivot(ds, flt, measure, by, by2, session)
+    if with_n:
+        frame["n"] = frame.pop("n") if "n" in frame else None
+    elif "n" in frame:
+        frame = frame.drop(columns=["n"])
+    return frame
 
 
 MIRRORED_AREAS = {"complaints": "complaint", "surveys": "survey_response"}
@@ -117,28 +125,30 @@ MIRRORED_AREAS = {"complaints": "complaint", "surveys": "survey_response"}
 
 def _kpi_grid(ds: Dataset, flt: KpiFilter, kpi: str, by: str, by2: str, session: Session) -> pd.DataFrame:
     if ds.area == "complaints":
-        cells = [(c["keys"], c["kpis"].get(kpi)) for c in complaint_kpis.grid(
+        cells = [(c["keys"], c["kpis"]) for c in complaint_kpis.grid(
             flt, (by, by2), session=session, with_percentiles=kpi in areas.PERCENTILE_KPIS)]
     else:
-        cells = [((r[by], r[by2]), survey_kpis.kpis_from_stats(r).get(kpi))
+        cells = [((r[by], r[by2]), survey_kpis.kpis_from_stats(r))
                  for r in survey_kpis.grouped_stats(flt, (by, by2), session=session)]
     seconds = sorted({second for (_, second), _ in cells if second is not None})[:SECOND_LIMIT]
     order = {second: i for i, second in enumerate(seconds)}
-    rows = sorted(({by: first, by2: second, "value": value} for (first, second), value in cells if second in order),
+    rows = sorted(({by: first, by2: second, "value": k.get(kpi), "n": overview.sample(kpi, k)}
+                   for (first, second), k in cells if second in order),
                   key=lambda r: (order[r[by2]], r[by] is None, r[by] if r[by] is not None else ""))
-    return pd.DataFrame(rows, columns=[by, by2, "value"])
+    return pd.DataFrame(rows, columns=[by, by2, "value", "n"])
 
 
 def _kpi_pivot(ds: Dataset, flt: KpiFilter, kpi: str, by: str, by2: str | None, session: Session) -> pd.DataFrame:
     if by2 is None:
-        rows = [{by: k, "value": v} for k, v in _kpi_groups(ds.area, flt, kpi, by, session)]
-        return pd.DataFrame(rows, columns=[by, "value"])
-    seconds = [k for k, _ in _kpi_groups(ds.area, flt, kpi, by2, session) if k is not None][:SECOND_LIMIT]
+        rows = [{by: key, "value": k.get(kpi), "n": overview.sample(kpi, k)}
+                for key, k in _kpi_groups(ds.area, flt, kpi, by, session)]
+        return pd.DataFrame(rows, columns=[by, "value", "n"])
+    seconds = [key for key, _ in _kpi_groups(ds.area, flt, kpi, by2, session) if key is not None][:SECOND_LIMIT]
     rows = []
     for second in seconds:
-        for k, v in _kpi_groups(ds.area, _narrowed(flt, by2, second), kpi, by, session):
-            rows.append({by: k, by2: second, "value": v})
-    return pd.DataFrame(rows, columns=[by, by2, "value"])
+        for key, k in _kpi_groups(ds.area, _narrowed(flt, by2, second), kpi, by, session):
+            rows.append({by: key, by2: second, "value": k.get(kpi), "n": overview.sample(kpi, k)})
+    return pd.DataFrame(rows, columns=[by, by2, "value", "n"])
 
 
 def _column_pivot(ds: Dataset, flt: KpiFilter, measure: str, by: str, by2: str | None,

@@ -121,6 +121,12 @@ def active_credentials(*, session: Session) -> dict[str, dict]:
     return {u: {"name": n, "password": h, "email": "", "roles": [r]} for u, n, r, h in rows}
 
 
+def active_scopes(*, session: Session) -> list[str]:
+    """The distinct scopes (as text) of active users, the group first: the views to warm at start (#23)."""
+    found = {_scope_of(u).as_text() for u in session.scalars(select(User).where(User.active.is_(True)))}
+    return sorted(found, key=lambda text: (text != GROUP_SCOPE.as_text(), text))
+
+
 def count_users(*, session: Session) -> int:
     return session.scalar(select(func.count(User.id))) or 0
 
@@ -130,6 +136,8 @@ def _revoke_sessions(user: User) -> None:
 
 
 def set_active(*, session: Session, username: str, active: bool, actor: str) -> None:
+    if not active and actor == username:  # an admin would lock themself out (issue #23 item 13)
+        raise ValidationFailed("err_cannot_disable_self")
     user = _get(session, username)
     user.active = active
     _revoke_sessions(user)
@@ -141,6 +149,8 @@ def set_role(*, session: Session, username: str, role: str, actor: str) -> None:
     if role not in ROLES:
         raise ValidationFailed("err_role_invalid", role=role)
     user = _get(session, username)
+    if actor == username and role != user.role:  # an admin demoting themself loses the Admin page at once
+        raise ValidationFailed("ux_err_own_role")
     old, user.role = user.role, role
     if role == "admin":
         user.scope = GROUP_SCOPE.as_text()

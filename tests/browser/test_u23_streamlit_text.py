@@ -2,6 +2,8 @@
 file uploader speaks the user's language (Streamlit 1.67 has no setting for its texts)."""
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from playwright.sync_api import expect, sync_playwright
 
 from tests.browser.test_journey import ARTIFACTS, CHROMIUM, FLAGS, _login, server  # noqa: F401  (fixture)
@@ -37,4 +39,34 @@ def test_tables_have_no_built_in_download_and_the_uploader_reads_chinese(server)
         assert not instructions.locator("span").first.is_visible()  # "Drag and drop file here" hidden
         ARTIFACTS.mkdir(exist_ok=True)
         zone.screenshot(path=str(ARTIFACTS / "u23_uploader_zh.png"))
+        browser.close()
+
+
+def test_the_date_picker_speaks_the_browsers_language(server):  # noqa: F811
+    """Streamlit 1.67 names months and weekdays in the browser's language (its locale is
+    navigator.language; there is no server setting): a Chinese browser's calendar reads Chinese."""
+    base, _ = server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+        page.goto(f"{base}/Admin")
+        _login(page, "chief", "chief-pass-1")
+        field = page.locator("[data-testid='stDateInput']:visible").first
+        for _ in range(10):  # a rerun after the login (the cookie component) can draw the tabs afresh
+            page.get_by_role("tab", name="审计日志").click(timeout=60_000)
+            page.wait_for_timeout(2000)
+            if field.count():
+                break
+        expect(field).to_be_visible(timeout=30_000)
+        field.locator("[data-testid='stDateInputField']").first.click(timeout=60_000)
+        page.wait_for_timeout(1500)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "u23_date_picker_zh.png"))
+        shown = page.locator("body").inner_text()
+        # the audit filter opens on 30 business days back: that month's Chinese name heads the calendar
+        month = (date.today() - timedelta(days=30)).month
+        names = ["一月", "二月", "三月", "四月", "五月", "六月", "七月", "八月", "九月", "十月", "十一月", "十二月"]
+        assert names[month - 1] in shown and f"{(date.today() - timedelta(days=30)).year}年" in shown, shown[-400:]
+        assert not any(m in shown for m in ("January", "February", "March", "April", "June", "July", "August",
+                                            "September", "October", "November", "December"))
         browser.close()

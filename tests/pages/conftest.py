@@ -25,6 +25,7 @@ def app_database(tmp_path_factory):
     old = {k: os.environ.get(k) for k in ("DATABASE_URL", "CRHQ_COOKIE_KEY")}
     os.environ["DATABASE_URL"] = url
     os.environ["CRHQ_COOKIE_KEY"] = "k" * 48
+    os.environ.setdefault("CRHQ_WARM_CACHES", "0")  # no background warming thread in the test process (lib.warm)
     config.get_settings.cache_clear()
     engine = make_engine(url)
     init_db(engine)
