@@ -240,8 +240,16 @@ def clusters(times: list[datetime], n: int, hours: float, since: datetime) -> li
 
 # ---- detection -----------------------------------------------------------------------------
 
-def compute(flt: KpiFilter, *, session: Session, terms: TermSource | None = None,
+def term_store(flt: KpiFilter, session: Session) -> list[TermHit]:
+    """The default TermSource: the Topics feature's rising words over the stored terms (lib.text.topics)."""
+    from lib.text.topics import rising_term_hits
+
+    return rising_term_hits(flt, session)
+
+
+def compute(flt: KpiFilter, *, session: Session, terms: TermSource | None = term_store,
             rules_: Rules | None = None) -> Signals:
+    """`terms=None`: the project-and-category groups only."""
     r = rules_ or rules(session=session)
     return Signals(r, group_complaints(flt, r, session=session, terms=terms),
                    repeat_complainants(flt, r, session=session), exposure(flt, r, session=session))
@@ -275,8 +283,10 @@ def group_complaints(flt: KpiFilter, r: Rules, *, session: Session, terms: TermS
                 by_group.setdefault((row.project_id, row.category), []).append(row)
         for (_pid, category), members in by_group.items():
             out += _signals(members, r, since, category=category)
-    if terms is not None:
-        out += _term_groups(terms, wide, r, since, until, session=session)
+    if terms is not None:  # a term group adds news only when its complaints are not one category group already
+        covered = [set(g.refs) for g in out]
+        out += [g for g in _term_groups(terms, wide, r, since, until, session=session)
+                if not any(set(g.refs) <= refs for refs in covered)]
     return sorted(out, key=lambda g: (g.first_at, g.project, g.category or "", g.term or ""))
 
 

@@ -183,3 +183,24 @@ def records_with(flt: KpiFilter, term: str, *, session: Session, kind: str = "co
     frame["description"] = [mask_quote(text, (row[-1],) if row[-1] else ()) for text, row in
                             zip(frame["description"], rows, strict=True)]
     return frame
+
+
+RISING_FOR_SIGNALS = 20  # the most significant rising terms a group-complaint signal may share
+
+
+def rising_term_hits(flt: KpiFilter, session: Session) -> list[tuple[str, str, int, object]]:
+    """The risk signals' "sharing a rising term" source (SPEC §15, lib.services.signals.TermSource): for
+    the filter's rising words, (term, complaint ref, project id, received_at) of the filter's complaints
+    that contain one. A filter the term store cannot take (severity, touchpoint …) has no term groups."""
+    try:
+        rise = rising(flt, session=session)
+        if rise.empty:
+            return []
+        terms = list(rise["term"])[:RISING_FOR_SIGNALS]
+        rows = session.execute(
+            select(_T.c.term, Complaint.ref, Complaint.project_id, Complaint.received_at)
+            .join(Complaint, Complaint.id == _T.c.record_id)
+            .where(*conditions(flt, "complaint", 1), _T.c.term.in_(terms), Complaint.status != "void")).all()
+    except FilterError:
+        return []
+    return [(r.term, r.ref, r.project_id, r.received_at) for r in rows]
