@@ -104,13 +104,15 @@ def test_staff_turns_subscriptions_on_and_off_and_reads_the_breach_in_the_inbox(
     assert "通知与订阅" in [t.value for t in at.title]
     assert "暂无通知。" in [i.value for i in at.info]
     assert _unread_label(at) is None
-    (editor,) = at.data_editor
-    shown = editor.value
-    events = list(shown["event"])
-    assert events[1] == "已超时" and bool(shown.iloc[1]["邮件"]) and not bool(shown.iloc[4]["站内通知"])
+    # The settings are labelled checkboxes, one per event × channel, in a form (no canvas grid).
+    assert not at.data_editor
+    breach_mail, kpi_inbox = at.checkbox(key="inbox_sub_sla_breached_email"), at.checkbox(key="inbox_sub_kpi_red_inbox")
+    assert breach_mail.label == "邮件" and kpi_inbox.label == "站内通知"
+    assert breach_mail.value and not kpi_inbox.value  # staff defaults: breaches by mail, no KPI notices
+    assert at.checkbox(key="inbox_sub_sla_breached_inbox").value
     # Off: breaches by e-mail (a staff default); on: KPI notices (kpi_red) in the inbox.
-    at.session_state["inbox_subs_editor"] = {"edited_rows": {1: {"邮件": False}, 4: {"站内通知": True}},
-                                             "added_rows": [], "deleted_rows": []}
+    breach_mail.uncheck()
+    kpi_inbox.check()
     at.button(key="inbox_subs_save").click().run()
     assert not at.exception
     assert _stored("nt_staff_a") == {("sla_breached", "email", False), ("kpi_red", "inbox", True)}
