@@ -46,6 +46,7 @@ else:
                  column_config={tr("inbox_col_link"): st.column_config.LinkColumn(display_text=tr("nt_f_open"))})
     if st.button(tr("inbox_mark_read"), key="inbox_mark_read"):
         n = ui.write(outbox.mark_read, user.username)
+        ui.forget_unread_count()
         ui.flash("success", tr("inbox_marked", n=n))
         st.rerun()
 
