@@ -24,7 +24,6 @@ from lib.models import Company, NotifySubscription, Project
 from lib.notify import subscriptions
 from lib.schema import init_db
 from lib.services import demo, seed
-from tests.browser.test_journey import _login
 from tests.fixtures import complaint
 
 pytestmark = pytest.mark.browser
@@ -108,6 +107,18 @@ def _wait_for_login_cookie(page, timeout: float = 60.0) -> None:
     raise AssertionError(f"the sign-in cookie {COOKIE!r} was never written by the cookie component")
 
 
+def _sign_in(page, username: str, password: str) -> None:
+    """Sign in once the login form and the cookie component are there. A fresh server's first script run
+    (imports, the database's first reads) took over 30 s under CI load, so wait for the form itself, long
+    enough; the component's first rerun drops what was typed before it, so wait for it too."""
+    page.get_by_label("用户名").wait_for(state="visible", timeout=120_000)
+    page.locator("iframe").first.wait_for(state="attached", timeout=60_000)
+    page.wait_for_timeout(1500)
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+
+
 def _open_inbox(page) -> None:
     """Click 通知 in the sidebar until the Inbox shows: once the cookie component has written the cookie
     it reports back and the script reruns, and a click landing in that rerun is dropped."""
@@ -132,7 +143,7 @@ def test_subscribe_in_the_browser_then_notify_run_fills_the_inbox(server):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(base + "/")
-        _login(page, account["username"], account["password"])
+        _sign_in(page, account["username"], account["password"])
         expect(page.get_by_text("总部客户关系总览").first).to_be_visible(timeout=30_000)
         _wait_for_login_cookie(page)
         _open_inbox(page)
