@@ -199,6 +199,8 @@ def cmd_import(args) -> int:
             result = import_file(args.kind, data, args.file, session=session, actor="cli", dry_run=args.dry_run)
         analytics.refresh(engine)
     except ImportRejected as exc:
+        from lib.imports.base import record_refusal  # audited as on the page, in a transaction of its own
+        record_refusal(engine, actor="cli", kind=args.kind, filename=args.file, exc=exc, dry_run=args.dry_run)
         print(f"{t(exc.key, 'zh', **exc.params)}\n{t(exc.key, 'en', **exc.params)}", file=sys.stderr)
         if exc.errors:
             print(error_report(exc.errors).to_csv(index=False), file=sys.stderr)

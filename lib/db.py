@@ -6,6 +6,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from itertools import repeat
 from operator import methodcaller
@@ -52,9 +53,27 @@ class Base(DeclarativeBase):
 BUSINESS_TZ = ZoneInfo(os.environ.get("CRHQ_TZ", "Asia/Shanghai"))
 
 
+_CLOCK: ContextVar[datetime | None] = ContextVar("crhq_business_clock", default=None)
+
+
 def local_now() -> datetime:
-    """Naive wall-clock time in China: business times (received_at, due times) are stored this way."""
+    """Naive wall-clock time in China: business times (received_at, due times) are stored this way.
+    Inside `business_clock(at)` (a run evaluated as of another moment, `notify run --now`): `at`."""
+    fixed = _CLOCK.get()
+    if fixed is not None:
+        return fixed
     return datetime.now(BUSINESS_TZ).replace(tzinfo=None, microsecond=0)
+
+
+@contextmanager
+def business_clock(at: datetime) -> Iterator[None]:
+    """Everything computed inside (KPIs' "today", overdue counts, the report workbook) is as of `at`, in
+    this thread and context only; timestamps of writes (utcnow) stay real."""
+    token = _CLOCK.set(at)
+    try:
+        yield
+    finally:
+        _CLOCK.reset(token)
 
 
 def utcnow() -> datetime:

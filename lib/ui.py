@@ -174,11 +174,35 @@ def _sidebar(engine: Engine, user: auth.CurrentUser) -> None:
             st.rerun()
 
 
+UNREAD_KEY = "crhq_unread_count"
+
+
+def unread_ttl() -> float:
+    """Seconds a sidebar unread count is reused within a browser session (a new notification shows at most
+    that late; the user's own mark-read clears it at once)."""
+    import os
+    return float(os.environ.get("CRHQ_UNREAD_TTL_SECONDS", "20"))
+
+
+def forget_unread_count() -> None:
+    """After the user marked notifications read: the next run counts afresh."""
+    st.session_state.pop(UNREAD_KEY, None)
+
+
 def _inbox_count(engine: Engine, username: str) -> None:
-    """Unread notifications (SPEC §12), read on every run: they arrive from `notify run` in another process."""
+    """Unread notifications (SPEC §12). They arrive from `notify run` in another process, so the count is
+    read from the database, but reused for `unread_ttl()` seconds within this session and for this user
+    only (every widget click is a run: without it each click cost a count query)."""
+    import time
+
     from lib.notify.outbox import unread_count
-    with session_scope(engine, readonly=True) as session:
-        n = unread_count(username, session=session)
+    cached = st.session_state.get(UNREAD_KEY)
+    if cached and cached[0] == username and time.monotonic() - cached[2] < unread_ttl():
+        n = cached[1]
+    else:
+        with session_scope(engine, readonly=True) as session:
+            n = unread_count(username, session=session)
+        st.session_state[UNREAD_KEY] = (username, n, time.monotonic())
     if n:
         st.page_link("pages/8_Inbox.py", label=tr("inbox_sidebar", n=n), icon=":material/mark_email_unread:")
 

@@ -46,6 +46,7 @@ else:
                  column_config={tr("inbox_col_link"): st.column_config.LinkColumn(display_text=tr("nt_f_open"))})
     if st.button(tr("inbox_mark_read"), key="inbox_mark_read"):
         n = ui.write(outbox.mark_read, user.username)
+        ui.forget_unread_count()
         ui.flash("success", tr("inbox_marked", n=n))
         st.rerun()
 
@@ -62,13 +63,19 @@ if st.button(tr("inbox_email_save"), key="inbox_email_save"):
 
 settings = _read(subscriptions.settings_frame, user.username)
 names = {c: tr(f"nt_ch_{c}") for c in CHANNELS}
-edited = st.data_editor(
-    settings.assign(event=[tr(f"nt_ev_{e}") for e in settings["event"]]).rename(columns=names),
-    hide_index=True, disabled=["event"], key="inbox_subs_editor",
-    column_config={"event": st.column_config.TextColumn(tr("inbox_col_event"))})
-if st.button(tr("inbox_save"), key="inbox_subs_save", type="primary"):
-    rows = [{"event": code, **{c: bool(row[names[c]]) for c in CHANNELS}}
-            for code, (_i, row) in zip(EVENTS, edited.iterrows(), strict=True)]
+# One labelled checkbox per event × channel in a form (plain widgets a keyboard, a screen reader and a
+# test find by role and label, not cells of a canvas grid); nothing is stored before the save button.
+with st.form("inbox_subs_form"):
+    for row in settings.itertuples(index=False):
+        with st.container(key=f"inbox_subs_row_{row.event}"):
+            cells = st.columns([2, *([1] * len(CHANNELS))], vertical_alignment="center")
+            cells[0].markdown(f"**{tr(f'nt_ev_{row.event}')}**")
+            for cell, channel in zip(cells[1:], CHANNELS, strict=True):
+                cell.checkbox(names[channel], value=bool(getattr(row, channel)),
+                              key=f"inbox_sub_{row.event}_{channel}")
+    saved = st.form_submit_button(tr("inbox_save"), key="inbox_subs_save", type="primary")
+if saved:
+    rows = [{"event": e, **{c: bool(st.session_state.get(f"inbox_sub_{e}_{c}")) for c in CHANNELS}} for e in EVENTS]
     n = ui.write(subscriptions.save_settings, user.username, rows, actor=user.username)
     ui.flash("success", tr("inbox_saved", n=n))
     st.rerun()

@@ -13,6 +13,7 @@ import signal
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -20,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from lib.db import local_now, session_scope, utcnow
+from lib.db import business_clock, local_now, session_scope, utcnow
 from lib.models import NotifyOutbox, NotifyWebhook, User
 from lib.notify import WEBHOOK_KINDS, channels, events, messages, outbox
 from lib.notify.subscriptions import effective
@@ -56,36 +57,64 @@ def _row(item: events.Item, recipient: str, channel: str, lang: str, now: dateti
             "next_attempt_at": now, "created_at": utcnow()}
 
 
-def plan(items: list[events.Item], now: datetime, *, session: Session) -> tuple[list[dict], list[str]]:
+def plan(items: Iterable[events.Item], now: datetime, *, session: Session) -> Iterator[dict | str]:
     """Outbox rows for the items (each audience member's subscribed channels; one robot message per record
-    and chat group) and the evaluation marks to store with them."""
+    and chat group), one item at a time, then the item's evaluation marks (str)."""
     subs = effective(session=session)
     robots = channels.hooks(session=session)
-    rows, marks = [], []
     for item in items:
-        marks += item.marks
+        yield from item.marks
         robot_rows = {}
         for person in item.audience:
             for channel in sorted(subs.get(person.username, {}).get(item.event, ())):
                 if channel == "inbox" or (channel == "email" and person.email):
-                    rows.append(_row(item, person.username, channel, person.lang, now))
+                    yield _row(item, person.username, channel, person.lang, now)
                 elif channel in WEBHOOK_KINDS:
                     hook = robots.get((channel, item.company_id)) or robots.get((channel, None))
                     if hook is not None:
                         robot_rows[(channel, hook.id)] = None
-        rows += [_row(item, f"hook:{hid}", channel, "bi", now) for channel, hid in robot_rows]
-    return rows, marks
+        for channel, hid in robot_rows:
+            yield _row(item, f"hook:{hid}", channel, "bi", now)
+
+
+FLUSH_ROWS = 5000
 
 
 def evaluate(engine: Engine, now: datetime, cfg: events.Config | None = None) -> int:
+    """Evaluate as of `now`, streaming: the events are read in chunks and their outbox rows written
+    FLUSH_ROWS at a time (each batch in a short write transaction of its own, the outbox key dropping
+    rows already there), so memory holds one batch whatever the number of records. The evaluation marks
+    (monthly KPIs and report, the day's digest) are stored last, after every row: a run killed midway
+    leaves them unset, and the next run evaluates those events again (the key keeps them once)."""
     cfg = cfg or events.Config.from_env()
+    counted = {"items": 0}
+
+    def counting(items: Iterable[events.Item]) -> Iterator[events.Item]:
+        for item in items:
+            counted["items"] += item.event != "mark"
+            yield item
+
+    marks: list[str] = []
+    batch: list[dict] = []
+
+    def flush() -> None:
+        if batch:
+            with session_scope(engine) as writer:
+                outbox.enqueue(batch, session=writer)
+            batch.clear()
+
     with session_scope(engine, readonly=True) as session:
-        items = events.evaluate(now, cfg, session=session)
-        rows, marks = plan(items, now, session=session)
+        for row in plan(counting(events.evaluate(now, cfg, session=session)), now, session=session):
+            if isinstance(row, str):
+                marks.append(row)
+                continue
+            batch.append(row)
+            if len(batch) >= FLUSH_ROWS:
+                flush()
+    flush()
     with session_scope(engine) as session:
-        outbox.enqueue(rows, session=session)
         outbox.add_marks(marks, session=session)
-    return sum(1 for i in items if i.event != "mark")
+    return counted["items"]
 
 
 class Deliverer:
@@ -198,9 +227,10 @@ class Deliverer:
 
 def run_once(engine: Engine, *, now: datetime | None = None, cfg: events.Config | None = None) -> RunResult:
     now = now or local_now()
-    evaluated = evaluate(engine, now, cfg)
-    deliverer = Deliverer(engine, now)
-    deliverer.run()
+    with business_clock(now):  # every KPI, overdue count and workbook of this run is as of `now`
+        evaluated = evaluate(engine, now, cfg)
+        deliverer = Deliverer(engine, now)
+        deliverer.run()
     result = deliverer.result
     result.evaluated = evaluated
     with session_scope(engine, readonly=True) as session:

@@ -3,11 +3,16 @@
 Record events look back `lookback_hours` (a breach, an escalation or a new urgent complaint older than
 that is not news); the outbox's unique key makes re-finding one within the window harmless. KPI events
 and the monthly report are evaluated once per month, the digest once per day (NotifyMark).
+
+Every event function is a generator over SQL that selects only its candidates (a due time inside the
+window, a recent escalation, an owner's overdue records) and streams them in chunks of CHUNK rows
+(`yield_per`): a run holds one chunk of complaints at a time, never the table, whatever its size.
 """
 from __future__ import annotations
 
 import calendar
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -70,9 +75,17 @@ _COMPLAINT_COLUMNS = (Complaint.id, Complaint.ref, Complaint.project_id, Project
                       Complaint.first_response_due_at, Complaint.resolution_due_at, Complaint.received_at)
 
 
-def _complaints(session: Session, *where):
-    return session.execute(select(*_COMPLAINT_COLUMNS).join(Project, Project.id == Complaint.project_id)
-                           .join(Company, Company.id == Project.company_id).where(*where)).all()
+CHUNK = 2000
+
+
+def _stream(session: Session, stmt) -> Iterator[Any]:
+    """The statement's rows, fetched CHUNK at a time (a server-side cursor on PostgreSQL)."""
+    yield from session.execute(stmt, execution_options={"yield_per": CHUNK})
+
+
+def _complaints(session: Session, *where) -> Iterator[Any]:
+    return _stream(session, select(*_COMPLAINT_COLUMNS).join(Project, Project.id == Complaint.project_id)
+                   .join(Company, Company.id == Project.company_id).where(*where).order_by(Complaint.id))
 
 
 def _complaint_params(r) -> dict[str, Any]:
@@ -80,7 +93,7 @@ def _complaint_params(r) -> dict[str, Any]:
             "severity": r.severity, "status": r.status, "received": _minutes(r.received_at)}
 
 
-def sla_events(now: datetime, cfg: Config, d: Directory, *, session: Session) -> list[Item]:
+def sla_events(now: datetime, cfg: Config, d: Directory, *, session: Session) -> Iterator[Item]:
     """sla_due_soon (due within N working hours of now) and sla_breached (came due in the lookback)."""
     # The SQL window is wide (a holiday week stretches N working hours over days); the exact test is below.
     upper = add_working_hours(now, cfg.due_soon_hours) + timedelta(days=15)
@@ -89,7 +102,6 @@ def sla_events(now: datetime, cfg: Config, d: Directory, *, session: Session) ->
         and_(Complaint.first_response_at.is_(None), Complaint.first_response_due_at > since,
              Complaint.first_response_due_at <= upper),
         and_(Complaint.resolution_due_at > since, Complaint.resolution_due_at <= upper)))
-    items = []
     for r in rows:
         dues = [("resolution", r.resolution_due_at)]
         if r.first_response_at is None:
@@ -104,49 +116,47 @@ def sla_events(now: datetime, cfg: Config, d: Directory, *, session: Session) ->
                 event, extra = "sla_breached", {}
             else:
                 continue
-            items.append(Item(event, f"{r.ref}:{kind}:{due:%Y%m%d%H%M}",
-                              d.for_record(project_id=r.project_id, owner=r.assignee, level=r.escalation_level),
-                              {**_complaint_params(r), "kind": kind, "due": _minutes(due), **extra},
-                              f"register?ref={r.ref}", r.company_id))
-    return items
+            yield Item(event, f"{r.ref}:{kind}:{due:%Y%m%d%H%M}",
+                       d.for_record(project_id=r.project_id, owner=r.assignee, level=r.escalation_level),
+                       {**_complaint_params(r), "kind": kind, "due": _minutes(due), **extra},
+                       f"register?ref={r.ref}", r.company_id)
 
 
-def escalation_events(now: datetime, cfg: Config, d: Directory, *, session: Session) -> list[Item]:
+def escalation_events(now: datetime, cfg: Config, d: Directory, *, session: Session) -> Iterator[Item]:
     """escalated: an open complaint raised to level 1 or 2 within the lookback (by the escalate action,
     or received already escalated, as an import brings it), and new urgent complaints."""
     since = now - timedelta(hours=cfg.lookback_hours)
     since_utc, now_utc = _to_utc(since), _to_utc(now)
     last = (select(ComplaintEvent.complaint_id, func.max(ComplaintEvent.at).label("at"))
             .where(ComplaintEvent.action == "escalate").group_by(ComplaintEvent.complaint_id).subquery())
-    rows = session.execute(select(*_COMPLAINT_COLUMNS, last.c.at).join(Project, Project.id == Complaint.project_id)
-                           .join(Company, Company.id == Project.company_id)
-                           .outerjoin(last, last.c.complaint_id == Complaint.id)
-                           .where(Complaint.status.in_(COMPLAINT_OPEN), Complaint.escalation_level >= 1,
-                                  or_(and_(last.c.at > since_utc, last.c.at <= now_utc + timedelta(minutes=1)),
-                                      and_(last.c.at.is_(None), Complaint.received_at > since,
-                                           Complaint.received_at <= now)))).all()
-    items = [Item("escalated", f"{r.ref}:level{r.escalation_level}",
-                  d.for_record(project_id=r.project_id, owner=r.assignee, level=r.escalation_level),
-                  {**_complaint_params(r), "level": r.escalation_level}, f"register?ref={r.ref}", r.company_id)
-             for r in rows]
-    urgent = _complaints(session, Complaint.severity == "urgent", Complaint.status.in_(COMPLAINT_OPEN),
-                         Complaint.received_at > since, Complaint.received_at <= now)
-    items += [Item("escalated", f"{r.ref}:urgent",
+    rows = _stream(session, select(*_COMPLAINT_COLUMNS, last.c.at).join(Project, Project.id == Complaint.project_id)
+                   .join(Company, Company.id == Project.company_id)
+                   .outerjoin(last, last.c.complaint_id == Complaint.id)
+                   .where(Complaint.status.in_(COMPLAINT_OPEN), Complaint.escalation_level >= 1,
+                          or_(and_(last.c.at > since_utc, last.c.at <= now_utc + timedelta(minutes=1)),
+                              and_(last.c.at.is_(None), Complaint.received_at > since,
+                                   Complaint.received_at <= now))).order_by(Complaint.id))
+    for r in rows:
+        yield Item("escalated", f"{r.ref}:level{r.escalation_level}",
+                   d.for_record(project_id=r.project_id, owner=r.assignee, level=r.escalation_level),
+                   {**_complaint_params(r), "level": r.escalation_level}, f"register?ref={r.ref}", r.company_id)
+    for r in _complaints(session, Complaint.severity == "urgent", Complaint.status.in_(COMPLAINT_OPEN),
+                         Complaint.received_at > since, Complaint.received_at <= now):
+        yield Item("escalated", f"{r.ref}:urgent",
                    d.for_record(project_id=r.project_id, owner=r.assignee, level=r.escalation_level, urgent_new=True),
-                   {**_complaint_params(r), "urgent": True}, f"register?ref={r.ref}", r.company_id) for r in urgent]
-    return items
+                   {**_complaint_params(r), "urgent": True}, f"register?ref={r.ref}", r.company_id)
 
 
 def issue_events(now: datetime, cfg: Config, d: Directory, *, session: Session) -> list[Item]:
     """issue_due: an open supervisor issue due tomorrow, or overdue (due within the last few days)."""
     today = now.date()
-    rows = session.execute(
+    rows = _stream(session,
         select(SupervisorIssue.ref, SupervisorIssue.project_id, Project.company_id, Project.name, Company.name,
                SupervisorIssue.category, SupervisorIssue.status, SupervisorIssue.first_responder, SupervisorIssue.due_on)
         .outerjoin(Project, Project.id == SupervisorIssue.project_id).outerjoin(Company, Company.id == Project.company_id)
         .where(SupervisorIssue.status.not_in(ISSUE_DONE),
                SupervisorIssue.due_on >= today - timedelta(days=cfg.issue_overdue_days),
-               SupervisorIssue.due_on <= today + timedelta(days=1))).all()
+               SupervisorIssue.due_on <= today + timedelta(days=1)).order_by(SupervisorIssue.id))
     items = []
     for ref, project_id, company_id, project, company, category, status, owner, due_on in rows:
         if due_on == today:
@@ -304,9 +314,9 @@ def signal_events(now: datetime, cfg: Config, d: Directory, *, session: Session)
     return items
 
 
-def evaluate(now: datetime, cfg: Config, *, session: Session) -> list[Item]:
+def evaluate(now: datetime, cfg: Config, *, session: Session) -> Iterator[Item]:
+    """Every event at `now`, one item at a time (the record events streamed from the database)."""
     d = Directory(session=session)
-    return (sla_events(now, cfg, d, session=session) + escalation_events(now, cfg, d, session=session)
-            + issue_events(now, cfg, d, session=session) + kpi_events(now, cfg, d, session=session)
-            + report_events(now, cfg, d, session=session) + digest_events(now, cfg, d, session=session)
-            + signal_events(now, cfg, d, session=session))
+    for find in (sla_events, escalation_events, issue_events, kpi_events, report_events, digest_events,
+                 signal_events):
+        yield from find(now, cfg, d, session=session)

@@ -104,13 +104,15 @@ def test_staff_turns_subscriptions_on_and_off_and_reads_the_breach_in_the_inbox(
     assert "通知与订阅" in [t.value for t in at.title]
     assert "暂无通知。" in [i.value for i in at.info]
     assert _unread_label(at) is None
-    (editor,) = at.data_editor
-    shown = editor.value
-    events = list(shown["event"])
-    assert events[1] == "已超时" and bool(shown.iloc[1]["邮件"]) and not bool(shown.iloc[4]["站内通知"])
+    # The settings are labelled checkboxes, one per event × channel, in a form (no canvas grid).
+    assert not at.data_editor
+    breach_mail, kpi_inbox = at.checkbox(key="inbox_sub_sla_breached_email"), at.checkbox(key="inbox_sub_kpi_red_inbox")
+    assert breach_mail.label == "邮件" and kpi_inbox.label == "站内通知"
+    assert breach_mail.value and not kpi_inbox.value  # staff defaults: breaches by mail, no KPI notices
+    assert at.checkbox(key="inbox_sub_sla_breached_inbox").value
     # Off: breaches by e-mail (a staff default); on: KPI notices (kpi_red) in the inbox.
-    at.session_state["inbox_subs_editor"] = {"edited_rows": {1: {"邮件": False}, 4: {"站内通知": True}},
-                                             "added_rows": [], "deleted_rows": []}
+    breach_mail.uncheck()
+    kpi_inbox.check()
     at.button(key="inbox_subs_save").click().run()
     assert not at.exception
     assert _stored("nt_staff_a") == {("sla_breached", "email", False), ("kpi_red", "inbox", True)}
@@ -159,3 +161,39 @@ def test_only_the_admin_sees_the_admin_section(notify_world):
     at = app("nt_admin")
     assert not at.exception
     assert admin in [h.value for h in at.subheader]
+
+
+def _deliver_to_inbox(username: str, key: str) -> None:
+    """One notification as `notify run` leaves it in a user's inbox (sent, unread)."""
+    from lib.db import utcnow
+    with session_scope(_engine()) as s:
+        s.add(NotifyOutbox(event="sla_breached", record_key=key, recipient=username, channel="inbox", lang="zh",
+                           subject=f"【已超时】{key}", body=key, link=None, status="sent", attempts=0,
+                           next_attempt_at=NOW, created_at=utcnow(), sent_at=utcnow()))
+
+
+def test_the_sidebar_count_is_reused_briefly_per_user_and_cleared_by_mark_read(notify_world, monkeypatch):
+    """nt_exec's inbox: 1 unread (CACHE1). A second one (CACHE2) arriving within the reuse time is not
+    counted yet (no query on that run); once the reuse time is over, 2; marking read clears the count at
+    once (0, no link), however long the reuse time."""
+    monkeypatch.setenv("CRHQ_UNREAD_TTL_SECONDS", "600")
+    _deliver_to_inbox("nt_exec", "CACHE1")
+    at = app("nt_exec")
+    assert _unread_label(at) == "通知（1 条未读）"
+    _deliver_to_inbox("nt_exec", "CACHE2")
+    at.run()
+    assert _unread_label(at) == "通知（1 条未读）"  # reused: 600 s have not passed
+    monkeypatch.setenv("CRHQ_UNREAD_TTL_SECONDS", "0")
+    at.run()
+    assert _unread_label(at) == "通知（2 条未读）"
+    monkeypatch.setenv("CRHQ_UNREAD_TTL_SECONDS", "600")
+    at.button(key="inbox_mark_read").click().run()
+    assert not at.exception
+    assert _unread_label(at) is None
+    # Another user signed in on the same browser session: counted for them, not nt_exec's reused 0.
+    _deliver_to_inbox("nt_admin", "CACHE3")
+    at.session_state["username"] = at.session_state["name"] = "nt_admin"
+    at.session_state["roles"] = ["admin"]
+    at.run()
+    assert not at.exception
+    assert _unread_label(at) is not None

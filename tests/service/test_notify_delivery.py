@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from lib import cli
 from lib.config import get_settings
-from lib.db import session_scope
+from lib.db import business_clock, session_scope
 from lib.models import AuditLog, Complaint, Project
 from lib.notify import channels, subscriptions
 from lib.notify import engine as notify_engine
@@ -29,12 +29,14 @@ from tests.service.test_notify_world import EVE, OCT1, free_port, outbox, scan_f
 __all__ = ["smtp"]  # the fixture, imported for these tests
 
 
-def _cli_kpis(engine, monkeypatch, capsys, start: str, end: str) -> dict:
+def _cli_kpis(engine, monkeypatch, capsys, start: str, end: str, at=OCT1) -> dict:
+    """The CLI's `kpi` as of the notify run's clock (`--now`): the run computes everything as of then."""
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     get_settings.cache_clear()
     try:
         capsys.readouterr()
-        assert cli.main(["kpi", "complaints", "--from", start, "--to", end]) == 0
+        with business_clock(at):
+            assert cli.main(["kpi", "complaints", "--from", start, "--to", end]) == 0
         return json.loads(capsys.readouterr().out)["kpis"]
     finally:
         get_settings.cache_clear()
@@ -65,6 +67,9 @@ def test_monthly_report_mail_carries_the_workbook_with_the_cli_figures(engine, s
     shown = {row[1]: row[2] for row in summary.iter_rows(min_row=5, values_only=True) if row[1]}
     kpis = _cli_kpis(engine, monkeypatch, capsys, "2025-09-01", "2025-09-30")
     assert kpis["complaints"] == 7 and kpis["resolution_rate"] == pytest.approx(1 / 7)
+    # As of the run's clock (1 Oct 09:00), not the real today: of September's complaints only BR1
+    # (resolved in time) and BR2 (resolution due long ago) were due by then → on time 1 of 2 = 50%.
+    assert kpis["resolution_on_time_rate"] == pytest.approx(1 / 2)
     for name in ("resolution_rate", "resolution_on_time_rate", "followup_satisfaction"):
         # Excel keeps 15 significant digits
         assert shown[bilingual(f"kpi_{name}")] == (None if kpis[name] is None else pytest.approx(kpis[name], rel=1e-13))

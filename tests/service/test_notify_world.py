@@ -202,3 +202,16 @@ def test_no_digest_before_half_past_eight(engine):
     assert not [r for r in outbox(engine) if r.event == "daily_digest"]
     notify_engine.run_once(engine, now=OCT1.replace(hour=8, minute=30))
     assert {r.recipient for r in outbox(engine) if r.event == "daily_digest"} == {"li"}
+
+
+def test_kpi_events_use_the_runs_clock_not_the_real_today(engine):
+    """Supervisor KPIs as of --now: I1 (due 1 Oct) and I2 (due 2 Oct), both open and raised 20 Sep, are
+    not yet late at 1 Oct 09:00, so September's on-time closure rate has no denominator (nothing due and
+    unresolved before that day, nothing resolved): no value, no red notice. Read with the real today
+    (years later) both would be late: 0 of 2 = 0%, red for the group and A公司. Their closure rate is
+    0 of 2 raised = 0% (target 90%) either way: red."""
+    world(engine)
+    notify_engine.run_once(engine, now=OCT1)
+    red = {r.record_key for r in outbox(engine, channel="inbox", recipient="boss") if r.event == "kpi_red"}
+    assert {"2025-09:group:issue_closure_rate", "2025-09:A公司:issue_closure_rate"} <= red
+    assert not [k for k in red if k.endswith(":on_time_closure_rate")]
