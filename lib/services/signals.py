@@ -283,10 +283,12 @@ def group_complaints(flt: KpiFilter, r: Rules, *, session: Session, terms: TermS
                 by_group.setdefault((row.project_id, row.category), []).append(row)
         for (_pid, category), members in by_group.items():
             out += _signals(members, r, since, category=category)
-    if terms is not None:  # a term group adds news only when its complaints are not one category group already
+    if terms is not None:  # a term group adds news only when its complaints are not a group already
         covered = [set(g.refs) for g in out]
-        out += [g for g in _term_groups(terms, wide, r, since, until, session=session)
-                if not any(set(g.refs) <= refs for refs in covered)]
+        for g in _term_groups(terms, wide, r, since, until, session=session):
+            if not any(set(g.refs) <= refs for refs in covered):
+                out.append(g)
+                covered.append(set(g.refs))
     return sorted(out, key=lambda g: (g.first_at, g.project, g.category or "", g.term or ""))
 
 

@@ -393,3 +393,56 @@ def test_risk_signal_notified_once_to_hq_and_the_scope(engine):
                    (f"group:{p1_id}:maintenance:G1", "hq"), (f"group:{p1_id}:maintenance:G1", "wang")]
     assert "王五" not in text_of and "13800000005" not in text_of and "记者曝光" not in text_of
     assert "曝光" in text_of and "G1, G2, G3, G4, G5" in text_of
+
+
+def _rising_fixture(session, cats: list[str], description: str = "空鼓"):
+    from lib.text import index as text_index
+
+    p1, p2 = org(session)
+    for i in range(20):
+        complaint(session, p2, f"E{i}", datetime(2025, 2, 10, 9) + timedelta(hours=i), "hotline", "ordinary",
+                  True, "received", description="电梯故障")
+    for i in range(15):
+        complaint(session, p2, f"F{i}", datetime(2025, 3, 10, 9) + timedelta(days=i), "hotline", "ordinary",
+                  True, "received", description="电梯故障")
+    for i, cat in enumerate(cats):
+        complaint(session, p1, f"K{i}", T0 + timedelta(hours=i), "hotline", "ordinary", True, "received",
+                  category=cat, description=description)
+    session.flush()
+    text_index.index("complaint", list(session.scalars(select(Complaint.id))), session=session)
+
+
+def test_a_rising_word_group_is_not_repeated_when_it_is_a_category_group(session):
+    # as below, but the five 空鼓 complaints share a category: one signal, the category's
+    _rising_fixture(session, ["maintenance"] * 5)
+    found = signals.compute(MARCH, session=session, rules_=RULES).group_complaints
+    assert [(g.category, g.term, g.refs) for g in found] == [("maintenance", None, ("K0", "K1", "K2", "K3", "K4"))]
+
+
+def test_a_group_sharing_a_rising_word_across_categories(session):
+    """SPEC §15 "or sharing a rising term", through the term store (the default source).
+    The widened period is 25 Feb – 31 Mar (35 days; the 72 h window reaches back 4 days), the one before
+    it 21 Jan – 24 Feb. Before: 20 complaints "电梯故障". Now: 15 "电梯故障" in p2, a day apart (no 5 within
+    72 h), and 5 "空鼓" in p1
+    within 4 h, each of another category, so no project-and-category group. 空鼓: 5 of 20 records now,
+    0 of 20 before: pooled 5/40, se = √(0.125·0.875·(1/20 + 1/20)) = 0.1046, z = 0.25/0.1046 = 2.39,
+    p = 0.0084 ≤ 0.05·1/m for the m ≤ 4 words tested (电梯, 故障 fell from 20/20 to 15/20) → rising."""
+    from lib.text import index as text_index
+
+    p1, p2 = org(session)
+    for i in range(20):
+        complaint(session, p2, f"E{i}", datetime(2025, 2, 10, 9) + timedelta(hours=i), "hotline", "ordinary",
+                  True, "received", description="电梯故障")
+    for i in range(15):
+        complaint(session, p2, f"F{i}", datetime(2025, 3, 10, 9) + timedelta(days=i), "hotline", "ordinary",
+                  True, "received", description="电梯故障")
+    cats = ["maintenance", "delivery", "decoration", "other", "housing_quality"]
+    for i, cat in enumerate(cats):
+        complaint(session, p1, f"K{i}", T0 + timedelta(hours=i), "hotline", "ordinary", True, "received",
+                  category=cat, description="空鼓")
+    session.flush()
+    text_index.index("complaint", list(session.scalars(select(Complaint.id))), session=session)
+    found = signals.compute(MARCH, session=session, rules_=RULES).group_complaints
+    assert [(g.project, g.category, g.term, g.count, g.refs) for g in found] == [
+        ("深圳花园", None, "空鼓", 5, ("K0", "K1", "K2", "K3", "K4"))]
+    assert signals.compute(MARCH, session=session, rules_=RULES, terms=None).group_complaints == []
