@@ -61,5 +61,5 @@ def test_a_staff_row_export_of_issues_writes_an_audit_row_with_kind_format_and_r
     from lib.vocab import ISSUE_STATUSES
     statuses = {row[rows[1].index("status")] for row in rows[2:]}
     assert statuses and statuses <= {s.zh for s in ISSUE_STATUSES.values()}, statuses  # 处理中, not in_progress
-    assert {row[rows[1].index("source")] for row in rows[2:]} <= {"监督员反馈", "倾听发现"}
+    assert {row[rows[1].index("source")] for row in rows[2:]} <= {"监督员反馈", "倾听发现", "典型案例整改"}
     assert exports_by_staff()[before:] == [("supervisor_issue", f'{{"format": "csv", "rows": {len(rows) - 2}}}')]

@@ -193,6 +193,7 @@ def test_the_admin_sees_scopes_and_changes_one_audited():
     at.multiselect(key="admin_scope_scope_company").set_value(["广州公司"])
     at.multiselect(key="admin_scope_scope_project").set_value(["深圳公司/" + _project_of("深圳公司")])
     next(b for b in at.button if b.proto.form_id == "admin_scope_form").click().run()
+    at.button(key="admin_confirm_yes").click().run()  # issue #23: the change is confirmed first
     assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
     with session_scope(_engine(), readonly=True) as session:
         info = users.get_user(session=session, username="rd_scope_target")
