@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from playwright.sync_api import expect, sync_playwright
 
 from tests.browser.test_journey import ARTIFACTS, CHROMIUM, FLAGS, _login, server  # noqa: F401  (fixture)
+from tests.browser.test_notify_journey import _wait_for_login_cookie
 
 
 def test_tables_have_no_built_in_download_and_the_uploader_reads_chinese(server):  # noqa: F811
@@ -25,6 +26,7 @@ def test_tables_have_no_built_in_download_and_the_uploader_reads_chinese(server)
             "bs => bs.map(b => b.getAttribute('aria-label') || '')")
         assert "Search" in labels, labels  # the table's own toolbar is drawn …
         assert not [x for x in labels if "Download" in x], labels  # … without Streamlit's "Download as CSV"
+        _wait_for_login_cookie(page)  # a navigation before the cookie is written would sign the page out
         page.goto(f"{base}/Issues")  # an import panel
         zone = page.locator("[data-testid='stFileUploaderDropzone']").first
         zone.scroll_into_view_if_needed()
