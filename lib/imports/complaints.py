@@ -187,8 +187,36 @@ SUGGESTED_NOTE = "类别按投诉内容自动建议 / category suggested from th
 
 def _lexicon(ctx: WriteContext):
     if "lexicon" not in ctx.cache:  # once per import, not per chunk
-        ctx.cache["lexicon"] = lexicon(session=ctx.session)
+        ctx.cache["lexicon"] = _Segmented(lexicon(session=ctx.session))
     return ctx.cache["lexicon"]
+
+
+class _Segmented:
+    """The import's lexicon with the file's texts segmented ahead (`prepare`): `terms` of a text seen
+    there is a look-up; any other text is segmented as usual."""
+
+    def __init__(self, lex) -> None:
+        self.lex, self.done = lex, {}
+
+    def __getattr__(self, name: str):
+        return getattr(self.lex, name)
+
+    def terms(self, text: str | None, name: str | None = None) -> tuple[list[str], list[str]]:
+        found = self.done.get((text, name))
+        return found if found is not None else self.lex.terms(text, name)
+
+
+def prepare(session: Session, batch: Batch) -> dict[str, Any]:
+    """Segment the file's descriptions before the import's first statement (outside SQLite's write
+    lock: a chunk then holds it for its writes, not for jieba). `session`: the checks' read session."""
+    if not TOKENISE:
+        return {}
+    lex = _Segmented(lexicon(session=session))
+    names = batch["complainant_name"] if "complainant_name" in batch.columns else [None] * len(batch)
+    for desc, name in zip(batch["description"], names, strict=True):
+        if (desc or "").strip() and (desc, name) not in lex.done:
+            lex.done[(desc, name)] = lex.lex.terms(desc, name)
+    return {"lexicon": lex}
 
 
 def _suggest_categories(batch: Batch, values: dict[str, list[Any]], ctx: WriteContext) -> list[bool]:
@@ -211,7 +239,7 @@ def _suggest_categories(batch: Batch, values: dict[str, list[Any]], ctx: WriteCo
 
 
 IMPORTER = Importer("complaints", "complaint", COLUMNS, write, key=("ref",), check=check, resolve=resolve,
-                    order="received_at")
+                    order="received_at", prepare=prepare)
 
 
 def import_complaints(data: bytes, filename: str, *, session: Session, actor: str, dry_run: bool = False,
