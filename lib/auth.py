@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import jwt
 import streamlit as st
@@ -195,8 +196,37 @@ def login_form(engine: Engine, lang: str) -> CurrentUser | None:
                              "authentication_status": True, "logout": False, AUTH_AT: time.time()})
     _settle_language(engine, info.username, info.language)
     authenticator = st.session_state.get("crhq_authenticator") or _authenticator(engine)
-    authenticator.cookie_controller.set_cookie()
+    model = authenticator.cookie_controller.cookie_model
+    if model.cookie_expiry_days != 0:
+        model.exp_date = model._set_exp_date()
+        expires = datetime.now() + timedelta(days=model.cookie_expiry_days)
+        st.session_state[PENDING_COOKIE] = {"token": model._token_encode(), "expires": expires.isoformat(),
+                                            "runs": PENDING_COOKIE_RUNS}
     return CurrentUser(info.username, info.name, info.role, info.scope)
+
+
+PENDING_COOKIE = "crhq_cookie_pending"
+PENDING_COOKIE_RUNS = 6
+
+
+def write_pending_cookie(slot) -> None:
+    """The sign-in cookie, drawn in the same place on every run after the sign-in until the browser
+    says it is set (the component returns True), at most PENDING_COOKIE_RUNS runs. Drawn once only, it
+    was lost whenever another rerun (the cookie manager's own reply, a widget) came before its iframe
+    had loaded: the session then ended at the next reload. The component is the one the
+    authenticator's CookieManager.set draws (extra-streamlit-components), with the same arguments."""
+    pending = st.session_state.get(PENDING_COOKIE)
+    if not pending:
+        return
+    from extra_streamlit_components.CookieManager import _component_func
+
+    with slot:
+        done = _component_func(method="set", cookie=config.get_settings().cookie_name, value=pending["token"],
+                               options={"path": "/", "expires": pending["expires"], "sameSite": "strict"},
+                               key="crhq_cookie_set", default=False)
+    pending["runs"] -= 1
+    if done or pending["runs"] <= 0:
+        st.session_state.pop(PENDING_COOKIE, None)
 
 
 def _settle_language(engine: Engine, username: str, stored: str) -> None:

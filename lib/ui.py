@@ -113,6 +113,7 @@ def page_setup(page_id: str) -> auth.CurrentUser:
         st.stop()
     with st.spinner(t("seeding", lang())):
         engine = get_engine()
+    cookie_slot = st.empty()  # the sign-in cookie's component, in one place on every run (auth.write_pending_cookie)
     user = auth.current_user(engine)
     switch = st.sidebar.empty()  # drawn once the language is settled (a login may change it)
     if user is None:
@@ -125,6 +126,7 @@ def page_setup(page_id: str) -> auth.CurrentUser:
                 _demo_accounts()
             st.stop()
         title.title(tr("app_title"))
+    auth.write_pending_cookie(cookie_slot)
     _language_switch(engine, switch)
     st.session_state[CURRENT_USER] = user
     _sidebar(engine, user)
