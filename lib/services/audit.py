@@ -303,7 +303,8 @@ def present(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         t("actor", lang): frame["actor"],
         t("action", lang): [action_label(a, lang) for a in frame["action"]],
         t("entity", lang): [entity_label(e, lang) for e in frame["entity"]],
-        t("entity_id", lang): frame["entity_id"],
+        # A login or an export has no object number: blank, not "None".
+        t("entity_id", lang): ["" if pd.isna(v) else str(v) for v in frame["entity_id"]],
         t("detail", lang): [detail_text(d, lang, e) for d, e in zip(frame["detail"], frame["entity"], strict=True)],
     })
     return shown

@@ -87,6 +87,7 @@ def test_the_audit_log_reads_in_words_and_business_time():
                                                       "2026-12-01 11:00:00"]
     assert list(zh["操作"]) == ["导出", "变更角色", "投诉：开始处理"]
     assert list(zh["对象"]) == ["投诉", "用户", "投诉"]
+    assert list(zh["编号"]) == ["", "staff2", "C-1"]  # an export has no object number: blank, not "None"
     assert list(zh["详情"]) == ["格式：csv | 行数：3", "原值：客户关系专员 | 新值：管理员", "状态：已受理 → 处理中"]
     en = audit.present(frame, "en")
     assert list(en["Action"]) == ["Export", "Role changed", "Complaint: Handling started"]
