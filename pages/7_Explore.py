@@ -52,9 +52,20 @@ def save_current(name: str) -> None:
         ui.flash("error", ui.error_text(exc))
 
 
+def ask_remove_view(name: str) -> None:
+    """on_click: deleting a saved view asks first (Confirm / Cancel below the buttons)."""
+    state["exp_view_pending_delete"] = name
+
+
 def remove_view(name: str) -> None:
+    state.pop("exp_view_pending_delete", None)
     ui.write(explore.delete_view, user.username, name)
     ui.flash("success", tr("view_deleted", name=name))
+
+
+def keep_view() -> None:
+    state.pop("exp_view_pending_delete", None)
+    ui.flash("info", tr("ux_cancelled"))
 
 
 with st.expander(tr("saved_views"), expanded=False):
@@ -63,7 +74,15 @@ with st.expander(tr("saved_views"), expanded=False):
     chosen = c1.selectbox(tr("my_views"), mine, index=None, placeholder=tr("no_views") if not mine else tr("choose"),
                           key="exp_view_pick")
     c2.button(tr("open"), key="exp_view_open", disabled=chosen is None, on_click=open_view, args=(chosen,))
-    c3.button(tr("delete"), key="exp_view_delete", disabled=chosen is None, on_click=remove_view, args=(chosen,))
+    c3.button(tr("delete"), key="exp_view_delete", disabled=chosen is None, on_click=ask_remove_view, args=(chosen,))
+    pending = state.get("exp_view_pending_delete")
+    if pending and pending in mine:
+        box = st.container(border=True)
+        box.warning(tr("ux_confirm_delete_view", name=pending), icon=":material/help:")
+        yes, no, _ = box.columns([1, 1, 6])
+        yes.button(tr("ux_confirm_yes"), type="primary", key="exp_view_delete_yes", on_click=remove_view,
+                   args=(pending,))
+        no.button(tr("ux_confirm_no"), key="exp_view_delete_no", on_click=keep_view)
     n1, n2 = st.columns([3, 1])
     new_name = n1.text_input(tr("view_name"), key="exp_view_name", max_chars=80)
     n2.button(tr("save_view"), key="exp_view_save", on_click=save_current, args=(new_name,))

@@ -345,6 +345,13 @@ def test_another_users_saved_view_of_the_same_name_is_never_opened_or_deleted():
     other.selectbox(key="exp_view_pick").set_value("同名视图").run()
     other.button(key="exp_view_delete").click().run()
     assert not other.exception, other.exception
+    other.button(key="exp_view_delete_no").click().run()  # Cancel: still there, nothing deleted
+    with session_scope(_engine(), readonly=True) as session:
+        assert session.scalar(select(func.count()).select_from(SavedView).where(SavedView.name == "同名视图")) == 2
+    other.button(key="exp_view_delete").click().run()
+    assert "确认删除视图“同名视图”？" in [w.value for w in other.warning]
+    other.button(key="exp_view_delete_yes").click().run()
+    assert not other.exception, other.exception
     with session_scope(_engine(), readonly=True) as session:
         left = session.execute(select(SavedView.username, func.count()).where(SavedView.name == "同名视图")
                                .group_by(SavedView.username)).all()
