@@ -87,7 +87,8 @@ else:
                                     for v, few in zip(league[h.kpi], league[f"{h.kpi}__few"], strict=True)]
            for h in HEADLINES},
         # SPEC §14 call-back checks, beside the headlines (not in the composite)
-        **{kpi_label(k, lang): [format_rate(v if v == v else None) for v in league[k]] for k in overview.CHECK_COLUMNS}})
+        **{kpi_label(k, lang): [format_rate(v if v == v else None) for v in league[k]]
+           for k in (*overview.CHECK_COLUMNS, *overview.FOLLOWUP_COLUMNS)}})
     colours = pd.DataFrame("", index=shown_league.index, columns=shown_league.columns)
     for h in HEADLINES:
         colours[kpi_label(h.kpi, lang)] = [FEW_CELL if few is True else CELL.get(c, "") if isinstance(c, str) else ""

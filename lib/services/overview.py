@@ -181,7 +181,7 @@ def _by_company(flt: KpiFilter, session: Session) -> dict[str, dict[str, dict[st
     """area → company → kpis."""
     return {area: {g["key"]: g["kpis"] for g in areas.compute(area, flt, session=session, by="company",
                                                                with_percentiles=False).groups}
-            for area in areas.AREAS}
+            for area in (*areas.AREAS, *areas.SUPERVISION)}
 
 
 def league(flt: KpiFilter, *, session: Session, reach: scope.Reach | None = None) -> pd.DataFrame:
@@ -199,6 +199,8 @@ def league(flt: KpiFilter, *, session: Session, reach: scope.Reach | None = None
 
 # The call-back check KPIs (SPEC §14) each league row carries.
 CHECK_COLUMNS = ("check_coverage", "confirmed_resolution_rate", "handling_compliance_rate")
+# ... and the follow-up of dissatisfied survey answers (SPEC §14), also not part of the composite.
+FOLLOWUP_COLUMNS = ("followup_on_time_rate", "recovery_rate")
 
 
 def _league(data: dict, table: dict, minimum: dict[str, int] | None = None) -> pd.DataFrame:
@@ -221,6 +223,8 @@ def _league(data: dict, table: dict, minimum: dict[str, int] | None = None) -> p
                 attainment.append(min(value / target.target, 1.2))
         for kpi in CHECK_COLUMNS:  # SPEC §14: beside the headlines, not part of the composite
             row[kpi] = data.get("checks", {}).get(company, {}).get(kpi)
+        for kpi in FOLLOWUP_COLUMNS:
+            row[kpi] = data.get("followups", {}).get(company, {}).get(kpi)
         row["composite"] = None if not attainment else 100.0 * sum(attainment) / len(attainment)
         row["greens"] = sum(row[f"{h.kpi}__colour"] == "green" for h in targets.HEADLINES)
         row["reds"] = sum(row[f"{h.kpi}__colour"] == "red" for h in targets.HEADLINES)

@@ -25,10 +25,14 @@ FILL = {"green": "C6EFCE", "amber": "FFEB9C", "red": "FFC7CE"}
 STATUS = {"green": ("达标", "On target"), "amber": ("预警", "Amber"), "red": ("未达标", "Off target")}
 RATE_WORDS = ("rate", "share", "coverage")  # followup_coverage, check_coverage are rates too
 AREA_SHEET = {"complaints": "投诉 Complaints", "surveys": "满意度 Surveys", "listening": "倾听 Listening",
-              "supervisors": "监督小组 Supervisors", "checks": "抽查回访 Checks"}
+              "supervisors": "监督小组 Supervisors", "checks": "抽查回访 Checks",
+              "followups": "不满意回访 Follow-ups"}
 # The KPI each area's company chart shows.
 CHART_KPI = {"complaints": "resolution_rate", "surveys": "satisfaction_score",
-             "listening": "participation_rate", "supervisors": "issue_closure_rate", "checks": "check_coverage"}
+             "listening": "participation_rate", "supervisors": "issue_closure_rate", "checks": "check_coverage",
+             "followups": "followup_on_time_rate"}
+# The areas with a sheet of their own: the overview's areas, then HQ's follow-up of dissatisfied answers (SPEC §14).
+SHEET_AREAS = (*areas.AREAS, *areas.SUPERVISION)
 # Targets set for a whole year (the listening participation of the seed documents: 45% / 53.5% of the
 # year's staff): the report compares them with the year to date, never with one month (issue #23).
 ANNUAL = frozenset({"participation_rate", "participation_rate_staff", "participation_rate_management",
@@ -216,7 +220,7 @@ def monthly_report(month: str, *, session: Session, reach: scope.Reach | None = 
     _header(summary, 4, ["领域 Area", "指标 KPI", "本月 This month", "目标 Target", "状态 Status",
                          "去年同月 Same month last year", "同比 Change", "年初至今 Year to date", "对比口径 Compared"])
     results = {area: (areas.compute(area, flt, session=session, by="company"),
-                      areas.compute(area, year_ago, session=session)) for area in areas.AREAS}
+                      areas.compute(area, year_ago, session=session)) for area in SHEET_AREAS}
     ytd = areas.compute("listening", to_date, session=session).kpis
     row = 5
     for h in targets.HEADLINES:
@@ -238,7 +242,7 @@ def monthly_report(month: str, *, session: Session, reach: scope.Reach | None = 
             summary.cell(row=row, column=5).fill = PatternFill("solid", fgColor=FILL[colour])
         row += 1
     _league_rows(summary, row + 1, overview.league(month_filter(month), session=session, reach=reach))
-    for area in areas.AREAS:
+    for area in SHEET_AREAS:
         current, last = results[area]
         ws = wb.create_sheet(AREA_SHEET[area])
         ws["A1"] = f"{bilingual('area_' + area)} — {month}"

@@ -14,6 +14,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "fu_kpi_recovery_rate": ("挽回率", "Recovery rate"),
     "fu_kpi_followups_overdue": ("逾期未结", "Overdue, open"),
     "fu_kpi_followups_closed": ("已结案", "Closed"),
+    # the same KPIs under the names the overview and the monthly report look up (kpi_<name>, area_<area>)
+    "area_followups": ("不满意回访", "Dissatisfied follow-ups"),
+    "kpi_followups_due": ("需回访样本", "Answers to follow up"),
+    "kpi_followups_closed": ("回访已结案", "Follow-ups closed"),
+    "kpi_followups_overdue": ("回访逾期未结", "Follow-ups overdue"),
+    "kpi_followup_on_time_rate": ("按时回访率", "On-time follow-up rate"),
+    "kpi_recovery_rate": ("挽回率", "Recovery rate"),
     "fu_on_time_help": ("按期限（含当日）结案的任务 ÷ 已结案或已过期限的任务；今天到期的未结任务尚不计入。",
                         "Tasks closed by their due date (that day included) ÷ tasks closed or past their due "
                         "date; an open task due today does not count yet."),

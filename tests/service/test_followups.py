@@ -226,6 +226,20 @@ def test_kpi_followups_on_the_cli_equals_the_hand_computed_values(engine, monkey
         "回访乙公司": {"followups_due": 2, "followups_closed": 1, "followups_overdue": 0,
                     "followup_on_time_rate": 1.0, "recovery_rate": 1.0}}
     assert one["kpis"] == groups["回访乙公司"]
+    # the same figures in the month's workbook (a sheet of their own) and beside the overview's league
+    from openpyxl import load_workbook
+
+    from lib.services import overview, reports
+    with session_scope(engine, readonly=True) as s:
+        wb = load_workbook(io.BytesIO(reports.monthly_report("2025-03", session=s)))
+        league = overview.league(KpiFilter(date(2025, 3, 1), date(2025, 3, 31)), session=s).set_index("company")
+    sheet = wb["不满意回访 Follow-ups"]
+    values = {sheet.cell(row=r, column=1).value: sheet.cell(row=r, column=2).value for r in range(1, 40)}
+    assert values["按时回访率 On-time follow-up rate"] == 0.5
+    assert values["挽回率 Recovery rate"] == pytest.approx(2 / 3)
+    assert values["需回访样本 Answers to follow up"] == 5
+    assert league.loc["回访甲公司", "followup_on_time_rate"] == pytest.approx(1 / 3)
+    assert league.loc["回访乙公司", "recovery_rate"] == 1.0
 
 
 def test_kpi_followups_of_an_empty_period_is_null_not_zero(engine):

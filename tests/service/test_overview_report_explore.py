@@ -124,7 +124,7 @@ def test_monthly_report_shows_the_hand_worked_kpis(hand):
     # A公司 2 of 3, B公司 2 of 2. No surveys in January; March: the four answers, 61.25.
     wb = load_workbook(io.BytesIO(reports.monthly_report("2025-01", session=hand)))
     assert wb.sheetnames == ["概览 Summary", "投诉 Complaints", "满意度 Surveys", "倾听 Listening", "监督小组 Supervisors",
-                             "抽查回访 Checks", "典型案例 Typical cases"]
+                             "抽查回访 Checks", "不满意回访 Follow-ups", "典型案例 Typical cases"]
     sheet = wb["投诉 Complaints"]
     rows = {sheet.cell(row=r, column=1).value: sheet.cell(row=r, column=2).value for r in range(1, 80)}
     assert rows["解决率 Resolution rate"] == pytest.approx(4 / 5)
