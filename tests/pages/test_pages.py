@@ -568,11 +568,12 @@ def test_periods_follow_the_business_date_not_the_servers(monkeypatch):
     Chinese date that is already tomorrow for the server counts in this year's figures at once."""
     from datetime import datetime, time, timedelta
 
-    from lib import ui
     from lib.services import issues as issue_service
+    from lib.ui import filters, page
 
     business_now = datetime.combine(date.today() + timedelta(days=1), time(0, 30))  # just past midnight in China
-    monkeypatch.setattr(ui, "local_now", lambda: business_now)
+    monkeypatch.setattr(filters, "local_now", lambda: business_now)  # the period picker
+    monkeypatch.setattr(page, "local_now", lambda: business_now)  # the calendar banner
     monkeypatch.setattr(issue_service, "local_now", lambda: business_now)
     before = _issues_raised(app("pages/3_Supervisors.py", "exec1").run())
     with session_scope(make_engine(get_settings().database_url)) as session:
