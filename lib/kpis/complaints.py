@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Boolean, Float, String, and_, case, column, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from lib import analytics, scope
+from lib import analytics, mirror_registry, scope
 from lib.db import local_now
 from lib.kpis.common import (
     FilterError,
@@ -179,6 +179,10 @@ def mirror_parts(c, now: datetime | None) -> list[tuple[str, Any]]:
     stored = {name: c[f"flag_{name}"] for name in flags()}
     return [(name, literal(1) if condition is None else case((condition, 1), else_=0))
             for name, condition in _counts(c, stored, now)]
+
+
+mirror_registry.register("complaint", mirror_registry.MirrorFormulas(
+    columns=mirrored_columns, parts=mirror_parts, kept=lambda c: [counted(c)], last_due=last_due))
 
 
 @dataclass(frozen=True)
