@@ -104,14 +104,7 @@ def conditions(flt: KpiFilter, *, include_void: bool = False, c=C.__table__.c, p
     if not include_void:
         where.append(counted(c))
     where.extend(scope.where_project(flt, c.project_id))
-    if flt.companies:
-        where.append(Company.name.in_(flt.companies))
-    if flt.cities:
-        where.append(Project.city.in_(flt.cities))
-    if flt.projects:
-        where.append(Project.name.in_(flt.projects))
-    if flt.business_lines:
-        where.append(c.business_line.in_(flt.business_lines))
+    where.extend(scope.where_names(flt, business_line=c.business_line))
     if flt.channels:
         where.append(c.channel.in_(flt.channels))
     if flt.categories:

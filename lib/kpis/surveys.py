@@ -61,14 +61,7 @@ def _group_column(session: Session, by: str | None, c=R.__table__.c, *, mirror: 
 def conditions(flt: KpiFilter, c=R.__table__.c, *, dates: bool = True) -> list:
     where = [c.surveyed_on >= flt.start, c.surveyed_on <= flt.end] if dates else []
     where.extend(scope.where_project(flt, c.project_id))
-    if flt.companies:
-        where.append(Company.name.in_(flt.companies))
-    if flt.cities:
-        where.append(Project.city.in_(flt.cities))
-    if flt.projects:
-        where.append(Project.name.in_(flt.projects))
-    if flt.business_lines:
-        where.append(Project.business_line.in_(flt.business_lines))
+    where.extend(scope.where_names(flt, business_line=Project.business_line))
     if flt.touchpoints:
         where.append(c.touchpoint.in_(flt.touchpoints))
     if flt.methods:
