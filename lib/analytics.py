@@ -90,6 +90,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import type_coerce
 
+from lib import mirror_registry
 from lib.config import DATA_DIR
 from lib.db import local_now, session_scope
 from lib.models import (
@@ -195,22 +196,13 @@ def _derived(name: str) -> tuple[tuple[str, str, str], ...]:
     from the KPI modules' own expressions so each formula lives in one place. Surveys: scores on 0–100
     the top-2-box flag (the scale CASE at every read was most of a survey query's time) and the month key.
     Complaints: the clock-independent conditions as booleans and the month key."""
-    from sqlalchemy import column
-
-    from lib.kpis import complaints, surveys
     dialect = CachedDuckDBDialect(paramstyle="qmark")  # run as written: no "%" doubled for a DBAPI
 
     def sql(expr) -> str:
         return str(expr.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-    if name == "complaint":
-        return tuple((col, kind, sql(expr)) for col, kind, expr in complaints.mirrored_columns(MIRRORED[name][1]))
-    if name != "survey_response":
+    if name not in MIRRORED:
         return ()
-    scale = column("scale")
-    out = [(f"{dim}_score", "DOUBLE", sql(surveys.normalised(column(dim), scale=scale))) for dim in surveys.DIMENSIONS]
-    out.append(("overall_top2", "BOOLEAN", sql(surveys.top2(column("overall"), scale=scale))))
-    out.append(("surveyed_month", "VARCHAR", sql(func.strftime(column("surveyed_on"), "%Y-%m"))))
-    return tuple(out)
+    return tuple((col, kind, sql(expr)) for col, kind, expr in mirror_registry.formulas(name).columns(MIRRORED[name][1]))
 
 
 def _typed_select(table, names, frame: str) -> str:
@@ -240,14 +232,12 @@ def _rows_table(name: str, schema: str | None, as_name: str | None = None):
 def _row_parts(name: str, c, now: datetime | None) -> list[tuple[str, Any]]:
     """(statistic, what one row adds to it) for a mirrored table, from its KPI module; `now` None: as
     if every due time had passed (the sums of `Rollup.timed` months)."""
-    from lib.kpis import complaints, surveys
-    return complaints.mirror_parts(c, now) if name == "complaint" else surveys.mirror_parts(c)
+    return mirror_registry.formulas(name).parts(c, now)
 
 
 def _kept(name: str, c) -> list:
     """Rows no KPI ever counts (void complaints) stay out of the sums."""
-    from lib.kpis import complaints
-    return [complaints.counted(c)] if name == "complaint" else []
+    return mirror_registry.formulas(name).kept(c)
 
 
 @functools.cache
@@ -263,13 +253,12 @@ def _months_table(name: str, schema: str):
 
 def _months_sql(name: str, schema: str) -> str:
     """The statement that sums each whole month's statistics out of a snapshot's rows."""
-    from lib.kpis import complaints
     rows = _rows_table(name, schema)
     keys = [rows.c[k] for k in ROLLUPS[name].keys]
     sums = [(cast(func.sum(expr), BigInteger) if isinstance(expr.type, Integer) else func.sum(expr)).label(n)
             for n, expr in _row_parts(name, rows.c, None)]
     if ROLLUPS[name].timed:
-        sums.append(func.max(complaints.last_due(rows.c)).label("due_by"))
+        sums.append(func.max(mirror_registry.formulas(name).last_due(rows.c)).label("due_by"))
     stmt = select(*keys, *sums).where(*_kept(name, rows.c)).group_by(*keys).order_by(*keys)
     return str(stmt.compile(dialect=CachedDuckDBDialect(paramstyle="qmark"), compile_kwargs={"literal_binds": True}))
 

@@ -13,6 +13,7 @@ import time
 from datetime import date
 
 from lib import cli_calendar, cli_cases, cli_checks, cli_notify, cli_signals, cli_text
+from lib.cli_common import init_db, session_scope
 from lib.config import get_settings, open_private
 from lib.errors import DomainError
 
@@ -26,14 +27,6 @@ def _engine():
     return make_engine(get_settings().database_url)
 
 
-def init_db(engine):
-    from lib.schema import init_db as migrate
-    return migrate(engine)
-
-
-def session_scope(engine, **kwargs):
-    from lib.db import session_scope as scope_of
-    return scope_of(engine, **kwargs)
 
 
 def t(key: str, lang: str, **params) -> str:

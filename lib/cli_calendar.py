@@ -9,13 +9,9 @@ import json
 import sys
 from datetime import datetime
 
-from lib.config import get_settings
+from lib.cli_common import migrated_engine as _engine
+from lib.cli_common import session_scope
 from lib.vocab import CHANNELS
-
-
-def session_scope(engine, **kwargs):
-    from lib.db import session_scope as scope_of
-    return scope_of(engine, **kwargs)
 
 
 def cmd_calendar_set(args) -> int:
@@ -34,13 +30,6 @@ def cmd_calendar_set(args) -> int:
     return 0
 
 
-def _engine():
-    from lib.db import make_engine
-    from lib.schema import init_db
-
-    engine = make_engine(get_settings().database_url)
-    init_db(engine)
-    return engine
 
 
 def cmd_calendar_show(args) -> int:

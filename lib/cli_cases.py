@@ -7,21 +7,10 @@ import sys
 from datetime import date
 
 from lib import scope
-from lib.config import get_settings
-from lib.db import make_engine, session_scope
+from lib.cli_common import migrated_engine as _engine
+from lib.db import session_scope
 from lib.errors import DomainError
 from lib.i18n import t
-
-
-def init_db(engine):
-    """Alembic is imported only when a command runs (issue #27: building the parser stays light)."""
-    from lib.schema import init_db as migrate
-    return migrate(engine)
-
-def _engine():
-    engine = make_engine(get_settings().database_url)
-    init_db(engine)
-    return engine
 
 
 def _reach(session, username: str | None) -> scope.Reach | None:

@@ -11,14 +11,9 @@ import argparse
 import json
 from datetime import date, timedelta
 
-from lib.config import get_settings
-from lib.db import local_now, make_engine, session_scope
+from lib.cli_common import migrated_engine as _engine
+from lib.db import local_now, session_scope
 
-
-def init_db(engine):
-    """Alembic is imported only when a command runs (issue #27: building the parser stays light)."""
-    from lib.schema import init_db as migrate
-    return migrate(engine)
 
 def previous_working_day(today: date) -> date:
     from lib.services import settings
@@ -32,10 +27,6 @@ def previous_working_day(today: date) -> date:
     return day
 
 
-def _engine():
-    engine = make_engine(get_settings().database_url)
-    init_db(engine)
-    return engine
 
 
 def cmd_draw(args) -> int:

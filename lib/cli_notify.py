@@ -8,22 +8,9 @@ import json
 import time
 from datetime import datetime
 
-from lib.config import get_settings
+from lib.cli_common import migrated_engine as _engine
+from lib.cli_common import session_scope
 from lib.notify import CHANNELS, EVENTS, WEBHOOK_KINDS
-
-
-def session_scope(engine, **kwargs):
-    from lib.db import session_scope as scope_of
-    return scope_of(engine, **kwargs)
-
-
-def _engine():
-    from lib.db import make_engine
-    from lib.schema import init_db
-
-    engine = make_engine(get_settings().database_url)
-    init_db(engine)
-    return engine
 
 
 def set_email(username: str, email: str | None, *, session) -> None:

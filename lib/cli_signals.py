@@ -5,20 +5,9 @@ import argparse
 import json
 from datetime import date
 
-from lib.config import get_settings
-from lib.db import make_engine, session_scope
+from lib.cli_common import migrated_engine as _engine
+from lib.db import session_scope
 from lib.kpis.common import KpiFilter
-
-
-def init_db(engine):
-    """Alembic is imported only when a command runs (issue #27: building the parser stays light)."""
-    from lib.schema import init_db as migrate
-    return migrate(engine)
-
-def _engine():
-    engine = make_engine(get_settings().database_url)
-    init_db(engine)
-    return engine
 
 
 def cmd_signals(args) -> int:

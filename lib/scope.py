@@ -167,6 +167,22 @@ def where_project(flt, column) -> list:
     return [] if ids is None else [column.in_(ids)]
 
 
+def where_names(flt, *, business_line=None) -> list:
+    """The filter's company, city and project names as conditions on the joined Company and Project, and
+    its business lines on the `business_line` column when one is given: the organisation filter every
+    area applies (the scope is applied apart, `where_project`)."""
+    where = []
+    if flt.companies:
+        where.append(Company.name.in_(flt.companies))
+    if flt.cities:
+        where.append(Project.city.in_(flt.cities))
+    if flt.projects:
+        where.append(Project.name.in_(flt.projects))
+    if business_line is not None and flt.business_lines:
+        where.append(business_line.in_(flt.business_lines))
+    return where
+
+
 def where_company(flt, column) -> list:
     """The scope as a condition on a company-id column, for records of whole companies (employees)."""
     ids = getattr(flt, "scope_companies", None)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Boolean, Float, String, and_, case, column, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from lib import analytics, scope
+from lib import analytics, mirror_registry, scope
 from lib.db import local_now
 from lib.kpis.common import (
     FilterError,
@@ -104,14 +104,7 @@ def conditions(flt: KpiFilter, *, include_void: bool = False, c=C.__table__.c, p
     if not include_void:
         where.append(counted(c))
     where.extend(scope.where_project(flt, c.project_id))
-    if flt.companies:
-        where.append(Company.name.in_(flt.companies))
-    if flt.cities:
-        where.append(Project.city.in_(flt.cities))
-    if flt.projects:
-        where.append(Project.name.in_(flt.projects))
-    if flt.business_lines:
-        where.append(c.business_line.in_(flt.business_lines))
+    where.extend(scope.where_names(flt, business_line=c.business_line))
     if flt.channels:
         where.append(c.channel.in_(flt.channels))
     if flt.categories:
@@ -179,6 +172,10 @@ def mirror_parts(c, now: datetime | None) -> list[tuple[str, Any]]:
     stored = {name: c[f"flag_{name}"] for name in flags()}
     return [(name, literal(1) if condition is None else case((condition, 1), else_=0))
             for name, condition in _counts(c, stored, now)]
+
+
+mirror_registry.register("complaint", mirror_registry.MirrorFormulas(
+    columns=mirrored_columns, parts=mirror_parts, kept=lambda c: [counted(c)], last_due=last_due))
 
 
 @dataclass(frozen=True)

@@ -28,15 +28,7 @@ GROUPS = ("month", "company", "city", "project", "business_line", "category")
 
 
 def _org_conditions(flt: KpiFilter) -> list:
-    where = scope.where_project(flt, Project.id)
-    if flt.companies:
-        where.append(Company.name.in_(flt.companies))
-    if flt.cities:
-        where.append(Project.city.in_(flt.cities))
-    if flt.projects:
-        where.append(Project.name.in_(flt.projects))
-    if flt.business_lines:
-        where.append(Project.business_line.in_(flt.business_lines))
+    where = [*scope.where_project(flt, Project.id), *scope.where_names(flt, business_line=Project.business_line)]
     if flt.channels or flt.touchpoints:
         raise FilterError("the supervisor group has no channel or touchpoint filter")
     return where

@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, column, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from lib import analytics, scope
+from lib import analytics, mirror_registry, scope
 from lib.kpis.common import FilterError, KpiFilter, KpiResult, count_if, grouping_sets, month_key, ratio
 from lib.models import Benchmark, Company, Project, SurveyResponse, SurveyWave
 
@@ -27,6 +27,17 @@ def normalised(column, scale=R.scale):
 
 def top2(column, scale=R.scale):
     return or_(and_(scale == 5, column >= 4), and_(scale.in_((10, 11)), column >= 9))
+
+
+def mirrored_columns(names: tuple[str, ...]) -> tuple[tuple[str, str, Any], ...]:
+    """(name, DuckDB type, expression over plain columns) of what the mirror adds to each answer: the
+    scores on 0–100 and the top-2-box flag (the scale CASE at every read was most of a survey query's
+    time) and the month key."""
+    scale = column("scale")
+    out = [(f"{dim}_score", "DOUBLE", normalised(column(dim), scale=scale)) for dim in DIMENSIONS]
+    out.append(("overall_top2", "BOOLEAN", top2(column("overall"), scale=scale)))
+    out.append(("surveyed_month", "VARCHAR", func.strftime(column("surveyed_on"), "%Y-%m")))
+    return tuple(out)
 
 
 def _group_column(session: Session, by: str | None, c=R.__table__.c, *, mirror: bool = False):
@@ -50,14 +61,7 @@ def _group_column(session: Session, by: str | None, c=R.__table__.c, *, mirror: 
 def conditions(flt: KpiFilter, c=R.__table__.c, *, dates: bool = True) -> list:
     where = [c.surveyed_on >= flt.start, c.surveyed_on <= flt.end] if dates else []
     where.extend(scope.where_project(flt, c.project_id))
-    if flt.companies:
-        where.append(Company.name.in_(flt.companies))
-    if flt.cities:
-        where.append(Project.city.in_(flt.cities))
-    if flt.projects:
-        where.append(Project.name.in_(flt.projects))
-    if flt.business_lines:
-        where.append(Project.business_line.in_(flt.business_lines))
+    where.extend(scope.where_names(flt, business_line=Project.business_line))
     if flt.touchpoints:
         where.append(c.touchpoint.in_(flt.touchpoints))
     if flt.methods:
@@ -122,6 +126,8 @@ def mirror_parts(c) -> list[tuple[str, Any]]:
                     for name, when, value in _cross_sums(c.overall_score, score)]
 
 
+mirror_registry.register("survey_response", mirror_registry.MirrorFormulas(
+    columns=mirrored_columns, parts=lambda c, now: mirror_parts(c)))
 _KINDS = {name: kind for name, kind, _ in _statistics(R.__table__.c, lambda dim: getattr(R, dim), R.overall)}
 STATISTICS = tuple(_KINDS)
 COUNTS = frozenset(name for name, kind in _KINDS.items() if kind != "sum")

@@ -289,12 +289,7 @@ def conditions(flt: KpiFilter, *, source: str | None = None, statuses: tuple[str
     where = [I.raised_on >= flt.start, I.raised_on <= flt.end, *_scope_conditions(flt)]
     if source:
         where.append(I.source == source)
-    if flt.companies:
-        where.append(Company.name.in_(flt.companies))
-    if flt.cities:
-        where.append(Project.city.in_(flt.cities))
-    if flt.projects:
-        where.append(Project.name.in_(flt.projects))
+    where.extend(scope.where_names(flt))
     if flt.categories:
         where.append(I.category.in_(flt.categories))
     if statuses:

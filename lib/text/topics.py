@@ -36,15 +36,10 @@ def conditions(flt: KpiFilter, kind: str, n: int | None = None) -> list:
     if n is not None:
         where.append(_T.c.n == n)
     where.extend(scope.where_project(flt, _T.c.project_id))
-    if flt.companies or flt.cities or flt.projects:
-        projects = select(Project.id).join(Company, Company.id == Project.company_id)
-        if flt.companies:
-            projects = projects.where(Company.name.in_(flt.companies))
-        if flt.cities:
-            projects = projects.where(Project.city.in_(flt.cities))
-        if flt.projects:
-            projects = projects.where(Project.name.in_(flt.projects))
-        where.append(_T.c.project_id.in_(projects))
+    names = scope.where_names(flt)
+    if names:
+        where.append(_T.c.project_id.in_(select(Project.id).join(Company, Company.id == Project.company_id)
+                                         .where(*names)))
     if flt.business_lines:
         where.append(_T.c.business_line.in_(flt.business_lines))
     if flt.channels:

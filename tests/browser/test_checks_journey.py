@@ -8,10 +8,6 @@ resolved.
 """
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from datetime import date, timedelta
 
@@ -23,18 +19,16 @@ from lib.models import AuditLog, CheckSample, Company, Complaint, Project
 from lib.schema import init_db
 from lib.services import checks, seed, users
 from lib.vocab import normalise_text
-from tests.browser.test_journey import ARTIFACTS, CHROMIUM, FLAGS, _free_port, _login
+from tests.browser.server import ARTIFACTS, CHROMIUM, FLAGS, login, require_chromium, streamlit_server
 from tests.fixtures import complaint
 
 pytestmark = pytest.mark.browser
-ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 PHONE = "13755556666"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("Debian chromium is missing: run the suite through scripts/test.sh")
+    require_chromium()
     url = f"sqlite:///{tmp_path_factory.mktemp('checks_browser') / 'journey.db'}"
     engine = make_engine(url)
     init_db(engine)
@@ -56,22 +50,8 @@ def server(tmp_path_factory):
         checks.draw(resolved.date(), resolved.date(), session=s, actor="test")
         users.add_user(session=s, username="clerk", role="staff", name="李客服", password="clerk-pass-1")
     engine.dispose()
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "CRHQ_COOKIE_KEY": "c" * 48}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    yield f"http://127.0.0.1:{port}", url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with streamlit_server(url, cookie_key="c") as (base, _):
+        yield base, url
 
 
 def _phone_shown(page, value: str, seconds: float = 30) -> bool:
@@ -98,7 +78,7 @@ def test_staff_records_a_call_back_check_in_the_browser(server):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
         page.goto(base + "/")
-        _login(page, "clerk", "clerk-pass-1")
+        login(page, "clerk", "clerk-pass-1")
         expect(page.get_by_text("总部客户关系总览").first).to_be_visible(timeout=60_000)
         page.get_by_role("link", name="抽查回访").click()  # the sidebar menu
         expect(page.get_by_role("heading", name="抽查回访").first).to_be_visible(timeout=60_000)

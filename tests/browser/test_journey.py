@@ -1,39 +1,23 @@
 """One real browser journey: Debian's chromium driven by Playwright against `streamlit run app.py`."""
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from lib.db import local_now, make_engine, session_scope
 from lib.schema import init_db
 from lib.services import seed, users
+from tests.browser.server import ARTIFACTS, CHROMIUM, FLAGS, login, require_chromium, streamlit_server
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is missing: run the suite through scripts/test.sh")
+    require_chromium()
     db = tmp_path_factory.mktemp("browser") / "journey.db"
     url = f"sqlite:///{db}"
     engine = make_engine(url)
@@ -44,23 +28,8 @@ def server(tmp_path_factory):
         users.add_user(session=session, username="clerk", role="staff", name="李客服", password="clerk-pass-1")
         users.add_user(session=session, username="chief", role="admin", name="陈管理", password="chief-pass-1")
     engine.dispose()
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "CRHQ_COOKIE_KEY": "j" * 48}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    yield f"http://127.0.0.1:{port}", url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with streamlit_server(url, cookie_key="j") as (base, _):
+        yield base, url
 
 
 def test_executive_journey(server):
@@ -149,16 +118,6 @@ def test_executive_journey(server):
         browser.close()
 
 
-def _login(page, username: str, password: str) -> None:
-    # The plain login form draws no cookie component any more (issue #27), so nothing reruns the script
-    # under a login being typed; a short pause still lets the first run's last deltas arrive.
-    page.get_by_label("用户名").wait_for(state="visible", timeout=30_000)
-    page.wait_for_timeout(500)
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-
-
 def _pick_first_option(page, combobox: str) -> None:
     """Open a select and take its first option; retried because a rerun may redraw it mid-click."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -183,7 +142,7 @@ def test_staff_logs_a_complaint_in_the_browser(server):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(server + "/Complaints")  # a deep link before login lands on the login form, then the page
-        _login(page, "clerk", "clerk-pass-1")
+        login(page, "clerk", "clerk-pass-1")
         expect(page.get_by_text("投诉处理与时限").first).to_be_visible(timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "complaints_zh.png"), full_page=True)
 
@@ -258,7 +217,7 @@ def test_staff_logs_a_supervisor_issue_and_the_executive_sees_it_counted(server)
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(server + "/Issues")
-        _login(page, "clerk", "clerk-pass-1")
+        login(page, "clerk", "clerk-pass-1")
         expect(page.get_by_text("问题跟踪（监督员反馈与改进事项）").first).to_be_visible(timeout=30_000)
         page.wait_for_timeout(2000)  # the post-login rerun redraws the page once; interact after it
         page.get_by_text("登记问题").first.click()
@@ -271,7 +230,7 @@ def test_staff_logs_a_supervisor_issue_and_the_executive_sees_it_counted(server)
 
         boss = browser.new_page(viewport={"width": 1400, "height": 1000})
         boss.goto(server + "/Supervisors")
-        _login(boss, "boss", "boss-pass-1")
+        login(boss, "boss", "boss-pass-1")
         metric = boss.locator("[data-testid='stMetric']").filter(has_text=re.compile("监督员问题数|Issues raised"))  # boss chose English earlier
         expect(metric.first).to_contain_text(f"{before + 1:,}", timeout=30_000)
         boss.screenshot(path=str(ARTIFACTS / "supervisors_exec.png"), full_page=True)
@@ -288,7 +247,7 @@ def test_area_pages_draw_in_both_languages(server, username, password):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(server + "/Surveys")
-        _login(page, username, password)
+        login(page, username, password)
         expect(page.get_by_text("各触点月度趋势（阴影为 95% 区间）").first).to_be_visible(timeout=30_000)
         chart = page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
         expect(chart.first).to_be_visible(timeout=30_000)

@@ -8,13 +8,9 @@ while every demo record lies years before."""
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -24,28 +20,25 @@ from lib.models import Company, NotifySubscription, Project
 from lib.notify import subscriptions
 from lib.schema import init_db
 from lib.services import demo, seed
+from tests.browser.server import (
+    ARTIFACTS,
+    CHROMIUM,
+    FLAGS,
+    ROOT,
+    login,
+    require_chromium,
+    streamlit_server,
+    wait_for_login_cookie,
+)
 from tests.fixtures import complaint
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 NOW = "2031-03-12T22:00"
-COOKIE = "crhq_auth"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is missing: run the suite through scripts/test.sh")
+    require_chromium()
     db = tmp_path_factory.mktemp("notify_browser") / "notify.db"
     url = f"sqlite:///{db}"
     engine = make_engine(url)
@@ -62,29 +55,8 @@ def server(tmp_path_factory):
         subscriptions.set_subscription(account["username"], "sla_breached", "inbox", False, session=session,
                                        actor="test")
     engine.dispose()
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "CRHQ_COOKIE_KEY": "n" * 48}
-    for name in ("CRHQ_SMTP_HOST", "CRHQ_DEMO"):
-        env.pop(name, None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    yield f"http://127.0.0.1:{port}", url, env, account
-    proc.terminate()
-    try:  # Streamlit's shutdown took over 10 s under load once: the test had passed, the teardown failed
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
+    with streamlit_server(url, cookie_key="n", drop_env=("CRHQ_SMTP_HOST", "CRHQ_DEMO")) as (base, env):
+        yield base, url, env, account
 
 
 def _stored(url: str, username: str) -> bool | None:
@@ -96,29 +68,6 @@ def _stored(url: str, username: str) -> bool | None:
                 NotifySubscription.channel == "inbox"))
     finally:
         engine.dispose()
-
-
-def _wait_for_login_cookie(page, timeout: float = 60.0) -> None:
-    """The sign-in cookie is written by the authenticator's cookie component, an iframe that sets it from
-    the browser once it has loaded. A navigation before that removes the component unmounted, the cookie
-    is never written, and a reload lands on the login form (the earlier flake: "stuck at the cookie
-    iframe" after reload, under CI load). Wait for the cookie itself, not for the network to go idle."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if any(c["name"] == COOKIE for c in page.context.cookies()):
-            return
-        page.wait_for_timeout(200)
-    raise AssertionError(f"the sign-in cookie {COOKIE!r} was never written by the cookie component")
-
-
-def _sign_in(page, username: str, password: str) -> None:
-    """Sign in once the login form is there. A fresh server's first script run (imports, the database's
-    first reads) took over 30 s under CI load, so wait for the form itself, long enough."""
-    page.get_by_label("用户名").wait_for(state="visible", timeout=120_000)
-    page.wait_for_timeout(1500)  # the login form draws no cookie component (issue #27): let the first run settle
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
 
 
 def _open_inbox(page) -> None:
@@ -145,9 +94,10 @@ def test_subscribe_in_the_browser_then_notify_run_fills_the_inbox(server):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(base + "/")
-        _sign_in(page, account["username"], account["password"])
+        # a fresh server's first script run (imports, the database's first reads) took over 30 s under CI load
+        login(page, account["username"], account["password"], form_ms=120_000, settle_ms=1500)
         expect(page.get_by_text("总部客户关系总览").first).to_be_visible(timeout=30_000)
-        _wait_for_login_cookie(page)
+        wait_for_login_cookie(page)
         _open_inbox(page)
         expect(page.get_by_text("暂无通知。")).to_be_visible(timeout=30_000)
         expect(page.get_by_role("link", name="未读")).to_have_count(0)

@@ -4,43 +4,25 @@ register's company column, its own league row ranked among all companies — and
 another company is refused with a message."""
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from lib.db import make_engine, session_scope
 from lib.schema import init_db
 from lib.services import demo, seed
-from tests.browser.test_journey import _login
+from tests.browser.server import ARTIFACTS, CHROMIUM, FLAGS, login, require_chromium, streamlit_server
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 OWN = "深圳公司"
 OTHERS = [c[0] for c in seed.COMPANIES if c[0] != OWN]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """Demo data and the demo's own accounts (lib.services.demo), as a demo installation creates them."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is missing: run the suite through scripts/test.sh")
+    require_chromium()
     db = tmp_path_factory.mktemp("scope_browser") / "scope.db"
     url = f"sqlite:///{db}"
     engine = make_engine(url)
@@ -50,23 +32,8 @@ def server(tmp_path_factory):
         creds = demo.create_demo_users(session=session)
     engine.dispose()
     account = next(c for c in creds if c.get("name") == "深圳公司客服")
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "CRHQ_COOKIE_KEY": "s" * 48}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    yield f"http://127.0.0.1:{port}", account
-    proc.terminate()
-    proc.wait(timeout=10)
+    with streamlit_server(url, cookie_key="s") as (base, _):
+        yield base, account
 
 
 def _grid_text(page, testid_key: str) -> str:
@@ -95,7 +62,7 @@ def test_the_shenzhen_account_sees_only_shenzhen(server):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
         page.goto(server + "/")
-        _login(page, account["username"], account["password"])
+        login(page, account["username"], account["password"])
         expect(page.get_by_text("总部客户关系总览").first).to_be_visible(timeout=30_000)
         expect(page.get_by_text("深圳公司客服").first).to_be_visible(timeout=30_000)  # signed in as
         page.wait_for_timeout(2000)

@@ -7,13 +7,8 @@ company and month, so the top terms are 外墙 and 渗水 (2 of 3 records each).
 """
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
 
@@ -23,18 +18,15 @@ from lib.schema import init_db
 from lib.services import complaints as svc
 from lib.services import seed, users
 from lib.vocab import normalise_text
-from tests.browser.test_journey import CHROMIUM, FLAGS, _free_port, _login
+from tests.browser.server import ARTIFACTS, CHROMIUM, FLAGS, login, require_chromium, streamlit_server
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
 COMPANY, PHONE, NAME = "话题浏览公司", "13900003333", "赵大勇"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is missing: run the suite through scripts/test.sh")
+    require_chromium()
     url = f"sqlite:///{tmp_path_factory.mktemp('topics') / 'topics.db'}"
     engine = make_engine(url)
     init_db(engine)
@@ -55,23 +47,8 @@ def server(tmp_path_factory):
                                         complainant_name=name, complainant_phone=phone, ref=f"BRT{k + 1}"),
                        session=session, actor="seed")
     engine.dispose()
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "CRHQ_COOKIE_KEY": "t" * 48}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    import socket
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=10)
+    with streamlit_server(url, cookie_key="t") as (base, _):
+        yield base
 
 
 def test_an_executive_clicks_a_term_through_to_its_records(server):
@@ -83,7 +60,7 @@ def test_an_executive_clicks_a_term_through_to_its_records(server):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1200})
         page.goto(f"{server}/Topics?from=2024-05-01&to=2024-05-31&company={COMPANY}")
-        _login(page, "boss", "boss-pass-1")
+        login(page, "boss", "boss-pass-1")
         expect(page.get_by_text("客户之声").first).to_be_visible(timeout=30_000)
         expect(page.get_by_text("本期共 3 条有内容的记录").first).to_be_visible(timeout=30_000)
         for _ in range(5):  # a rerun may redraw the select mid-click

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 from playwright.sync_api import expect, sync_playwright
 
-from tests.browser.test_journey import ARTIFACTS, CHROMIUM, FLAGS, _login, server  # noqa: F401  (fixture)
-from tests.browser.test_notify_journey import _wait_for_login_cookie
+from tests.browser.server import ARTIFACTS, CHROMIUM, FLAGS, login, wait_for_login_cookie
+from tests.browser.test_journey import server  # noqa: F401  (fixture)
 
 
 def test_tables_have_no_built_in_download_and_the_uploader_reads_chinese(server):  # noqa: F811
@@ -16,7 +16,7 @@ def test_tables_have_no_built_in_download_and_the_uploader_reads_chinese(server)
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{base}/Complaint_Register")  # a table with rows (an empty one has no export anyway)
-        _login(page, "clerk", "clerk-pass-1")
+        login(page, "clerk", "clerk-pass-1")
         table = page.locator("[data-testid='stDataFrameResizable']").first
         expect(table).to_be_visible(timeout=60_000)
         page.wait_for_timeout(1500)
@@ -26,7 +26,7 @@ def test_tables_have_no_built_in_download_and_the_uploader_reads_chinese(server)
             "bs => bs.map(b => b.getAttribute('aria-label') || '')")
         assert "Search" in labels, labels  # the table's own toolbar is drawn …
         assert not [x for x in labels if "Download" in x], labels  # … without Streamlit's "Download as CSV"
-        _wait_for_login_cookie(page)  # a navigation before the cookie is written would sign the page out
+        wait_for_login_cookie(page)  # a navigation before the cookie is written would sign the page out
         page.goto(f"{base}/Issues")  # an import panel
         zone = page.locator("[data-testid='stFileUploaderDropzone']").first
         zone.scroll_into_view_if_needed()
@@ -52,7 +52,7 @@ def test_the_date_picker_speaks_the_browsers_language(server):  # noqa: F811
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
         page.goto(f"{base}/Admin")
-        _login(page, "chief", "chief-pass-1")
+        login(page, "chief", "chief-pass-1")
         field = page.locator("[data-testid='stDateInput']:visible").first
         for _ in range(10):  # a rerun after the login (the cookie component) can draw the tabs afresh
             page.get_by_role("tab", name="审计日志").click(timeout=60_000)

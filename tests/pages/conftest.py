@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -44,16 +45,38 @@ def app_database(tmp_path_factory):
     config.get_settings.cache_clear()
 
 
-def app(script: str, username: str | None = None, lang: str | None = None) -> AppTest:
+def page_engine():
+    """An engine on the database the pages use."""
+    return make_engine(config.get_settings().database_url)
+
+
+@contextmanager
+def stored_language(username: str, language: str):
+    """The user's stored language for the duration (a page follows it at sign-in), back to Chinese afterwards."""
+    engine = page_engine()
+    with session_scope(engine) as session:
+        users.set_language(session=session, username=username, language=language)
+    try:
+        yield
+    finally:
+        with session_scope(engine) as session:
+            users.set_language(session=session, username=username, language="zh")
+        engine.dispose()
+
+
+def app(script: str, username: str | None = None, lang: str | None = None, *, role: str | None = None,
+        timeout: float = 30) -> AppTest:
+    """`script` opened from the entry point, signed in as `username` (the role the session claims: `role`,
+    else the page tests' own users'; the page reads role and scope from the database)."""
     # Always start from the entry point, as the browser does, so page links resolve; then open the page.
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
     if script != "app.py":
         at.switch_page(script)
     if username:
         at.session_state["authentication_status"] = True
         at.session_state["username"] = username
         at.session_state["name"] = username
-        at.session_state["roles"] = [ROLES[username]]
+        at.session_state["roles"] = [role or ROLES[username]]
     if lang:
         at.session_state["crhq_lang"] = lang
     return at

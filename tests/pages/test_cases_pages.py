@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import func, select
 
 from lib import scope
-from lib.config import get_settings
-from lib.db import local_now, make_engine, session_scope
+from lib.db import local_now, session_scope
 from lib.models import AuditLog, Company, Complaint, Project, TypicalCase, UnitReport
 from lib.services import cases, unit_reports, users
 from lib.vocab import normalise_text
 from tests.fixtures import complaint
-from tests.pages.conftest import ROOT
+from tests.pages.conftest import app as signed_in
+from tests.pages.conftest import page_engine
 
 PEOPLE = {"cs_staff_a": ("staff", "company:案例甲公司"), "cs_hq": ("staff", "group"),
           "cs_exec": ("executive", "group"), "cs_admin": ("admin", "group")}
@@ -29,13 +29,9 @@ TODAY = local_now().date()
 MONTH = unit_reports.previous_month(TODAY)
 
 
-def _engine():
-    return make_engine(get_settings().database_url)
-
-
 @pytest.fixture(scope="module", autouse=True)
 def world(app_database):
-    engine = _engine()
+    engine = page_engine()
     with session_scope(engine) as s:
         for company, project, ref in (("案例甲公司", "案例甲花园", "CSA1"), ("案例乙公司", "案例乙华府", "CSB1")):
             c = Company(name=company, city="案例城", region="案例片区")
@@ -59,18 +55,9 @@ def world(app_database):
 
 
 def app(page: str, username: str, lang: str = "zh"):
-    from streamlit.testing.v1 import AppTest
-
-    with session_scope(_engine()) as s:  # the page takes the language stored on the user
+    with session_scope(page_engine()) as s:  # the page takes the language stored on the user
         users.set_language(session=s, username=username, language=lang)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.switch_page(page)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = username
-    at.session_state["name"] = username
-    at.session_state["roles"] = [PEOPLE[username][0]]  # role and scope come from the database
-    at.session_state["crhq_lang"] = lang
-    return at
+    return signed_in(page, username, lang, role=PEOPLE[username][0], timeout=60)  # role and scope: from the database
 
 
 def _all_text(at) -> str:
@@ -123,7 +110,7 @@ def test_staff_marks_a_case_through_the_page_and_the_action_is_a_tracker_issue()
     _submit(at, "cases_mark_form")
     assert not at.exception, at.exception
     assert [m.value for m in at.success] == ["已标记典型案例 CSA1，预防措施：1"]
-    with session_scope(_engine()) as s:
+    with session_scope(page_engine()) as s:
         record, actions = cases.detail("CSA1", session=s)
     assert record["tags"] == ["案例甲标签", "渗漏"] and list(actions["owner_department"]) == ["客户服务部"]
     assert actions["ref"].iloc[0].startswith("DX") and actions["first_responder"].iloc[0] == "cs_staff_a"
@@ -141,7 +128,7 @@ def test_staff_marks_a_case_through_the_page_and_the_action_is_a_tracker_issue()
 
 
 def test_out_of_scope_and_bad_input_are_refused_and_write_nothing():
-    with session_scope(_engine()) as s:
+    with session_scope(page_engine()) as s:
         before = s.scalar(select(func.count()).select_from(TypicalCase))
     for lang, ref, expect in (("zh", "CSB1", "不在您的数据范围内"), ("en", "CSB1", "outside your data scope"),
                               ("en", "NOPE-1", "NOPE-1")):
@@ -160,7 +147,7 @@ def test_out_of_scope_and_bad_input_are_refused_and_write_nothing():
     _submit(at, "cases_mark_form")
     assert any("Root cause" in e.value and "Preventive actions" in e.value for e in at.error)
     assert at.text_input(key="cases_ref").value == "CSA1"  # what was typed is kept
-    with session_scope(_engine()) as s:
+    with session_scope(page_engine()) as s:
         assert s.scalar(select(func.count()).select_from(TypicalCase)) <= before + 1  # + CSA1 if marked above
         assert s.scalar(select(func.count()).select_from(TypicalCase).join(
             Complaint, Complaint.id == TypicalCase.complaint_id).where(Complaint.ref == "NOPE-1")) == 0
@@ -185,7 +172,7 @@ def test_executive_reads_masked_and_library_finds_by_tag():
     staff.run()
     staff.button(key="cases_reveal").click().run()
     assert "案例张三 13912340001" in [t.value for t in staff.text_input]
-    with session_scope(_engine()) as s:
+    with session_scope(page_engine()) as s:
         assert s.scalar(select(func.count()).select_from(AuditLog).where(
             AuditLog.actor == "cs_hq", AuditLog.action == "reveal_personal_data", AuditLog.entity_id == "CSB1")) == 1
 
@@ -226,7 +213,7 @@ def test_unit_report_submit_return_resubmit_through_the_pages():
     assert any("请补充原因" in w.value for w in at.warning)
     _submit(at, "urep_submit_form")  # the texts as submitted come back prefilled: resubmit as they are
     assert _state(at, "案例甲公司") == on_time  # lateness is the first submission's
-    with session_scope(_engine()) as s:
+    with session_scope(page_engine()) as s:
         report = s.scalar(select(UnitReport).join(Company, Company.id == UnitReport.company_id)
                           .where(Company.name == "案例甲公司", UnitReport.month == MONTH))
         assert (report.status, report.resubmissions, report.analysis) == ("submitted", 1, "甲公司分析")

@@ -9,7 +9,6 @@ CHKP2, both drawn (2 resolved → min(2, 3) = 2 checks) into the queue of the se
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -22,7 +21,7 @@ from lib.models import AuditLog, CheckSample, Company, Complaint, Project
 from lib.services import checks, users
 from lib.vocab import normalise_text
 from tests.fixtures import complaint
-from tests.pages.conftest import ROLES, app
+from tests.pages.conftest import ROLES, app, stored_language
 
 PAGE = "pages/10_Checks.py"
 COMPANY, PHONE = "抽查页测试公司", "13912345678"
@@ -56,20 +55,6 @@ def checks_world(app_database):
     engine.dispose()
 
 
-@contextmanager
-def _language(username: str, language: str):
-    """The user's stored language (the page follows it at sign-in), back to Chinese afterwards."""
-    engine = make_engine(get_settings().database_url)
-    with session_scope(engine) as s:
-        users.set_language(session=s, username=username, language=language)
-    try:
-        yield
-    finally:
-        with session_scope(engine) as s:
-            users.set_language(session=s, username=username, language="zh")
-        engine.dispose()
-
-
 def _open(username: str, lang: str = "zh"):
     at = app(PAGE, username, lang)
     today = local_now().date()
@@ -93,7 +78,7 @@ def _texts(at) -> str:
 @pytest.mark.parametrize("lang,title", [("zh", "抽查回访"), ("en", "Call-back checks")])
 @pytest.mark.parametrize("username", ["exec1", "staff1", "admin1", "chk_local"])
 def test_the_page_opens_for_every_role_in_both_languages(checks_world, username, lang, title):
-    with _language(username, lang):
+    with stored_language(username, lang):
         at = _open(username, lang)
     assert not at.exception
     assert at.title[0].value == title
@@ -148,7 +133,7 @@ def test_hq_staff_reveal_the_phone_and_a_failed_check_reopens_the_complaint(chec
 
 def test_a_failed_check_without_a_finding_is_refused_in_english(checks_world):
     engine, ids = checks_world
-    with _language("admin1", "en"):
+    with stored_language("admin1", "en"):
         at = _open("admin1", "en")
         at.selectbox(key="checks_pick").set_value(ids["CHKP2"]).run()
         at.radio(key="checks_confirmed").set_value("No")

@@ -18,7 +18,8 @@ def demo(monkeypatch):
     def bound_to(address: str, *, explicit: bool = False):
         settings = replace(real, demo_mode=True, demo_explicit=explicit)
         monkeypatch.setattr(config, "get_settings", lambda: settings)
-        monkeypatch.setattr("lib.ui.get_settings", lambda: settings)
+        monkeypatch.setattr("lib.ui.page.get_settings", lambda: settings)
+        monkeypatch.setattr("lib.ui.cache.get_settings", lambda: settings)
         st_config.set_option("server.address", address)
 
     yield bound_to

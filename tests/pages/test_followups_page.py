@@ -13,19 +13,17 @@ KPIs: due 3; closed 2 (fp2 fp4), both by their due date (today + 7); on time 2 /
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import date, timedelta
 from urllib.parse import parse_qs
 
 import pytest
 from sqlalchemy import select, update
 
-from lib.config import get_settings
-from lib.db import local_now, make_engine, session_scope
+from lib.db import local_now, session_scope
 from lib.imports.registry import import_file
 from lib.models import AuditLog, FollowupTask, SurveyResponse
-from lib.services import followups, users
-from tests.pages.conftest import app
+from lib.services import followups
+from tests.pages.conftest import app, page_engine, stored_language
 
 PAGE = "pages/13_Followups.py"
 COMPANY, PHONE = "回访页公司", "13955550001"
@@ -38,10 +36,6 @@ ZH = {"需回访样本": "3", "按时回访率": "66.7%", "挽回率": "50.0%", 
 EN = {"Answers to follow up": "3", "On-time follow-up rate": "66.7%", "Recovery rate": "50.0%", "Overdue, open": "1"}
 
 
-def _engine():
-    return make_engine(get_settings().database_url)
-
-
 def _task(session, key: str) -> int:
     return session.scalar(select(FollowupTask.id).join(SurveyResponse, SurveyResponse.id == FollowupTask.response_id)
                           .where(SurveyResponse.respondent_key == key))
@@ -51,7 +45,7 @@ def _task(session, key: str) -> int:
 def tasks(app_database):
     import streamlit as st
 
-    engine = _engine()
+    engine = page_engine()
     data = {}
     for company, project, prefix in ((COMPANY, "回访页花园", "fp"), ("回访写公司", "回访写花园", "fw")):
         text = HEADER + ROWS.format(c=company, p=project, phone=PHONE).replace("fp", prefix)
@@ -68,18 +62,6 @@ def tasks(app_database):
     st.cache_data.clear()
     yield data
     engine.dispose()
-
-
-@contextmanager
-def _language(username: str, language: str):
-    """The user's stored language for the duration (a page follows the account's choice)."""
-    with session_scope(_engine()) as s:
-        users.set_language(session=s, username=username, language=language)
-    try:
-        yield
-    finally:
-        with session_scope(_engine()) as s:
-            users.set_language(session=s, username=username, language="zh")
 
 
 def _open(username: str, company: str = COMPANY, task: int | None = None):
@@ -116,7 +98,7 @@ def test_the_kpis_are_the_hand_computed_ones_for_every_role(username):
 
 
 def test_in_english_the_same_figures_under_english_labels():
-    with _language("staff1", "en"):
+    with stored_language("staff1", "en"):
         at = _open("staff1")
     assert not at.exception, at.exception
     assert at.title[0].value == "Dissatisfied-respondent follow-up"
@@ -148,7 +130,7 @@ def test_staff_reveal_the_phone_audited_and_record_the_follow_up_which_closes_th
     _save_button(at).click().run()
     assert not at.exception, at.exception
     assert f"回访任务 #{task} 已结案。" in [s.value for s in at.success]
-    with session_scope(_engine()) as s:
+    with session_scope(page_engine()) as s:
         stored = s.get(FollowupTask, task)
         assert (stored.outcome, stored.cause, stored.closed_by, stored.contacted) == (
             "recovered", "报修三次无人上门", "staff1", True)
@@ -165,7 +147,7 @@ def test_a_refused_record_says_why_in_the_users_language_and_saves_nothing(tasks
     _save_button(at).click().run()
     errors = [e.value for e in at.error]
     assert any(e.startswith("以下内容有误，未保存：已联系到受访者") for e in errors), errors
-    with session_scope(_engine()) as s:
+    with session_scope(page_engine()) as s:
         assert s.get(FollowupTask, tasks["fp"][1]).closed_at is None
 
 

@@ -1,7 +1,6 @@
 """Every page × every role (and nobody logged in), in both languages, with AppTest."""
 import json
 import re
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -12,7 +11,7 @@ from lib.db import local_now, make_engine, session_scope
 from lib.models import AuditLog, Complaint
 from lib.pages import PAGES
 from lib.services import issues, users
-from tests.pages.conftest import PASSWORDS, app
+from tests.pages.conftest import PASSWORDS, app, stored_language
 
 ROLE_USERS = {"executive": "exec1", "staff": "staff1", "admin": "admin1"}
 
@@ -33,7 +32,7 @@ def test_page_for_role_in_both_languages(spec, role):
     else:
         assert [e.value for e in at.error] == ["您的角色无权访问此页面。"]
         assert not at.dataframe and not at.metric  # refused: no data on the page
-    with _language(ROLE_USERS[role], "en"):
+    with stored_language(ROLE_USERS[role], "en"):
         at = app(spec.path, ROLE_USERS[role]).run()
         assert not at.exception, at.exception
         if role in spec.roles:
@@ -41,18 +40,6 @@ def test_page_for_role_in_both_languages(spec, role):
         else:
             assert [e.value for e in at.error] == ["Your role may not open this page."]
             assert not at.dataframe and not at.metric
-
-
-@contextmanager
-def _language(username: str, language: str):
-    """The user's stored language for the duration (a page switches to it on the next run)."""
-    with session_scope(make_engine(get_settings().database_url)) as session:
-        users.set_language(session=session, username=username, language=language)
-    try:
-        yield
-    finally:
-        with session_scope(make_engine(get_settings().database_url)) as session:
-            users.set_language(session=session, username=username, language="zh")
 
 
 @pytest.mark.parametrize("spec", PAGES, ids=lambda s: s.page_id)
@@ -74,7 +61,7 @@ def test_overview_in_both_languages_and_the_choice_persists_for_the_user():
     assert at.title[0].value == "HQ customer-relations overview"
     fresh = app("app.py", "exec1").run()  # a new browser session of the same user
     assert [m.label for m in fresh.metric if m.label.endswith(" Resolution rate")]
-    with _language("exec1", "zh"):
+    with stored_language("exec1", "zh"):
         pass
     again = app("app.py", "exec1").run()
     assert [m.label for m in again.metric if m.label.endswith(" 解决率")]
@@ -362,7 +349,7 @@ def test_surveys_page_cards_show_n_intervals_and_tests(username):
         assert {m.label: m.value for m in at.metric}["Satisfaction score"] == "61.2"
         assert "n = 4 · 95% interval 15.0%–85.0%" in [c.value for c in at.caption]
     finally:
-        with _language(username, "zh"):
+        with stored_language(username, "zh"):
             pass
 
 
@@ -568,11 +555,12 @@ def test_periods_follow_the_business_date_not_the_servers(monkeypatch):
     Chinese date that is already tomorrow for the server counts in this year's figures at once."""
     from datetime import datetime, time, timedelta
 
-    from lib import ui
     from lib.services import issues as issue_service
+    from lib.ui import filters, page
 
     business_now = datetime.combine(date.today() + timedelta(days=1), time(0, 30))  # just past midnight in China
-    monkeypatch.setattr(ui, "local_now", lambda: business_now)
+    monkeypatch.setattr(filters, "local_now", lambda: business_now)  # the period picker
+    monkeypatch.setattr(page, "local_now", lambda: business_now)  # the calendar banner
     monkeypatch.setattr(issue_service, "local_now", lambda: business_now)
     before = _issues_raised(app("pages/3_Supervisors.py", "exec1").run())
     with session_scope(make_engine(get_settings().database_url)) as session:

@@ -25,6 +25,7 @@ from lib.i18n import format_number, kpi_label, t
 from lib.pages import BY_ID, PAGES, may_open
 from lib.schema import init_db
 from lib.services import explore
+from lib.ui import downloads, language
 from tests.pages import scope_fixture as F
 from tests.pages.conftest import ROOT
 from tests.pages.test_real_path_permissions import _settle_downloads
@@ -54,11 +55,11 @@ def fx(request, tmp_path_factory, app_database):
     _VISITS.clear()
     _settle_downloads()
     with pytest.MonkeyPatch.context() as patch:
-        # Taken downloads expire 3 s later (ui._expire_soon): a visit fetches every file at once, as the
+        # Taken downloads expire 3 s later (downloads._expire_soon): a visit fetches every file at once, as the
         # browser would, and a timer from one page firing during the next page's run dropped its files.
-        patch.setattr(ui, "_expire_soon", lambda: None)
-        patch.setattr(ui, "_expire_taken_downloads", lambda: None)
-        patch.setattr(ui, "lang", _lang_in_tests)
+        patch.setattr(downloads, "_expire_soon", lambda: None)
+        patch.setattr(downloads, "_expire_taken_downloads", lambda: None)
+        patch.setattr(language, "lang", _lang_in_tests)  # what ui.tr reads
         # Each AppTest run has its own media manager, dropped when the run ends (freed at once, or at the
         # next garbage collection): kept here so that a download is fetched as the browser fetches it,
         # from the manager of the run that drew the button.

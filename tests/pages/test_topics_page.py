@@ -11,7 +11,6 @@ through the service (so their terms are stored as a form stores them):
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import date, datetime
 
 import pytest
@@ -21,9 +20,8 @@ from lib.config import get_settings
 from lib.db import make_engine, session_scope
 from lib.models import AuditLog, Company, Complaint, Project
 from lib.services import complaints as svc
-from lib.services import users
 from lib.vocab import normalise_text
-from tests.pages.conftest import app
+from tests.pages.conftest import app, stored_language
 
 PAGE = "pages/14_Topics.py"
 COMPANY, PROJECT = "话题测试公司", "话题花园"
@@ -51,21 +49,9 @@ def topics_world(app_database):
     engine.dispose()
 
 
-@contextmanager
-def _language(username: str, language: str):
-    """The user's stored language for the duration (a page switches to it on the next run)."""
-    with session_scope(make_engine(get_settings().database_url)) as session:
-        users.set_language(session=session, username=username, language=language)
-    try:
-        yield
-    finally:
-        with session_scope(make_engine(get_settings().database_url)) as session:
-            users.set_language(session=session, username=username, language="zh")
-
-
 def _open(username: str, lang: str = "zh"):
     if lang != "zh":
-        with _language(username, lang):
+        with stored_language(username, lang):
             return _open_page(username)
     return _open_page(username)
 
@@ -87,7 +73,7 @@ def _all_text(at) -> str:
 
 @pytest.mark.parametrize("username", ["exec1", "staff1", "admin1"])
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_topics_per_role_and_language(username, lang):
+def test_topics_per_role_andstored_language(username, lang):
     at = _open(username, lang)
     assert not at.exception, at.exception
     title = at.title[0].value

@@ -2,28 +2,16 @@
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 
 from lib.config import get_settings
 from lib.db import make_engine, session_scope
 from lib.services import users
-from tests.pages.conftest import PASSWORDS, app
+from tests.pages.conftest import PASSWORDS, app, stored_language
 
 
 def _stored(username: str) -> str:
     with session_scope(make_engine(get_settings().database_url), readonly=True) as session:
         return users.get_user(session=session, username=username).language
-
-
-@contextmanager
-def _language(username: str, language: str):
-    with session_scope(make_engine(get_settings().database_url)) as session:
-        users.set_language(session=session, username=username, language=language)
-    try:
-        yield
-    finally:
-        with session_scope(make_engine(get_settings().database_url)) as session:
-            users.set_language(session=session, username=username, language="zh")
 
 
 def _log_in(at, username: str):
@@ -35,7 +23,7 @@ def _log_in(at, username: str):
 
 
 def test_english_chosen_on_the_login_page_is_kept_after_login_and_stored():
-    with _language("staff1", "zh"):
+    with stored_language("staff1", "zh"):
         at = app("app.py").run()
         assert at.radio(key="crhq_lang_switch").value == "zh"
         at.radio(key="crhq_lang_switch").set_value("en").run()
@@ -49,7 +37,7 @@ def test_english_chosen_on_the_login_page_is_kept_after_login_and_stored():
 
 
 def test_without_a_choice_on_the_login_page_the_stored_preference_applies_and_the_radio_shows_it():
-    with _language("staff1", "en"):
+    with stored_language("staff1", "en"):
         at = _log_in(app("app.py").run(), "staff1")
         at.run()
         assert "HQ customer-relations overview" in [x.value for x in at.title]
@@ -57,7 +45,7 @@ def test_without_a_choice_on_the_login_page_the_stored_preference_applies_and_th
 
 
 def test_with_english_stored_the_radio_shows_english_and_clicking_chinese_switches_and_is_stored():
-    with _language("exec1", "en"):
+    with stored_language("exec1", "en"):
         at = app("app.py", "exec1").run()  # a session restored from the login cookie
         assert "HQ customer-relations overview" in [x.value for x in at.title]
         assert at.radio(key="crhq_lang_switch").value == "en"

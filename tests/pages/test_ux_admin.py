@@ -12,8 +12,7 @@ from lib.config import get_settings
 from lib.db import make_engine, session_scope
 from lib.models import User
 from lib.services import targets, users
-from tests.pages.conftest import app
-from tests.pages.ux_helpers import stored_language
+from tests.pages.conftest import app, stored_language
 
 
 def _engine():

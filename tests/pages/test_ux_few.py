@@ -14,10 +14,9 @@ from lib.config import get_settings
 from lib.db import make_engine, session_scope
 from lib.models import Company, Complaint, Project
 from lib.services import few
-from tests.pages.conftest import app
+from tests.pages.conftest import app, stored_language
 from tests.pages.test_pages import _charts_on
 from tests.pages.test_u23_numbers_pages import _table, minimum
-from tests.pages.ux_helpers import stored_language
 
 TOO_FEW = {"zh": "样本不足", "en": "too few"}
 

@@ -6,6 +6,7 @@ import pytest
 
 from lib import config, ui, warm
 from lib.services import overview
+from lib.ui import cache
 from tests.pages.conftest import app
 
 
@@ -22,7 +23,7 @@ def board_calls(monkeypatch):
     counted.__module__, counted.__qualname__ = real.__module__, real.__qualname__
     monkeypatch.setattr(overview, "board", counted)
     ui.clear_caches()
-    ui._warmer(config.get_settings().database_url).reads.clear()  # reads other page tests left in this process
+    cache._warmer(config.get_settings().database_url).reads.clear()  # reads other page tests left in this process
     yield calls
     ui.clear_caches()
 
@@ -30,7 +31,7 @@ def board_calls(monkeypatch):
 @pytest.mark.parametrize("username,lang", [("admin1", "zh"), ("exec1", "en")])
 def test_the_overview_after_start_is_read_from_the_warmed_cache(board_calls, username, lang):
     url = config.get_settings().database_url
-    ui._warm_overviews(url, ui.get_engine())  # what the server does when it starts, off any request
+    cache._warm_overviews(url, ui.get_engine())  # what the server does when it starts, off any request
     warmed = len(board_calls)
     assert warmed >= 1  # the group's overview (every active user's scope: the demo users are all group)
     at = app("app.py", username, lang)
@@ -46,7 +47,7 @@ def test_a_used_read_is_computed_again_before_its_generation_ends(board_calls):
     assert not at.exception, at.exception
     assert len(board_calls) == 1
     url = config.get_settings().database_url
-    warmer = ui._warmer(url)
+    warmer = cache._warmer(url)
     now = warm.generation() * warm.STEP
     # mid-generation nothing is due; LEAD seconds before the next one starts, the page's reads are
     assert not [r for _, r in warmer.due(now + warm.STEP / 2) if r.target == "lib.services.overview:board"]

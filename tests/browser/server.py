@@ -1,0 +1,85 @@
+"""What the browser journeys share: Debian's chromium, `streamlit run app.py` on a free port, signing in."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+COOKIE = "crhq_auth"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def require_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is missing: run the suite through scripts/test.sh")
+
+
+@contextmanager
+def streamlit_server(url: str, *, cookie_key: str, drop_env: tuple[str, ...] = ()) -> Iterator[tuple[str, dict]]:
+    """`streamlit run app.py` on `url`'s database, bound to 127.0.0.1 on a free port: (its address, its
+    environment) once the port answers (60 s at most); stopped afterwards."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "CRHQ_COOKIE_KEY": cookie_key * 48}
+    for name in drop_env:
+        env.pop(name, None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.3)
+    try:
+        yield f"http://127.0.0.1:{port}", env
+    finally:
+        proc.terminate()
+        try:  # Streamlit's shutdown took over 10 s under load once: the test had passed, the teardown failed
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def login(page, username: str, password: str, *, form_ms: int = 30_000, settle_ms: int = 500) -> None:
+    """Sign in once the login form is there (`form_ms` at most). The plain login form draws no cookie
+    component any more (issue #27), so nothing reruns the script under a login being typed; a short pause
+    (`settle_ms`) still lets the first run's last deltas arrive."""
+    page.get_by_label("用户名").wait_for(state="visible", timeout=form_ms)
+    page.wait_for_timeout(settle_ms)
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+
+
+def wait_for_login_cookie(page, timeout: float = 60.0) -> None:
+    """The sign-in cookie is written by the authenticator's cookie component, an iframe that sets it from
+    the browser once it has loaded. A navigation before that removes the component unmounted, the cookie
+    is never written, and a reload lands on the login form (the earlier flake: "stuck at the cookie
+    iframe" after reload, under CI load). Wait for the cookie itself, not for the network to go idle."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if any(c["name"] == COOKIE for c in page.context.cookies()):
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError(f"the sign-in cookie {COOKIE!r} was never written by the cookie component")
