@@ -111,22 +111,31 @@ def reindex(*, session: Session, kinds: tuple[str, ...] = KINDS, progress: Calla
         stmt, key = _select(kind)
         if not missing_only:
             session.execute(delete(_T).where(_T.c.kind == kind))
-        else:
-            have = select(_T.c.record_id).where(_T.c.kind == kind, _T.c.n == 0)
-            stmt = stmt.where(key.not_in(have))
         count, last = 0, 0
         while True:
             records = [dict(r._mapping) for r in session.execute(
                 stmt.where(key > last).order_by(key).limit(CHUNK))]
             if not records:
                 break
-            write_rows(kind, records, session=session, lex=lex)
             last = records[-1]["record_id"]
+            if missing_only:  # a record's rows are written together, so any row means it is indexed
+                records = _without_rows(kind, records, session=session)
+            write_rows(kind, records, session=session, lex=lex)
             count += len(records)
             if progress:
                 progress(kind, count)
         done[kind] = count
     return done
+
+
+def _without_rows(kind: str, records: list[dict[str, Any]], *, session: Session) -> list[dict[str, Any]]:
+    """The chunk's records that have no rows yet, looked up by (kind, record_id) on the record index.
+    A `NOT IN (every indexed record)` per chunk made the store's first fill quadratic: 5 s a chunk at 1M
+    complaints, 16 minutes to upgrade a 1M database, hours at 5M."""
+    ids = [r["record_id"] for r in records]
+    have = set(session.scalars(select(_T.c.record_id).where(_T.c.kind == kind, among(session, _T.c.record_id, ids))
+                               .distinct()))
+    return [r for r in records if r["record_id"] not in have]
 
 
 def unindexed(*, session: Session) -> int:

@@ -16,7 +16,7 @@ import math
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from lib.kpis.common import KpiFilter
 from lib.models import AuditLog, Complaint, ComplaintEvent, Supervisor, TextTerm
@@ -141,6 +141,19 @@ def test_edit_and_void_keep_the_store_current(session, world):
     # a void complaint leaves every count: 23 complaints, 渗水 back to 12
     assert topics.records(MARCH, session=session) == 23
     assert _top(topics.top_terms(MARCH, session=session))["渗水"] == (12, round(12 / 23, 6))
+
+
+def test_reindex_of_missing_records_fills_only_those_without_rows(session, world):
+    """The upgrade's backfill (migration 0012, restore of an old backup): records with rows are left as they
+    are, the two whose rows were lost are written again, and the counts come back to the same."""
+    before = _top(topics.top_terms(MARCH, session=session))
+    lost = session.scalars(select(Complaint.id).where(Complaint.description == "楼上漏水").order_by(Complaint.id)
+                           .limit(2)).all()
+    session.execute(delete(TextTerm).where(TextTerm.kind == "complaint", TextTerm.record_id.in_(lost)))
+    assert _top(topics.top_terms(MARCH, session=session))["漏水"][0] == before["漏水"][0] - 2
+    assert index.reindex(session=session, missing_only=True) == {"complaint": 2, "supervisor_issue": 0}
+    assert _top(topics.top_terms(MARCH, session=session)) == before
+    assert index.reindex(session=session, missing_only=True) == {"complaint": 0, "supervisor_issue": 0}
 
 
 def test_reindex_rebuilds_the_same_store_and_follows_the_admin_lists(session, world):
