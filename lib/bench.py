@@ -473,6 +473,9 @@ def report(results: dict, args) -> str:
         lines.append("")
     if "topics" in results:  # issue #26
         lines += _topics_report(results["topics"])
+    if results.get("cli"):  # issue #27: kpi as whole processes (lib/bench_cli.py)
+        from lib.bench_cli import report_lines
+        lines += report_lines(results["cli"])
     if "memory" in results:
         memory = results["memory"]
         lines += ["## Streamlit process", ""]
@@ -509,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="--database already holds a bench database: skip building")
     parser.add_argument("--only", help="comma-separated stages to run (kpi, naive, pages, memory, services, imports, "
-                                       "scoped, topics)")
+                                       "scoped, topics, cli)")
     args = parser.parse_args(argv)
     today = date.today()
     workdir = Path(tempfile.mkdtemp(prefix="crhq-bench-"))
@@ -533,7 +536,8 @@ def main(argv: list[str] | None = None) -> int:
               ("services", lambda: service_timings(url, 500)),
               ("scoped", lambda: scoped_timings(url, today, args.runs)),
               ("imports", lambda: import_timings(url, args.import_rows)),
-              ("topics", lambda: _topics_stage(url, today, args.runs, args.import_rows)))
+              ("topics", lambda: _topics_stage(url, today, args.runs, args.import_rows)),
+              ("cli", lambda: __import__("lib.bench_cli", fromlist=["x"]).cli_process_timings(url, today, args.runs)))
     wanted = set(args.only.split(",")) if args.only else {name for name, _ in stages}
     results["speed"] = {"start": machine_speed()}
     for name, stage in stages:
