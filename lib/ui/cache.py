@@ -107,12 +107,13 @@ def _warm_overviews(url: str, engine: Engine) -> None:
     """At server start: the overview as each active user's scope first sees it (the default period, the
     same arguments app.py passes), into the current generation's cache and the warmer's list."""
     from lib.services import overview  # the overview's own module (heavy imports, needed only here)
-    from lib.ui.filters import period_bounds  # both read through this module: imported once it is loaded
+    from lib.ui.filters import default_period, period_bounds  # read through this module, imported once
     from lib.ui.org_scope import _reach
 
     with session_scope(engine, readonly=True) as session:
         scopes = users.active_scopes(session=session)
-    start, end = period_bounds("period_ytd", local_now().date())
+    today = local_now().date()
+    start, end = period_bounds(default_period(today), today)
     target = f"{overview.board.__module__}:{overview.board.__qualname__}"
     data = _version_key(url)
     for text in scopes[:warm.START_SCOPES]:

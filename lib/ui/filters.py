@@ -19,6 +19,14 @@ EARLIEST = date(2000, 1, 1)  # date inputs otherwise stop ten years back; record
 
 
 PERIODS = ("period_ytd", "period_month", "period_quarter", "period_last_year", "period_custom")
+# "This year so far" holds a few days' records in early January: until the 15th the pages open on last
+# year, the figures HQ reads then (the annual close); the year so far is one click away.
+LAST_YEAR_UNTIL_DAY = 14
+
+
+def default_period(today: date) -> str:
+    """The period a page opens on: the year so far, except in the first two weeks of January."""
+    return "period_last_year" if today.month == 1 and today.day <= LAST_YEAR_UNTIL_DAY else "period_ytd"
 
 
 def period_bounds(choice: str, today: date) -> tuple[date, date]:
@@ -95,19 +103,20 @@ def period_picker(prefix: str) -> tuple[date, date]:
     def preset(key: str, value) -> dict:  # a default only when a link has not already set the value
         return {} if key in state else {"default" if key.endswith("_period") else "value": value}
 
+    default = default_period(today)
     choice = cols[0].segmented_control(tr("period"), PERIODS, format_func=tr, key=f"{prefix}_period",
-                                       **preset(f"{prefix}_period", "period_ytd")) or "period_ytd"
+                                       **preset(f"{prefix}_period", default)) or default
     start, end = period_bounds(choice, today)
     if choice == "period_custom":
         start = cols[1].date_input(tr("date_from"), key=f"{prefix}_from", min_value=EARLIEST, max_value=_latest(),
                                    **preset(f"{prefix}_from", today - timedelta(days=90)))
         end = cols[2].date_input(tr("date_to"), key=f"{prefix}_to", min_value=EARLIEST, max_value=_latest(),
                                  **preset(f"{prefix}_to", today))
-    _keep_in_query(prefix, choice, start, end)
+    _keep_in_query(prefix, choice, start, end, default)
     return start, end
 
 
-def _keep_in_query(prefix: str, choice: str, start: date, end: date) -> None:
+def _keep_in_query(prefix: str, choice: str, start: date, end: date, default: str) -> None:
     """The page's filters written to the address bar on every run (as Metabase and Explore do): a
     refresh keeps them and the address is a link to this view. Only values the user could choose go
     in (the pickers offer only the scope); a link naming others is refused by `_apply_query`."""
@@ -115,7 +124,7 @@ def _keep_in_query(prefix: str, choice: str, start: date, end: date) -> None:
     wanted: dict[str, list[str]] = {}
     if choice == "period_custom":
         wanted |= {"from": [start.isoformat()], "to": [end.isoformat()]}
-    elif choice != "period_ytd":
+    elif choice != default:  # a link without a period opens on the default of the day it is opened
         wanted["period"] = [choice]
     for name in QUERY_LISTS:  # the lists' widgets hold this run's values already (set before the script runs)
         values = state.get(f"{prefix}_{name}")
