@@ -61,10 +61,13 @@ def streamlit_server(url: str, *, cookie_key: str, drop_env: tuple[str, ...] = (
             proc.wait(timeout=10)
 
 
-def login(page, username: str, password: str, *, form_ms: int = 30_000, settle_ms: int = 500) -> None:
+def login(page, username: str, password: str, *, form_ms: int = 90_000, settle_ms: int = 500) -> None:
     """Sign in once the login form is there (`form_ms` at most). The plain login form draws no cookie
     component any more (issue #27), so nothing reruns the script under a login being typed; a short pause
     (`settle_ms`) still lets the first run's last deltas arrive."""
+    # Playwright's 30 s default for every later click and wait was too short for the first server of a clean
+    # clone on a loaded machine (every module compiled, jieba's dictionary loaded): a minute, the journeys' own
+    page.set_default_timeout(60_000)
     page.get_by_label("用户名").wait_for(state="visible", timeout=form_ms)
     page.wait_for_timeout(settle_ms)
     page.get_by_label("用户名").fill(username)
