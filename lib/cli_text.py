@@ -65,5 +65,5 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         p.add_argument(f"--{name}", action="append")
     p.set_defaults(func=cmd_top)
     p = commands.add_parser("suggest-eval", help="category suggestion accuracy on held-back complaints")
-    p.add_argument("--every", type=int, default=5, help="hold back every N-th complaint (by id)")
+    p.add_argument("--every", type=int, default=5, help="N folds: each holds back the complaints whose id is r mod N")
     p.set_defaults(func=cmd_suggest_eval)

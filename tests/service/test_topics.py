@@ -276,3 +276,36 @@ def test_no_suggestion_without_enough_records(session):
                                 category="maintenance", responsible=False, severity=None, description="电梯故障"),
                session=session, actor="tester")
     assert suggest.suggest("电梯故障", session=session) is None  # 1 record < MIN_RECORDS: no model
+
+
+def test_the_model_is_kept_until_enough_new_records_and_trained_again_after(session, monkeypatch):
+    """A retrain costs seconds at 20,000 records: one new complaint must not cause one; 5% new records (at
+    least MIN_RECORDS) or changed word lists must."""
+    p1, _ = org(session)
+    trained = []
+    real_train = suggest.train
+    monkeypatch.setattr(suggest, "train", lambda docs, labels: trained.append(len(docs)) or real_train(docs, labels))
+    k = 0
+
+    def log(n: int) -> None:
+        nonlocal k
+        for _ in range(n):
+            k += 1
+            category, texts = list(TRAINING.items())[k % len(TRAINING)]
+            svc.create(svc.NewComplaint(received_at=datetime(2025, 4, 1, 8) + timedelta(minutes=k), channel="hotline",
+                                        project_id=p1.id, category=category, responsible=False, severity=None,
+                                        description=texts[k % len(texts)]), session=session, actor="tester")
+
+    log(48)
+    assert suggest.suggest("外墙开裂", session=session).category == "housing_quality"
+    assert trained == [48]
+    log(1)
+    suggest.suggest("外墙开裂", session=session)
+    assert trained == [48]  # the cached model answers
+    log(19)  # 20 new since training: MIN_RECORDS
+    suggest.suggest("外墙开裂", session=session)
+    assert trained == [48, 68]
+    now = lists.current(session=session)
+    lists.save("\n".join([*now["userdict"], "楼道灯"]), "\n".join(now["stopwords"]), session=session, actor="admin")
+    suggest.suggest("外墙开裂", session=session)
+    assert trained == [48, 68, 68]  # other word lists: trained again with no new record
