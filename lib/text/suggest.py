@@ -3,7 +3,7 @@
 A logistic regression over the words in the term store plus their characters and in-word character pairs
 (a word the segmenter cut differently, 漏水 / 渗漏水, still shares its pieces), trained on the latest
 complaints that have a category (their terms are already there: nothing is re-segmented). On 170
-hand-written complaints (tests/fixtures/realistic_complaints.csv, each held back once in 5 folds) it was
+hand-written complaints (tests/corpus/realistic_complaints.csv, each held back once in 5 folds) it was
 right for 124 (72.9%), the naive Bayes over words it replaced for 99 (58.2%) (docs/TEXT.md). Trained lazily, at the first
 suggestion, and kept per process for the database while its word lists are the same and fewer new
 records than `RETRAIN_SHARE` of its training set have been indexed since (a retrain costs up to ~3 s at

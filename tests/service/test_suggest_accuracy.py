@@ -1,5 +1,5 @@
 """Category suggestion on realistic text (issue #26): 170 hand-written complaint descriptions in the words
-owners use (tests/fixtures/realistic_complaints.csv, 22 per category, 16 "other"; none of the demo's
+owners use (tests/corpus/realistic_complaints.csv, 22 per category, 16 "other"; none of the demo's
 phrases), each filed under the category a clerk would pick. Imported through the CLI as a user would, then
 `text suggest-eval` holds back each fifth in turn (every record once) and asks the model trained on the
 rest. Measured when the model was chosen: logistic regression 124 of 170 (72.9%); the naive Bayes over
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from lib import cli, config
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "realistic_complaints.csv"
+FIXTURE = Path(__file__).resolve().parents[1] / "corpus" / "realistic_complaints.csv"
 
 
 def test_suggestion_accuracy_on_held_back_realistic_complaints(engine, monkeypatch, capsys):
