@@ -2,10 +2,11 @@
 file uploader speaks the user's language (Streamlit 1.67 has no setting for its texts)."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from playwright.sync_api import expect, sync_playwright
 
+from lib.db import local_now
 from tests.browser.server import ARTIFACTS, CHROMIUM, FLAGS, login, wait_for_login_cookie
 from tests.browser.test_journey import server  # noqa: F401  (fixture)
 
@@ -66,9 +67,10 @@ def test_the_date_picker_speaks_the_browsers_language(server):  # noqa: F811
         page.screenshot(path=str(ARTIFACTS / "u23_date_picker_zh.png"))
         shown = page.locator("body").inner_text()
         # the audit filter opens on 30 business days back: that month's Chinese name heads the calendar
-        month = (date.today() - timedelta(days=30)).month
+        opened = local_now().date() - timedelta(days=30)  # the business date (China) the filter starts from
+        month = opened.month
         names = ["一月", "二月", "三月", "四月", "五月", "六月", "七月", "八月", "九月", "十月", "十一月", "十二月"]
-        assert names[month - 1] in shown and f"{(date.today() - timedelta(days=30)).year}年" in shown, shown[-400:]
+        assert names[month - 1] in shown and f"{opened.year}年" in shown, shown[-400:]
         assert not any(m in shown for m in ("January", "February", "March", "April", "June", "July", "August",
                                             "September", "October", "November", "December"))
         browser.close()

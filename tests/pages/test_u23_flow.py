@@ -3,14 +3,14 @@ updated field by field, unchanged), written only on confirmation, and the page i
 fresh caches; a refused upload is audited; filters are kept in the address bar."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import streamlit as st
 from sqlalchemy import delete, func, select
 
 from lib import config
-from lib.db import make_engine, session_scope
+from lib.db import local_now, make_engine, session_scope
 from lib.imports.registry import import_file
 from lib.models import AuditLog, Company, Complaint, Employee
 from tests.pages.conftest import app
@@ -121,12 +121,12 @@ def test_the_register_pages_past_500_rows():
     with session_scope(engine) as session:
         # the page's own window: other page tests add complaints dated after today (the inbox test's 2031 breach)
         total = session.scalar(select(func.count()).select_from(Complaint).where(
-            Complaint.status != "void", Complaint.received_at < datetime.combine(date.today() + timedelta(days=1),
+            Complaint.status != "void", Complaint.received_at < datetime.combine(local_now().date() + timedelta(days=1),
                                                                                   datetime.min.time())))
     assert total > 1000  # the demo's 1500 complaints, void ones aside
     at = app("pages/2_Complaint_Register.py", "staff1")
     at.query_params["from"] = "2000-01-01"
-    at.query_params["to"] = date.today().isoformat()
+    at.query_params["to"] = local_now().date().isoformat()
     at.run()
     assert not at.exception, at.exception
     first = next(d.value for d in at.dataframe)

@@ -9,7 +9,7 @@ from datetime import date
 import streamlit as st
 
 from lib.config import get_settings
-from lib.db import make_engine, session_scope
+from lib.db import local_now, make_engine, session_scope
 from lib.services import overview, seed, settings
 from tests.pages.conftest import app
 from tests.pages.test_pages import _charts_on
@@ -60,7 +60,7 @@ def test_the_unfinished_month_is_marked_in_the_complaints_trend():
              if any(p.get("name") == "pick" and p["select"].get("fields") == ["month"] for p in spec.get("params", []))]
     spec, datasets = trend[0]
     (frame,) = datasets.values()
-    today = date.today()
+    today = local_now().date()  # the page's business date (China): the server's UTC date is a day behind after 16:00
     this_month = f"{today:%Y-%m}"
     expected = overview.month_is_partial(this_month, start=date(today.year, today.month, 1), end=today, today=today)
     partial = dict(zip(frame["month"], frame["partial"], strict=True))

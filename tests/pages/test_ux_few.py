@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from lib.config import get_settings
-from lib.db import make_engine, session_scope
+from lib.db import local_now, make_engine, session_scope
 from lib.models import Company, Complaint, Project
 from lib.services import few
 from tests.pages.conftest import app, stored_language
@@ -40,7 +40,7 @@ def _explore(lang: str):
 
 def _complaints_by_company_month() -> Counter:
     """Independently of the KPI code: non-void complaints this year to date, by company and month."""
-    today = date.today()
+    today = local_now().date()  # the business date the page uses (China), not the server's UTC date
     with session_scope(make_engine(get_settings().database_url), readonly=True) as session:
         rows = session.execute(select(Company.name, Complaint.received_at).join(Project, Project.id == Complaint.project_id)
                                .join(Company, Company.id == Project.company_id)
