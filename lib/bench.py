@@ -354,49 +354,29 @@ def streamlit_peak_memory(url: str) -> dict[str, float] | None:
         from playwright.sync_api import sync_playwright
     except ImportError:
         return None
-    import socket
-
+    from lib.local_server import FLAGS, streamlit_app
     from lib.pages import PAGES
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env = {**os.environ, "DATABASE_URL": url, "CRHQ_COOKIE_KEY": "b" * 48}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.3)
-        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+    with streamlit_app(env) as (base, proc):
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=flags)
+            browser = p.chromium.launch(executable_path=chromium, args=FLAGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.locator("iframe").first.wait_for(state="attached", timeout=60_000)
-            page.wait_for_timeout(1500)
+            page.goto(f"{base}/")
+            page.get_by_label("用户名").wait_for(state="visible", timeout=60_000)
             page.get_by_label("用户名").fill("bench_admin")
             page.get_by_label("密码").fill("bench-pass-1")
             page.get_by_role("button", name="登录").click()
             page.wait_for_timeout(3000)
             for spec in PAGES:
                 path = "" if spec.path == "app.py" else Path(spec.path).stem.split("_", 1)[1]
-                page.goto(f"http://127.0.0.1:{port}/{path}")
+                page.goto(f"{base}/{path}")
                 page.wait_for_load_state("networkidle", timeout=300_000)
                 page.wait_for_timeout(4000)
             browser.close()
         with open(f"/proc/{proc.pid}/status") as fh:
             fields = dict(line.split(":", 1) for line in fh)
         return {"peak_mb": int(fields["VmHWM"].split()[0]) / 1024, "now_mb": int(fields["VmRSS"].split()[0]) / 1024}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def _fmt(value: float, unit: str = "s") -> str:
@@ -476,6 +456,9 @@ def report(results: dict, args) -> str:
     if results.get("cli"):  # issue #27: kpi as whole processes (lib/bench_cli.py)
         from lib.bench_cli import report_lines
         lines += report_lines(results["cli"])
+    if "browser" in results:  # issue #27: pages as users wait for them (lib/bench_browser.py)
+        from lib.bench_browser import report_lines as browser_lines
+        lines += browser_lines(results["browser"])
     if "memory" in results:
         memory = results["memory"]
         lines += ["## Streamlit process", ""]
@@ -512,8 +495,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="--database already holds a bench database: skip building")
     parser.add_argument("--only", help="comma-separated stages to run (kpi, naive, pages, memory, services, imports, "
-                                       "scoped, topics, cli)")
+                                       "scoped, topics, cli, browser)")
+    parser.add_argument("--sessions", type=int, default=10, help="concurrent browsers in the browser stage")
     args = parser.parse_args(argv)
+    from lib.bench_browser import browser_timings
+    from lib.bench_cli import cli_process_timings
+
     today = date.today()
     workdir = Path(tempfile.mkdtemp(prefix="crhq-bench-"))
     url = args.database or f"sqlite:///{workdir / 'bench.db'}"
@@ -537,7 +524,8 @@ def main(argv: list[str] | None = None) -> int:
               ("scoped", lambda: scoped_timings(url, today, args.runs)),
               ("imports", lambda: import_timings(url, args.import_rows)),
               ("topics", lambda: _topics_stage(url, today, args.runs, args.import_rows)),
-              ("cli", lambda: __import__("lib.bench_cli", fromlist=["x"]).cli_process_timings(url, today, args.runs)))
+              ("cli", lambda: cli_process_timings(url, today, args.runs)),
+              ("browser", lambda: {} if args.skip_browser else browser_timings(url, sessions=args.sessions)))
     wanted = set(args.only.split(",")) if args.only else {name for name, _ in stages}
     results["speed"] = {"start": machine_speed()}
     for name, stage in stages:

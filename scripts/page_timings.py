@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,20 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
-PAGES = [("overview", "/"), ("complaints", "/Complaints"), ("register", "/Complaint_Register"),
-         ("supervisors", "/Supervisors"), ("issues", "/Issues"), ("listening", "/Listening"),
-         ("surveys", "/Surveys"), ("explore", "/Explore"), ("inbox", "/Inbox"), ("admin", "/Admin")]
+from lib.bench_browser import drawn, pages, visit  # noqa: E402  (after the path is set)
+from lib.local_server import CHROMIUM, FLAGS, streamlit_app  # noqa: E402
+
 SHOTS = ("overview", "complaints", "surveys")
 USER, PASSWORD = "timer", "timer-pass-1"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _database(url: str | None) -> str:
@@ -59,32 +48,6 @@ def _database(url: str | None) -> str:
     return url
 
 
-def _drawn(page, timeout_s: float = 120) -> float:
-    """Wait until the page is drawn: its title shown, then Streamlit's running indicator gone for
-    half a second (the script run over, charts included). Returns when it went (perf_counter)."""
-    page.locator("[data-testid='stMain'] h1").first.wait_for(state="visible", timeout=timeout_s * 1000)
-    deadline, quiet, since = time.time() + timeout_s, 0, time.perf_counter()
-    while time.time() < deadline and quiet < 5:
-        running = page.locator("[data-testid='stStatusWidget']").count() > 0
-        if running or not quiet:
-            since = time.perf_counter()
-        quiet = 0 if running else quiet + 1
-        page.wait_for_timeout(100)
-    if quiet < 5:
-        raise TimeoutError("page still running")
-    return since
-
-
-def _visit(page, url: str) -> float:
-    started = time.perf_counter()
-    page.goto(url)
-    done = _drawn(page) - started
-    if page.get_by_role("button", name="登录", exact=True).count() or page.get_by_role(
-            "button", name="Sign in", exact=True).count():
-        raise RuntimeError(f"{url}: the sign-in form, not the page (the session cookie was not kept)")
-    return done
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url")
@@ -93,20 +56,8 @@ def main() -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     url = _database(args.database_url)
-    port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "CRHQ_COOKIE_KEY": os.environ.get("CRHQ_COOKIE_KEY", "t" * 48)}
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                               "--server.address", "127.0.0.1", "--server.headless", "true"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.3)
+    with streamlit_app(env) as (base, _):
         from playwright.sync_api import sync_playwright
 
         times: dict[str, dict[str, float]] = {}
@@ -119,25 +70,22 @@ def main() -> int:
             started = time.perf_counter()
             page.get_by_role("button", name="登录").click()
             page.get_by_text("总部客户关系总览").first.wait_for(state="visible", timeout=120_000)
-            times["login_to_overview"] = {"cold": _drawn(page) - started}
+            times["login_to_overview"] = {"cold": drawn(page) - started}
             page.wait_for_timeout(2000)  # the sign-in cookie is written after the first drawn run
-            for visit in ("cold", "warm"):
-                for name, path in PAGES:
-                    times.setdefault(name, {})[visit] = _visit(page, base + path)
-                    if visit == "warm" and name in SHOTS:
+            for kind in ("cold", "warm"):
+                for name, path in pages():
+                    times.setdefault(name, {})[kind] = visit(page, base + path)
+                    if kind == "warm" and name in SHOTS:
                         page.screenshot(path=str(out / f"{name}_zh.png"), full_page=True)
             page.goto(base + "/")
-            _drawn(page)
+            drawn(page)
             page.get_by_text("English", exact=True).first.click()
-            _drawn(page)
-            for name, path in PAGES:
+            drawn(page)
+            for name, path in pages():
                 if name in SHOTS:
-                    _visit(page, base + path)
+                    visit(page, base + path)
                     page.screenshot(path=str(out / f"{name}_en.png"), full_page=True)
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
     rounded = {k: {v: round(s, 2) for v, s in d.items()} for k, d in times.items()}
     (out / "page_timings.json").write_text(json.dumps(rounded, indent=2))
     print(f"{'page':<20}{'cold s':>8}{'warm s':>8}")

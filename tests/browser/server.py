@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,18 +9,10 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from lib.local_server import CHROMIUM, FLAGS, ROOT, free_port, streamlit_app  # noqa: F401  (re-exported)
+
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 COOKIE = "crhq_auth"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def require_chromium() -> None:
@@ -33,32 +22,13 @@ def require_chromium() -> None:
 
 @contextmanager
 def streamlit_server(url: str, *, cookie_key: str, drop_env: tuple[str, ...] = ()) -> Iterator[tuple[str, dict]]:
-    """`streamlit run app.py` on `url`'s database, bound to 127.0.0.1 on a free port: (its address, its
-    environment) once the port answers (60 s at most); stopped afterwards."""
-    port = free_port()
+    """`streamlit run app.py` on `url`'s database (lib.local_server): (its address, its environment) once
+    the port answers; stopped afterwards."""
     env = {**os.environ, "DATABASE_URL": url, "CRHQ_COOKIE_KEY": cookie_key * 48}
     for name in drop_env:
         env.pop(name, None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    try:
-        yield f"http://127.0.0.1:{port}", env
-    finally:
-        proc.terminate()
-        try:  # Streamlit's shutdown took over 10 s under load once: the test had passed, the teardown failed
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+    with streamlit_app(env) as (base, _):
+        yield base, env
 
 
 def login(page, username: str, password: str, *, form_ms: int = 90_000, settle_ms: int = 500) -> None:

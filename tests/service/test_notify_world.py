@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 from datetime import date, datetime
 from email import message_from_bytes, policy
@@ -24,6 +23,7 @@ import pytest
 from sqlalchemy import select
 
 from lib.db import session_scope
+from lib.local_server import free_port  # noqa: F401  (used here and by test_notify_delivery)
 from lib.models import ComplaintEvent, NotifyOutbox, SupervisorIssue, User
 from lib.notify import engine as notify_engine
 from lib.scope import parse
@@ -77,12 +77,6 @@ def outbox(engine, **where) -> list[NotifyOutbox]:
 
 def keys(rows, channel="inbox") -> set[tuple[str, str, str]]:
     return {(r.event, r.record_key, r.recipient) for r in rows if r.channel == channel}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Mailbox:
