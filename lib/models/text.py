@@ -15,11 +15,14 @@ class TextTerm(Base):
     category, channel, business line) is copied from the record, so counting never joins the record
     tables; a record is re-indexed whenever one of those or its description changes. Two indexes only:
     a third on (term, kind, on_date) doubled the cost of an import's term rows, and the date-led one
-    covers the by-term reads (trend, drill-down) as a range scan."""
+    covers the by-term reads (trend, drill-down) as a range scan. It holds every filter column after the
+    term, so that a company, project, category or channel filter is answered from the index too
+    (migration 0014: one company's 12 months at 5M complaints 24 s → 0.9 s)."""
     __tablename__ = "text_term"
     __table_args__ = (
         Index("ix_text_term_record", "kind", "record_id"),
-        Index("ix_text_term_kind_n_date", "kind", "n", "on_date", "term"),
+        Index("ix_text_term_filters", "kind", "n", "on_date", "term", "project_id", "category", "channel",
+              "business_line"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -46,9 +46,9 @@ UNCHAINED_REVISION, CHAINED_REVISION = "0005", "0006"
 # Migrations after 0006 that only add tables or columns with a default (0007 app_user.scope 'group',
 # 0008 app_user.email and the notification tables, 0009 the call-back check tables, 0010 typical cases and unit
 # reports, 0011 survey_response.contact_phone / vendor_case_id and followup_task, 0012 text_term (SPEC §15),
-# rebuilt from the records, 0013 complaint.phone_hash, filled in after the restore by _rehash_phones): a
+# rebuilt from the records, 0013 complaint.phone_hash, filled in after the restore by _rehash_phones; 0014 only replaces an index): a
 # backup from before them restores, the new tables empty and the new columns at their defaults.
-ADDITIVE = ("0007", "0008", "0009", "0010", "0011", "0012", "0013")
+ADDITIVE = ("0007", "0008", "0009", "0010", "0011", "0012", "0013", "0014")
 USERS = "app_user"
 BATCH = 5000
 

@@ -16,7 +16,7 @@ import math
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 
 from lib.kpis.common import KpiFilter
 from lib.models import AuditLog, Complaint, ComplaintEvent, Supervisor, TextTerm
@@ -81,6 +81,34 @@ def test_top_terms_of_a_filter(session, world, narrowed, expected, records):
     flt = KpiFilter(start=MARCH.start, end=MARCH.end, **narrowed)
     assert topics.records(flt, session=session) == records
     assert _top(topics.top_terms(flt, session=session)) == expected
+
+
+@pytest.mark.parametrize("narrowed", [{}, {"companies": ("A公司",)}, {"projects": ("广州华府",)}, {"channels": ("wechat",)},
+                                      {"categories": ("housing_quality",)}, {"business_lines": ("property",)},
+                                      {"scope_projects": (1,)}])
+def test_every_topic_filter_is_answered_from_the_index(session, world, narrowed):
+    """At 5M complaints one company's 12 months took 24 s while the index lacked the filter columns (each
+    term row looked up in the table) and 0.9 s with them (migration 0014): SQLite's plan of the real
+    statements must read the index alone."""
+    if session.bind.dialect.name != "sqlite":
+        pytest.skip("SQLite's plan; PostgreSQL's planner reads a tiny table whole")
+    statements = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        if "text_term" in statement and "GROUP BY" in statement:
+            statements.append((statement, parameters))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        topics.top_terms(KpiFilter(start=MARCH.start, end=MARCH.end, **narrowed), session=session)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert statements
+    for statement, parameters in statements:
+        plan = " ".join(row[-1] for row in session.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + statement, parameters))
+        assert "USING COVERING INDEX ix_text_term_filters" in plan, plan
 
 
 def test_scope_limits_the_counts(session, world):
