@@ -60,7 +60,7 @@ def build(url: str, complaints: int, surveys: int, today: date) -> dict[str, flo
     from lib import analytics
     from lib.db import make_engine, session_scope
     from lib.schema import init_db
-    from lib.services import seed, users
+    from lib.services import seed
 
     engine = make_engine(url)
     init_db(engine)
@@ -69,14 +69,36 @@ def build(url: str, complaints: int, surveys: int, today: date) -> dict[str, flo
     with session_scope(engine) as session:
         seed.seed_demo(session=session, complaints=complaints, seed=7, today=today, employees=3000,
                        survey_per_month=max(3, math.ceil(surveys / months)))
-        for username, role in (("bench_exec", "executive"), ("bench_staff", "staff"), ("bench_admin", "admin")):
-            users.add_user(session=session, username=username, role=role, name=username,
-                           password="bench-pass-1")
-    _scoped_user(engine)
+    bench_users(engine)
     seeded = time.perf_counter()
     mirror = analytics.refresh(engine)  # what an import does after a bulk load
     return {"seconds": seeded - started, "mirror_seconds": time.perf_counter() - seeded,
             "mirror_built": mirror is not None}
+
+
+def _row_counts(url: str) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from lib.db import make_engine, session_scope
+    from lib.models import Complaint, SurveyResponse
+
+    with session_scope(make_engine(url), readonly=True) as session:
+        return {"complaints": session.scalar(select(func.count()).select_from(Complaint)),
+                "surveys": session.scalar(select(func.count()).select_from(SurveyResponse))}
+
+
+def bench_users(engine) -> None:
+    """The bench's accounts (group executive, staff, admin; a company-scoped staff member), made where
+    missing: a database built elsewhere and reused (--reuse) gets them too."""
+    from lib.db import session_scope
+    from lib.services import users
+
+    with session_scope(engine) as session:
+        for username, role in (("bench_exec", "executive"), ("bench_staff", "staff"), ("bench_admin", "admin")):
+            if users.get_user(session=session, username=username) is None:
+                users.add_user(session=session, username=username, role=role, name=username,
+                               password="bench-pass-1")
+    _scoped_user(engine)
 
 
 def kpi_timings(url: str, today: date, runs: int) -> dict[str, dict]:
@@ -335,14 +357,21 @@ def page_timings(url: str, runs: int, *, user: str | None = None, paths: list[st
             started = time.perf_counter()
             at.run()
             cold.append(time.perf_counter() - started)
-            if at.exception:
-                raise RuntimeError(f"{spec.path}: {at.exception}")
+            _drawn(spec.path, at)
             at2 = fresh()
             started = time.perf_counter()
             at2.run()
             warm.append(time.perf_counter() - started)
         out[spec.path] = {"first": first, "cold": _stats(cold), "warm": _stats(warm)}
     return out
+
+
+def _drawn(path: str, at) -> None:
+    """A page timed must have drawn itself: a refusal or a login form is fast and says nothing."""
+    if at.exception:
+        raise RuntimeError(f"{path}: {at.exception}")
+    if not at.title or any(b.label == "登录" for b in at.button) or at.error:
+        raise RuntimeError(f"{path} was not drawn: {[e.value for e in at.error] or 'no title / the login form'}")
 
 
 def streamlit_peak_memory(url: str) -> dict[str, float] | None:
@@ -399,13 +428,17 @@ def machine_speed() -> float:
 
 def report(results: dict, args) -> str:
     """The markdown tables of the stages that ran (`--only` may have left some out)."""
-    lines = [f"# Performance — {args.complaints:,} complaints, {args.surveys:,} survey answers",
+    build = results["build"]
+    rows = (build.get("complaints", args.complaints), build.get("surveys", args.surveys))
+    again = (f"--database {args.database} --reuse" if build.get("reused") else
+             f"--complaints {args.complaints} --surveys {args.surveys}") + (f" --only {args.only}" if args.only else "")
+    lines = [f"# Performance — {rows[0]:,} complaints, {rows[1]:,} survey answers",
              "", f"Measured {results['when']} on {results['machine']}, database: {results['database']}.",
-             ("Reused a database built earlier by this benchmark (it also holds the rows earlier runs imported). "
-              if results["build"].get("reused") else
-              f"Built with the demo generator in {_fmt(results['build']['seconds'])}, then the analytic mirror's "
-              f"first snapshot in {_fmt(results['build'].get('mirror_seconds', 0))}. ") +
-             f"Reproduce: `python -m lib.bench --complaints {args.complaints} --surveys {args.surveys}`.", ""]
+             ("Reused a database built earlier (it also holds the rows earlier runs imported). "
+              if build.get("reused") else
+              f"Built with the demo generator in {_fmt(build['seconds'])}, then the analytic mirror's "
+              f"first snapshot in {_fmt(build.get('mirror_seconds', 0))}. ") +
+             f"Reproduce: `python -m lib.bench {again}`.", ""]
     if "speed" in results:
         lines[-1:-1] = [f"Machine speed (a fixed 5,000,000-step Python loop; lower is faster): "
                         f"{_fmt(results['speed']['start'])} at the start, {_fmt(results['speed'].get('end', 0))} at the end."]
@@ -512,7 +545,8 @@ def main(argv: list[str] | None = None) -> int:
         from lib.db import make_engine
         from lib.schema import init_db
         init_db(make_engine(url))  # what the app does at start: a database built by older code is upgraded
-        results["build"] = {"seconds": 0.0, "reused": True}
+        bench_users(make_engine(url))
+        results["build"] = {"seconds": 0.0, "reused": True, **_row_counts(url)}
     else:
         print("building…", flush=True)
         results["build"] = build(url, args.complaints, args.surveys, today)
